@@ -1,0 +1,30 @@
+"""anncompiler: an ANNarchy-compatible neural simulator built as a multi-stage compiler.
+
+``import anncompiler as ann`` gives ANNarchy 5's interface: Neuron, Synapse,
+Network, Population, Projection, Monitor, distributions, and the legacy
+global API.  The compiler stages are ``anncompiler.ir``, ``anncompiler.passes``
+and ``anncompiler.backends``.
+"""
+import numpy as _np
+
+from .errors import (AnnCompilerError, ArityError, BackendError, ConnectivityError, EquationSyntaxError,
+                     FlagError, IndexOutOfRangeError, IRVerificationError, LocalityError,
+                     MissingVariableError, ModelError, NetworkError, NonLinearODEError, PipelineError,
+                     ReservedNameError, ShapeError, UnknownNameError)
+from .core.attributes import Constant, Parameter, Variable
+from .core.models import Neuron, Synapse
+from .core.random import (Binomial, DiscreteUniform, Exponential, Gamma, LogNormal, Normal,
+                          RandomDistribution, Uniform)
+from .core.network import Network
+from .core.population import IndividualNeuron, Population, PopulationView
+from .core.projection import Projection
+from .core.monitor import Monitor
+from .core.inputs import SpikeSourceArray
+from .core.global_api import (add_function, clear, compile, dt, functions, get_current_step, get_population,
+                              get_projection, get_time, magic_network, monitors, populations, projections,
+                              set_current_step, set_time, setup, simulate, step)
+
+float32 = _np.float32
+float64 = _np.float64
+
+__version__ = "0.1.0"

@@ -1,0 +1,104 @@
+"""From the user's Network to running native code: build the network IR, run passes, emit, load.
+
+This is the only place where the front end meets the stages: it turns
+Population/Projection/Monitor objects into a network IR, runs the pass
+pipeline (with dump and timing instrumentations), hands the kernel module
+to the chosen backend and allocates the state arrays.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import time
+
+import numpy as np
+
+from anncompiler.errors import NetworkError
+from anncompiler.ir.model import ModelIR
+from anncompiler.ir.module import CompilationModule
+from anncompiler.ir.network import NetworkIR, PopulationNode, ProjectionEdge
+
+
+def _population_model(pop) -> ModelIR:
+    """The population's model IR; global parameters given per-neuron values become local."""
+    ir = pop._model_ir()
+    promote = [n for n, v in pop._init.items()
+               if n in ir.attributes and np.ndim(v) > 0 and ir.attributes[n].locality != "local"]
+    if not promote:
+        return ir
+    ir = copy.copy(ir)
+    ir.attributes = dict(ir.attributes)
+    for n in promote:
+        ir.attributes[n] = dataclasses.replace(ir.attributes[n], locality="local")
+    return ir
+
+
+def _population_init(pop, model: ModelIR) -> dict:
+    init = {}
+    for name, a in model.attributes.items():
+        value = pop._init[name] if name in pop._init else pop._default(name)
+        if isinstance(value, bool) or np.ndim(value) == 0:
+            init[name] = value
+        else:
+            arr = np.asarray(value).reshape(-1)
+            if a.locality != "local":
+                arr = arr[:1]
+            init[name] = arr
+    return init
+
+
+def build_network_ir(net) -> NetworkIR:
+    ir = NetworkIR(dt=net.dt, float_type=net._config["dtype_name"], seed=net.seed,
+                   constants={c.name: float(c) for c in net._all_constants()})
+    for pop in net._populations:
+        model = pop._model_ir() if getattr(pop, "_kind", "neuron") != "neuron" else _population_model(pop)
+        node = PopulationNode(pop.name, pop.size, pop.geometry, model, getattr(pop, "_kind", "neuron"),
+                              _population_init(pop, model), dict(getattr(pop, "_data", {})))
+        if pop._refractory is not None:
+            node.data["refractory"] = pop._refractory
+        ir.add_population(node)
+    for proj in net._projections:
+        c = proj._require_connectivity()
+        init = {k: v for k, v in proj._init.items()}
+        ir.add_projection(ProjectionEdge(proj.name, proj.pre.name, proj.post.name, list(proj.targets),
+                                         proj._model_ir(), c, init))
+    ir.monitors = [m._spec() for m in net._monitors]
+    return ir
+
+
+def dump_directory(dump_ir):
+    return dump_ir or os.environ.get("ANNC_DUMP_IR") or None
+
+
+def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None):
+    """Run the whole compilation; returns (kernel module, simulator, arrays, report)."""
+    from anncompiler.backends import get_backend
+    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation
+    from anncompiler.runtime.state import allocate_arrays
+
+    t0 = time.perf_counter()
+    module = CompilationModule(build_network_ir(net), options={"method": net._config["method"]})
+    directory = dump_directory(dump_ir)
+    instruments = [TimingInstrumentation()]
+    dumper = DumpInstrumentation(directory) if directory else None
+    if dumper:
+        instruments.append(dumper)
+    PassManager(pipeline, instruments).run(module)
+    if module.kernels is None:
+        raise NetworkError(f"the pipeline '{pipeline}' produced no kernel module (is 'lower-to-kernels' in it?)")
+    backend_cls = get_backend(backend_name)
+    if not backend_cls.is_available():
+        raise NetworkError(f"backend '{backend_name}' is not available on this machine")
+    backend = backend_cls(**(backend_options or {}))
+    t1 = time.perf_counter()
+    artefact = backend.emit(module.kernels)
+    if dumper:
+        for name, text in artefact.dumps.items():
+            dumper.write(name, text)
+    arrays = allocate_arrays(module.kernels)
+    simulator = backend.load(artefact, arrays)
+    t2 = time.perf_counter()
+    report = {"passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1, "total": t2 - t0,
+              "dump_dir": directory}
+    return module, simulator, arrays, report

@@ -1,0 +1,196 @@
+"""Monitor: records variables and spikes of a population or view.
+
+The native step loop writes into buffers (see ``passes/lowering/monitors``);
+between chunks the runtime drains them into this object.  ``get`` follows
+ANNarchy 5: reshape to the geometry by default, spikes as ``{rank: [steps]}``,
+the buffer emptied unless ``keep=True``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from anncompiler.errors import NetworkError
+
+from .population import IndividualNeuron, Population, PopulationView
+
+
+class Monitor:
+    def __init__(self, obj, variables=None, period=None, period_offset=None, start=True, name=None,
+                 *, network=None):
+        from .network import _resolve_network
+        net = _resolve_network(network)
+        self._net = net
+        if isinstance(obj, Population):
+            self.object, self.population, self._ranks, self._geometry = obj, obj, None, obj.geometry
+        elif isinstance(obj, (PopulationView, IndividualNeuron)):
+            self.object, self.population = obj, obj.population
+            self._ranks = np.asarray(obj.ranks, dtype=np.int64)
+            self._geometry = getattr(obj, "geometry", (1,))
+        else:
+            raise NetworkError(f"a Monitor records a Population or a PopulationView, not {type(obj).__name__}")
+        if isinstance(variables, str):
+            variables = [variables]
+        self.variables = list(variables or [])
+        self._period = period if period is not None else net.dt
+        self._period_offset = period_offset or 0.0
+        self._start = start
+        self.id = len(net._monitors)
+        self.name = name or f"monitor{self.id}"
+        self._data = {v: [] for v in self.variables}
+        self._spikes: dict[int, list[int]] = {}
+        self._recording = bool(start)
+        self._times = {"start": [0 if start else None], "stop": []}
+        net._add_monitor(self)
+
+    # properties ------------------------------------------------------------
+    @property
+    def period(self):
+        return self._period
+
+    @property
+    def period_offset(self):
+        return self._period_offset
+
+    def _steps(self):
+        dt = self._net.dt
+        period = max(1, int(round(self._period / dt)))
+        return period, int(round(self._period_offset / dt)) % period
+
+    # control ---------------------------------------------------------------
+    def _set_active(self, active: bool):
+        self._recording = active
+        if self._net.compiled:
+            self._net._arrays[f"{self.name}._active"][0] = active
+
+    def start(self, variables=None, period=None):
+        if variables:
+            raise NetworkError("changing the recorded variables after compile needs a recompile; "
+                               "declare them in the Monitor")
+        self._set_active(True)
+        self._times["start"].append(self._net.current_step)
+
+    def pause(self):
+        self._set_active(False)
+        self._times["stop"].append(self._net.current_step)
+
+    stop = pause
+
+    def resume(self):
+        self._set_active(True)
+        self._times["start"].append(self._net.current_step)
+
+    def reset(self):
+        self._data = {v: [] for v in self.variables}
+        self._spikes = {}
+
+    def times(self, variables=None):
+        return dict(self._times)
+
+    # draining (called by the runtime between chunks) --------------------------
+    def _drain(self, arrays):
+        M = self.name
+        rows_key = f"{M}._rows"
+        if rows_key in arrays and arrays[rows_key][0] > 0:
+            rows = int(arrays[rows_key][0])
+            for v in self.variables:
+                if v == "spike":
+                    continue
+                buf = arrays[f"{M}.{v}"]
+                width = buf.size // max(1, self._buffer_rows)
+                self._data[v].append(buf[:rows * width].reshape(rows, width).copy())
+            arrays[rows_key][0] = 0
+        n_key = f"{M}._n_spikes"
+        if n_key in arrays and arrays[n_key][0] > 0:
+            n = int(arrays[n_key][0])
+            steps = arrays[f"{M}.spike_steps"][:n]
+            ranks = arrays[f"{M}.spike_ranks"][:n]
+            for r, s in zip(ranks.tolist(), steps.tolist()):
+                self._spikes.setdefault(r, []).append(s)
+            arrays[n_key][0] = 0
+
+    # results ---------------------------------------------------------------
+    def get(self, variables=None, keep=False, reshape=True, force_dict=False):
+        if self._net.compiled:
+            self._net._drain_monitors()
+        single = isinstance(variables, str)
+        names = [variables] if single else list(variables or self.variables)
+        out = {}
+        for v in names:
+            if v not in self.variables:
+                raise NetworkError(f"monitor {self.name} does not record '{v}' (it records {self.variables})")
+            out[v] = self._spike_dict() if v == "spike" else self._variable(v, reshape)
+        if not keep:
+            for v in names:
+                if v == "spike":
+                    self._spikes = {}
+                else:
+                    self._data[v] = []
+        if single and not force_dict:
+            return out[variables]
+        if len(out) == 1 and not force_dict and variables is None:
+            return out[names[0]]
+        return out
+
+    def __getitem__(self, name):
+        return self.get(name)
+
+    def _spike_dict(self):
+        ranks = range(self.population.size) if self._ranks is None else self._ranks.tolist()
+        return {r: list(self._spikes.get(r, [])) for r in ranks}
+
+    def _variable(self, v, reshape):
+        chunks = self._data.get(v, [])
+        if not chunks:
+            width = self.population.size if self._ranks is None else len(self._ranks)
+            data = np.zeros((0, width))
+        else:
+            data = np.concatenate(chunks, axis=0)
+        if data.shape[1] == 1 and self._is_global(v):
+            return data[:, 0]
+        if reshape:
+            return data.reshape((data.shape[0],) + tuple(self._geometry))
+        return data
+
+    def _is_global(self, v):
+        arr = self._net._arrays.get(f"{self.population.name}.{v}")
+        return arr is not None and arr.size == 1
+
+    # analysis --------------------------------------------------------------
+    def raster_plot(self, spikes=None):
+        """(times in ms, ranks) of all recorded spikes."""
+        spikes = self.get("spike") if spikes is None else spikes
+        t, n = [], []
+        for r, steps in spikes.items():
+            t += steps
+            n += [r] * len(steps)
+        return np.array(t, dtype=float) * self._net.dt, np.array(n, dtype=int)
+
+    def mean_fr(self, spikes=None):
+        """Mean firing rate (Hz) of the recorded neurons over the recording duration."""
+        spikes = self.get("spike") if spikes is None else spikes
+        if not spikes:
+            return 0.0
+        duration = self._net.current_step * self._net.dt / 1000.0
+        total = sum(len(s) for s in spikes.values())
+        return total / len(spikes) / duration if duration > 0 else math.nan
+
+    def histogram(self, spikes=None, bins=None):
+        spikes = self.get("spike") if spikes is None else spikes
+        bins = max(1, int(round((bins or self._net.dt) / self._net.dt)))
+        steps = np.concatenate([np.asarray(s, dtype=int) for s in spikes.values()] or [np.zeros(0, int)])
+        if steps.size == 0:
+            return np.zeros(0, dtype=int)
+        return np.bincount((steps - steps.min()) // bins)
+
+    @property
+    def _buffer_rows(self):
+        from anncompiler.passes.lowering import monitor_layout
+        return monitor_layout(self._spec(), self.population.size)["rows"]
+
+    def _spec(self):
+        from anncompiler.ir.network import MonitorSpec
+        period, offset = self._steps()
+        return MonitorSpec(self.name, self.population.name, list(self.variables),
+                           None if self._ranks is None else self._ranks, period, offset, self._start)

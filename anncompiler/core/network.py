@@ -1,0 +1,287 @@
+"""Network: owns populations, projections, monitors and constants; compiles and simulates them.
+
+``compile()`` runs the pass pipeline and the backend once; ``simulate()``
+calls the native step loop in chunks and drains monitor buffers between
+chunks (the only time Python runs during a simulation).
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import time as _time
+import warnings
+
+import numpy as np
+
+from anncompiler.errors import AnnCompilerError, NetworkError
+
+from .attributes import Constant
+from .models import Neuron, Synapse
+
+#: steps per native call between two returns to Python (Ctrl-C, monitor draining)
+CHUNK_STEPS = 10000
+
+_CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "visible_cores", "paradigm", "dtype", "precision",
+                "structural_plasticity", "only_int_idx_type", "verbose", "suppress_warnings", "show_time",
+                "trace_calls", "disable_parallel_rng", "use_seed_seq", "sparse_matrix_format",
+                "sparse_matrix_storage_order", "debug", "disable_shared_library_time_offset", "backend"}
+
+_GLOBAL_CONSTANTS: dict[str, Constant] = {}
+_GLOBAL_FUNCTIONS: dict = {}
+
+
+def _resolve_network(network):
+    if network is not None:
+        return network
+    from .global_api import magic_network
+    return magic_network()
+
+
+class Network:
+    """A network of populations and projections (ANNarchy 5's ``ann.Network``)."""
+
+    def __init__(self, *, dt: float | None = None, seed: int | None = None):
+        self._config = {"dt": 1.0 if dt is None else float(dt), "method": "explicit", "num_threads": 1,
+                        "dtype_name": "f64", "backend": "llvm", "paradigm": "openmp"}
+        self._seed = int(seed) if seed is not None else secrets.randbits(32)
+        self.default_rng = np.random.default_rng(self._seed)
+        self._populations, self._projections, self._monitors = [], [], []
+        self._constants: dict[str, Constant] = {}
+        self._parsed: dict[int, object] = {}
+        self._arrays: dict[str, np.ndarray] = {}
+        self._simulator = None
+        self.compiled = False
+        self.directory = "annarchy"
+        self.compile_report: dict = {}
+        self.kernel_module = None
+
+    # configuration -------------------------------------------------------------
+    def config(self, **kwargs):
+        for k, v in kwargs.items():
+            if k not in _CONFIG_KEYS:
+                warnings.warn(f"unknown configuration key '{k}' ignored", stacklevel=2)
+                continue
+            if k == "precision":
+                raise NetworkError("'precision' was replaced by dtype=ann.float32 / ann.float64")
+            if self.compiled and k in ("dt", "dtype", "method", "seed"):
+                raise NetworkError(f"'{k}' cannot change after compile()")
+            if k == "dt":
+                self._config["dt"] = float(v)
+            elif k == "seed":
+                self._seed = int(v)
+                self.default_rng = np.random.default_rng(self._seed)
+            elif k == "dtype":
+                self._config["dtype_name"] = "f32" if np.dtype(v) == np.float32 else "f64"
+            else:
+                self._config[k] = v
+
+    @property
+    def dt(self) -> float:
+        return self._config["dt"]
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    # construction ----------------------------------------------------------------
+    def _check_not_compiled(self, what: str):
+        if self.compiled:
+            raise NetworkError(f"cannot {what} after compile(): the network is compiled")
+
+    def _add_population(self, pop):
+        self._check_not_compiled("add a population")
+        if any(p.name == pop.name for p in self._populations):
+            raise NetworkError(f"a population named '{pop.name}' already exists")
+        self._populations.append(pop)
+
+    def _add_projection(self, proj):
+        self._check_not_compiled("add a projection")
+        if any(p.name == proj.name for p in self._projections):
+            raise NetworkError(f"a projection named '{proj.name}' already exists")
+        self._projections.append(proj)
+
+    def _add_monitor(self, mon):
+        self._check_not_compiled("add a monitor")
+        self._monitors.append(mon)
+
+    def create(self, geometry, neuron=None, stop_condition=None, name=None, population=None):
+        from .population import Population
+        if isinstance(geometry, Population) or population is not None:
+            raise NetworkError("pass the geometry and the neuron type to create(); specific populations "
+                               "are created with their own class and network=")
+        if neuron is None:
+            raise NetworkError("create() needs a neuron type")
+        return Population(geometry, neuron, name=name, stop_condition=stop_condition, network=self)
+
+    def connect(self, pre, post, target, synapse=None, name=None, projection=None):
+        from .projection import Projection
+        return Projection(pre, post, target, synapse=synapse, name=name, network=self)
+
+    def monitor(self, obj, variables=None, period=None, period_offset=None, start=True, name=None):
+        from .monitor import Monitor
+        return Monitor(obj, variables, period, period_offset, start, name, network=self)
+
+    def constant(self, name: str, value: float) -> Constant:
+        c = Constant(name, value, register=False)
+        self._constants[name] = c
+        return c
+
+    def _all_constants(self):
+        merged = dict(_GLOBAL_CONSTANTS)
+        merged.update(self._constants)
+        for c in merged.values():
+            if self._constant_changed not in c._listeners:
+                c._listeners.append(self._constant_changed)
+        return list(merged.values())
+
+    def _constant_value(self, name):
+        for c in self._all_constants():
+            if c.name == name:
+                return float(c)
+        raise NetworkError(f"unknown constant '{name}'")
+
+    def _constant_changed(self, c):
+        if self.compiled and self.kernel_module is not None:
+            names = [k.name for k in self._all_constants()]
+            if c.name in names:
+                self._arrays["net.constants"][names.index(c.name)] = float(c)
+
+    def _parse(self, definition):
+        key = id(definition)
+        if key not in self._parsed:
+            from anncompiler.parser import parse_model
+            if not isinstance(definition, (Neuron, Synapse)):
+                raise NetworkError(f"expected a Neuron or Synapse, got {type(definition).__name__}")
+            names = [c.name for c in self._all_constants()]
+            self._parsed[key] = (definition, parse_model(definition, constants=names,
+                                                         global_functions=dict(_GLOBAL_FUNCTIONS)))
+        return self._parsed[key][1]
+
+    # lookup ----------------------------------------------------------------------
+    def get_population(self, name):
+        for p in self._populations:
+            if p.name == name:
+                return p
+        raise NetworkError(f"no population named '{name}' (known: {[p.name for p in self._populations]})")
+
+    def get_projection(self, name):
+        for p in self._projections:
+            if p.name == name:
+                return p
+        raise NetworkError(f"no projection named '{name}'")
+
+    def get_monitor(self, name):
+        for m in self._monitors:
+            if m.name == name:
+                return m
+        raise NetworkError(f"no monitor named '{name}'")
+
+    def get_constant(self, name):
+        for c in self._all_constants():
+            if c.name == name:
+                return c
+        raise NetworkError(f"no constant named '{name}'")
+
+    def get_populations(self):
+        return list(self._populations)
+
+    def get_projections(self, post=None, pre=None, target=None, suppress_error=False):
+        out = []
+        for p in self._projections:
+            if post is not None and (p.post.name if not isinstance(post, str) else p.post.name) != \
+                    (post if isinstance(post, str) else post.name):
+                continue
+            if pre is not None and p.pre.name != (pre if isinstance(pre, str) else pre.name):
+                continue
+            if target is not None and target not in p.targets:
+                continue
+            out.append(p)
+        return out
+
+    def get_monitors(self):
+        return list(self._monitors)
+
+    # compile ---------------------------------------------------------------------
+    def compile(self, directory="annarchy", clean=False, compiler="default", compiler_flags="default",
+                add_sources="", extra_libs="", cuda_config=None, annarchy_json="", silent=False,
+                debug_build=False, trace_calls=None, profile_enabled=False, *, pipeline=None, backend=None,
+                dump_ir=None):
+        """Compile the network. ``pipeline``, ``backend`` and ``dump_ir`` are anncompiler's own options."""
+        from anncompiler.compiler import compile_network
+        from anncompiler.passes import DEFAULT_PIPELINE
+        if self.compiled:
+            raise NetworkError("the network is already compiled")
+        self.directory = directory
+        backend = backend or self._config.get("backend", "llvm")
+        module, simulator, arrays, report = compile_network(
+            self, pipeline or DEFAULT_PIPELINE, backend, dump_ir,
+            {"num_threads": self._config.get("num_threads", 1)})
+        self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
+        self.compile_report = report
+        self.compiled = True
+        if not silent and self._config.get("verbose"):
+            print(f"anncompiler: compiled in {report['total']:.3f} s")
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise NetworkError(f"call compile() before {what}()")
+
+    def _state_array(self, name):
+        try:
+            return self._arrays[name]
+        except KeyError:
+            raise NetworkError(f"no state array '{name}'") from None
+
+    # simulation --------------------------------------------------------------------
+    @property
+    def current_step(self) -> int:
+        return int(self._arrays["net.t"][0]) if self.compiled else 0
+
+    @current_step.setter
+    def current_step(self, step: int):
+        self._require_compiled("setting current_step")
+        self._arrays["net.t"][0] = int(step)
+
+    @property
+    def time(self) -> float:
+        return self.current_step * self.dt
+
+    @time.setter
+    def time(self, t: float):
+        self.current_step = int(round(t / self.dt))
+
+    def _drain_monitors(self):
+        for m in self._monitors:
+            m._drain(self._arrays)
+
+    def _run_steps(self, n_steps: int):
+        remaining = int(n_steps)
+        while remaining > 0:
+            done = self._simulator.run(min(remaining, CHUNK_STEPS))
+            self._drain_monitors()
+            if done <= 0:
+                raise AnnCompilerError("the simulation loop made no progress")
+            remaining -= done
+
+    def simulate(self, duration: float, measure_time: bool = False):
+        self._require_compiled("simulate")
+        n = int(math.ceil(duration / self.dt - 1e-9))
+        t0 = _time.perf_counter()
+        self._run_steps(n)
+        if measure_time:
+            print(f"Simulating {duration / 1000.0} seconds of the network took "
+                  f"{_time.perf_counter() - t0} seconds.")
+
+    def step(self):
+        self._require_compiled("step")
+        self._run_steps(1)
+
+    def _spiked_ranks(self, pop):
+        key = f"{pop.name}._spiked"
+        if not self.compiled or key not in self._arrays:
+            return []
+        return self._arrays[key][:int(self._arrays[f"{pop.name}._n_spiked"][0])].tolist()
+
+    def __repr__(self):
+        return (f"Network(dt={self.dt}, seed={self.seed}, {len(self._populations)} populations, "
+                f"{len(self._projections)} projections, compiled={self.compiled})")

@@ -1,0 +1,358 @@
+"""Population, PopulationView and IndividualNeuron: the user's handle on neurons.
+
+Before compile, attribute values are kept in ``_init`` (a distribution is
+sampled at once, as in ANNarchy).  After compile, they live in the numpy
+arrays of the runtime state, shared with the native code: reads return a
+copy shaped like the geometry (ANNarchy scripts keep snapshots), writes go
+into the shared array in place.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from anncompiler.errors import NetworkError, ShapeError
+
+from . import geometry as geo
+from .indexing import resolve_index, union_ranks
+from .random import RandomDistribution
+
+_OWN = {"geometry", "size", "name", "neuron_type", "id", "ranks", "stop_condition", "refractory",
+        "population", "enabled"}
+
+
+def _is_scalar(value) -> bool:
+    return isinstance(value, (numbers.Number, np.number, bool, np.bool_)) or np.ndim(value) == 0
+
+
+class _AttributeAccess:
+    """Attribute get/set shared by Population, PopulationView and IndividualNeuron."""
+
+    def _attribute_names(self) -> list[str]:
+        return self.population._model_ir().attributes.keys()
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in _OWN:
+            raise AttributeError(name)
+        pop = self.__dict__.get("population") or self
+        if name in pop._model_ir().attributes:
+            return pop._get(name, self._view_ranks())
+        fn = pop._model_ir().functions.get(name)
+        if fn is not None:
+            return pop._function(fn)
+        raise AttributeError(f"population {pop.name} (model '{pop.neuron_type.name}') has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        if name.startswith("_") or name in _OWN or name in type(self).__dict__:
+            object.__setattr__(self, name, value)
+            return
+        pop = self.__dict__.get("population") or self
+        if name in pop._model_ir().attributes:
+            pop._set(name, value, self._view_ranks())
+            return
+        raise AttributeError(f"population {pop.name} (model '{pop.neuron_type.name}') has no attribute "
+                             f"'{name}'; its attributes are {', '.join(pop._model_ir().attributes)}")
+
+    def get(self, name):
+        return getattr(self, name)
+
+    def set(self, values: dict):
+        for k, v in values.items():
+            setattr(self, k, v)
+
+
+class Population(_AttributeAccess):
+    """A group of identical neurons with a geometry (1-D to 4-D)."""
+
+    def __init__(self, geometry, neuron, name=None, stop_condition=None, *, network=None):
+        from .network import _resolve_network
+        if isinstance(neuron, type):
+            neuron = neuron()
+        net = _resolve_network(network)
+        object.__setattr__(self, "_net", net)
+        self.geometry = geo.normalise_geometry(geometry)
+        self.size = geo.size_of(self.geometry)
+        self.neuron_type = neuron
+        self.id = len(net._populations)
+        self.name = name or f"pop{self.id}"
+        self.stop_condition = stop_condition
+        self.ranks = np.arange(self.size)
+        self.enabled = True
+        self._init: dict = {}
+        self._refractory = None
+        self._ir = None
+        net._add_population(self)
+
+    # model ------------------------------------------------------------
+    def _model_ir(self):
+        if self._ir is None:
+            self._ir = self._net._parse(self.neuron_type)
+        return self._ir
+
+    @property
+    def population(self):
+        return self
+
+    def _view_ranks(self):
+        return None
+
+    @property
+    def width(self):
+        return self.geometry[0]
+
+    @property
+    def height(self):
+        return self.geometry[1] if len(self.geometry) > 1 else 1
+
+    @property
+    def depth(self):
+        return self.geometry[2] if len(self.geometry) > 2 else 1
+
+    @property
+    def dimension(self):
+        return len(self.geometry)
+
+    @property
+    def parameters(self):
+        return self._model_ir().parameters
+
+    @property
+    def variables(self):
+        return self._model_ir().variables
+
+    @property
+    def attributes(self):
+        return list(self._model_ir().attributes)
+
+    @property
+    def targets(self):
+        return list(self._model_ir().targets)
+
+    def __len__(self):
+        return self.size
+
+    def __repr__(self):
+        return f"Population({self.name!r}, geometry={self.geometry}, neuron={self.neuron_type.name!r})"
+
+    # values -------------------------------------------------------------
+    def _array(self, name: str) -> np.ndarray:
+        """The live state array shared with the native code (after compile)."""
+        return self._net._state_array(f"{self.name}.{name}")
+
+    def _get(self, name, ranks):
+        a = self._model_ir().attributes[name]
+        if self._net.compiled:
+            arr = self._array(name)
+            if arr.size == 1 and self.size > 1 or a.locality != "local" and arr.size == 1:
+                return arr[0].item()
+            return self._shape(arr, ranks)
+        value = self._init.get(name, self._default(name))
+        if np.ndim(value) == 0:
+            return value.item() if isinstance(value, np.generic) else value
+        return self._shape(np.asarray(value), ranks)
+
+    def _shape(self, arr, ranks):
+        if ranks is None:
+            return arr.reshape(self.geometry).copy()
+        return arr[ranks].copy()
+
+    def _default(self, name):
+        """The value an attribute gets when the user sets none (its ``init``)."""
+        a = self._model_ir().attributes[name]
+        init = a.init
+        if isinstance(init, RandomDistribution):
+            value = init.get_values(self.size)
+            self._init[name] = value
+            return value
+        if hasattr(init, "free_symbols"):  # init=<parameter or constant name>
+            names = {s.name for s in init.free_symbols}
+            env = {n: self._get(n, None) if n in self._model_ir().attributes else self._net._constant_value(n)
+                   for n in names}
+            import sympy
+            value = init.subs({sympy.Symbol(k): v for k, v in env.items() if np.ndim(v) == 0})
+            if not value.free_symbols:
+                return float(value)
+            arrays = [np.asarray(env[n]).reshape(-1) for n in names]
+            f = sympy.lambdify([sympy.Symbol(n) for n in names], init, "numpy")
+            return np.broadcast_to(f(*arrays), (self.size,)).astype(float)
+        if init is None:
+            return 0.0
+        return init
+
+    def _set(self, name, value, ranks):
+        n = self.size if ranks is None else len(ranks)
+        if isinstance(value, RandomDistribution):
+            value = value.get_values(n)
+        if not _is_scalar(value):
+            value = np.asarray(value)
+            if value.size != n:
+                raise ShapeError(f"{self.name}.{name}: cannot assign an array of shape {value.shape} to "
+                                 f"{'population' if ranks is None else 'a view'} of size {n}")
+            value = value.reshape(-1)
+        if self._net.compiled:
+            arr = self._array(name)
+            if arr.size == 1 and self.size > 1:
+                if not _is_scalar(value) and not np.all(value == value[0]):
+                    raise ShapeError(f"{self.name}.{name} is global (one value for the population): "
+                                     "per-neuron values can only be assigned before compile()")
+                arr[0] = value if _is_scalar(value) else value[0]
+                return
+            if ranks is None:
+                arr[...] = value
+            else:
+                arr[ranks] = value
+            return
+        per_neuron = not _is_scalar(value) or (ranks is not None and len(ranks) != self.size)
+        if per_neuron:  # a global attribute given per-neuron values is promoted to local at compile
+            current = self._init.get(name, self._default(name))
+            full = np.array(np.broadcast_to(np.asarray(current, dtype=float), (self.size,)))
+            if ranks is None:
+                full[:] = value
+            else:
+                full[ranks] = value
+            self._init[name] = full
+        else:
+            self._init[name] = value
+
+    def _function(self, fn):
+        import sympy
+        f = sympy.lambdify([sympy.Symbol(a) for a in fn.args], fn.body, "numpy")
+        return lambda *args: f(*[np.asarray(x, dtype=float) for x in args])
+
+    # refractory -----------------------------------------------------------
+    @property
+    def refractory(self):
+        if self._net.compiled and f"{self.name}._refractory" in self._net._arrays:
+            r = self._net._arrays[f"{self.name}._refractory"] * self._net.dt
+            return float(r[0]) if np.all(r == r[0]) else r.reshape(self.geometry)
+        if self._refractory is not None:
+            return self._refractory
+        r = self.neuron_type.refractory
+        return r
+
+    @refractory.setter
+    def refractory(self, value):
+        if isinstance(value, RandomDistribution):
+            value = value.get_values(self.size)
+        if self._net.compiled:
+            key = f"{self.name}._refractory"
+            if key not in self._net._arrays:
+                raise NetworkError(f"population {self.name} was compiled without a refractory period; "
+                                   "set pop.refractory before compile()")
+            self._net._arrays[key][:] = np.rint(np.asarray(value, dtype=float).reshape(-1) / self._net.dt)
+        else:
+            self._refractory = value
+
+    # structure ------------------------------------------------------------
+    def __getitem__(self, key):
+        ranks, geometry, individual = resolve_index(self.geometry, key)
+        if individual:
+            return IndividualNeuron(self, int(ranks[0]))
+        return PopulationView(self, ranks, geometry)
+
+    def neuron(self, *coord):
+        if len(coord) == 1 and not isinstance(coord[0], tuple):
+            coord = coord[0]
+        return IndividualNeuron(self, geo.rank_from_coordinates(self.geometry, coord))
+
+    @property
+    def neurons(self):
+        return [IndividualNeuron(self, r) for r in range(self.size)]
+
+    def __iter__(self):
+        return iter(self.neurons)
+
+    def rank_from_coordinates(self, coord):
+        return geo.rank_from_coordinates(self.geometry, coord)
+
+    def coordinates_from_rank(self, rank):
+        return geo.coordinates_from_rank(self.geometry, rank)
+
+    def normalized_coordinates_from_rank(self, rank, norm=1.0):
+        return geo.normalized_coordinates_from_rank(self.geometry, rank, norm)
+
+    def sum(self, target):
+        key = f"{self.name}._sum_{target}"
+        if self._net.compiled and key in self._net._arrays:
+            return self._net._arrays[key].reshape(self.geometry).copy()
+        g = f"g_{target}"
+        if g in self._model_ir().attributes:
+            return self._get(g, None)
+        return np.zeros(self.geometry)
+
+    @property
+    def spike(self):
+        return self._net._spiked_ranks(self)
+
+
+class PopulationView(_AttributeAccess):
+    """A subset of a population's neurons (``pop[10:20]``, ``pop[2:5, :]``, ``pop[[1, 3]]``)."""
+
+    def __init__(self, population, ranks, geometry=None):
+        object.__setattr__(self, "population", population)
+        self.ranks = np.asarray(ranks, dtype=np.int64)
+        self.size = len(self.ranks)
+        self.geometry = tuple(geometry) if geometry is not None else (self.size,)
+        self.name = f"{population.name}[view]"
+
+    def _view_ranks(self):
+        return self.ranks
+
+    @property
+    def neuron_type(self):
+        return self.population.neuron_type
+
+    def __len__(self):
+        return self.size
+
+    def __add__(self, other):
+        if other.population is not self.population:
+            raise NetworkError("only views of the same population can be added")
+        ranks = union_ranks(self.ranks, other._view_ranks() if isinstance(other, PopulationView)
+                            else [other.rank])
+        return PopulationView(self.population, ranks)
+
+    def __getitem__(self, key):
+        local, geometry, individual = resolve_index(self.geometry, key)
+        if individual:
+            return IndividualNeuron(self.population, int(self.ranks[local[0]]))
+        return PopulationView(self.population, self.ranks[local], geometry)
+
+    def rank_from_coordinates(self, coord, local=False):
+        r = geo.rank_from_coordinates(self.geometry, coord)
+        return r if local else int(self.ranks[r])
+
+    def coordinates_from_rank(self, rank, local=False):
+        if not local:
+            rank = int(np.nonzero(self.ranks == rank)[0][0])
+        return geo.coordinates_from_rank(self.geometry, rank)
+
+    def sum(self, target):
+        return self.population.sum(target).reshape(-1)[self.ranks]
+
+    def __repr__(self):
+        return f"PopulationView of {self.population.name} ({self.size} neurons)"
+
+
+class IndividualNeuron(_AttributeAccess):
+    """One neuron of a population (``pop[x, y]``, ``pop.neuron(3)``)."""
+
+    def __init__(self, population, rank):
+        object.__setattr__(self, "population", population)
+        self.rank = int(rank)
+        self.ranks = np.array([self.rank])
+        self.size = 1
+
+    def _view_ranks(self):
+        return self.ranks
+
+    def __getattr__(self, name):
+        value = super().__getattr__(name)
+        return value[0] if isinstance(value, np.ndarray) and value.size == 1 else value
+
+    def __add__(self, other):
+        return PopulationView(self.population, [self.rank]) + other
+
+    def __repr__(self):
+        return f"IndividualNeuron({self.population.name}, rank={self.rank})"

@@ -1,0 +1,228 @@
+"""Projection: connects a pre to a post population (or views) with a synapse type and a target.
+
+Connector methods build the connectivity at once, with the network's
+``default_rng`` for the pattern (weights and delays distributions use their
+own ``rng``).  After compile, synaptic attributes live in the runtime arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from anncompiler.errors import NetworkError
+
+from . import connectors
+from .models import Synapse
+from .population import IndividualNeuron, Population, PopulationView
+from .random import RandomDistribution
+
+_DEFAULT_RATE = None
+
+
+def _default_synapse() -> Synapse:
+    global _DEFAULT_RATE
+    if _DEFAULT_RATE is None:
+        _DEFAULT_RATE = Synapse(name="Default synapse")
+    return _DEFAULT_RATE
+
+
+def _as_view(net, obj):
+    if isinstance(obj, str):
+        obj = net.get_population(obj)
+    if isinstance(obj, Population):
+        return obj, obj.ranks
+    if isinstance(obj, (PopulationView, IndividualNeuron)):
+        return obj.population, np.asarray(obj.ranks)
+    raise NetworkError(f"a projection connects populations or views, not {type(obj).__name__}")
+
+
+class Projection:
+    def __init__(self, pre, post, target, synapse=None, name=None, *, network=None):
+        from .network import _resolve_network
+        net = _resolve_network(network)
+        self._net = net
+        self.pre, self._pre_ranks = _as_view(net, pre)
+        self.post, self._post_ranks = _as_view(net, post)
+        self.pre_view, self.post_view = pre, post
+        self.targets = [target] if isinstance(target, str) else list(target)
+        if isinstance(synapse, type):
+            synapse = synapse()
+        self.synapse_type = synapse or _default_synapse()
+        self.id = len(net._projections)
+        self.name = name or f"proj{self.id}"
+        self.connectivity = None
+        self._init: dict = {}
+        self._ir = None
+        net._add_projection(self)
+
+    @property
+    def target(self):
+        return self.targets[0] if len(self.targets) == 1 else self.targets
+
+    def __repr__(self):
+        return f"Projection({self.name!r}, {self.pre.name} -> {self.post.name}, target={self.target!r})"
+
+    # connectors -------------------------------------------------------------
+    def _connect(self, builder, *args, **kwargs):
+        self._net._check_not_compiled("connect a projection")
+        if self.connectivity is not None:
+            raise NetworkError(f"projection {self.name} is already connected")
+        kwargs.pop("storage_format", None)
+        kwargs.pop("storage_order", None)
+        self.connectivity = builder(*args, self._pre_ranks, self._post_ranks, self.pre.size, self.post.size,
+                                    **kwargs)
+        return self
+
+    def _common(self, kwargs, self_conn=True):
+        kwargs.setdefault("rng", self._net.default_rng)
+        if self_conn:
+            kwargs["same_population"] = self.pre is self.post
+        return kwargs
+
+    def all_to_all(self, weights=1.0, delays=0.0, allow_self_connections=False, force_multiple_weights=False,
+                   storage_format=None, storage_order=None):
+        return self._connect(connectors.all_to_all, weights=weights, delays=delays,
+                             allow_self_connections=allow_self_connections,
+                             force_multiple_weights=force_multiple_weights, **self._common({}))
+
+    def one_to_one(self, weights=1.0, delays=0.0, force_multiple_weights=False, storage_format=None,
+                   storage_order=None):
+        return self._connect(connectors.one_to_one, weights=weights, delays=delays,
+                             force_multiple_weights=force_multiple_weights, **self._common({}))
+
+    def fixed_probability(self, probability, weights, delays=0.0, allow_self_connections=False,
+                          force_multiple_weights=False, storage_format=None, storage_order=None):
+        return self._connect(connectors.fixed_probability, probability, weights=weights, delays=delays,
+                             allow_self_connections=allow_self_connections,
+                             force_multiple_weights=force_multiple_weights, **self._common({}))
+
+    def fixed_number_pre(self, number, weights, delays=0.0, allow_self_connections=False,
+                         force_multiple_weights=False, storage_format=None, storage_order=None):
+        return self._connect(connectors.fixed_number_pre, number, weights=weights, delays=delays,
+                             allow_self_connections=allow_self_connections,
+                             force_multiple_weights=force_multiple_weights, **self._common({}))
+
+    def fixed_number_post(self, number, weights=1.0, delays=0.0, allow_self_connections=False,
+                          force_multiple_weights=False, storage_format=None, storage_order=None):
+        return self._connect(connectors.fixed_number_post, number, weights=weights, delays=delays,
+                             allow_self_connections=allow_self_connections,
+                             force_multiple_weights=force_multiple_weights, **self._common({}))
+
+    def from_matrix(self, weights, delays=0.0, pre_post=False, storage_format=None, storage_order=None):
+        return self._connect(lambda *a, **k: connectors.from_matrix(weights, *a, delays=delays,
+                                                                     pre_post=pre_post))
+
+    # ANNarchy 4 names
+    connect_all_to_all = all_to_all
+    connect_one_to_one = one_to_one
+    connect_fixed_probability = fixed_probability
+    connect_fixed_number_pre = fixed_number_pre
+    connect_fixed_number_post = fixed_number_post
+    connect_from_matrix = from_matrix
+
+    # structure ------------------------------------------------------------
+    def _require_connectivity(self):
+        if self.connectivity is None:
+            raise NetworkError(f"projection {self.name} has no connector: call e.g. "
+                               f"{self.name}.fixed_probability(...) before compile()")
+        return self.connectivity
+
+    @property
+    def size(self):
+        return self._require_connectivity().n_rows
+
+    def __len__(self):
+        return self.size
+
+    @property
+    def nb_synapses(self):
+        return self._require_connectivity().nb_synapses
+
+    @property
+    def post_ranks(self):
+        return [int(r) for r in self._require_connectivity().post_ranks]
+
+    @property
+    def pre_ranks(self):
+        c = self._require_connectivity()
+        return [c.pre_ranks[c.row_ptr[k]:c.row_ptr[k + 1]].tolist() for k in range(c.n_rows)]
+
+    @property
+    def nb_synapses_per_dendrite(self):
+        return np.diff(self._require_connectivity().row_ptr).tolist()
+
+    def connectivity_matrix(self, fill=0.0):
+        c = self._require_connectivity()
+        m = np.full((c.post_size, c.pre_size), fill, dtype=float)
+        rows = np.repeat(c.post_ranks, np.diff(c.row_ptr))
+        m[rows, c.pre_ranks] = self._flat("w")
+        return m
+
+    # attributes -------------------------------------------------------------
+    def _model_ir(self):
+        if self._ir is None:
+            self._ir = self._net._parse(self.synapse_type)
+        return self._ir
+
+    def _flat(self, name):
+        """Per-synapse values of a local attribute as one flat array (nnz)."""
+        c = self._require_connectivity()
+        if self._net.compiled:
+            arr = self._net._state_array(f"{self.name}.{name}")
+        elif name == "w":
+            arr = c.weights
+        else:
+            arr = self._init.get(name, self._model_ir().attributes[name].init)
+        return np.broadcast_to(np.asarray(arr, dtype=float).reshape(-1)[:c.nb_synapses]
+                               if np.size(arr) > 1 else np.asarray(arr, dtype=float).reshape(-1)[0],
+                               (c.nb_synapses,))
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        ir = self._model_ir()
+        if name not in ir.attributes:
+            raise AttributeError(f"projection {self.name} has no attribute '{name}'")
+        c = self._require_connectivity()
+        a = ir.attributes[name]
+        if name == "w" and c.single_weight and not self._net.compiled:
+            return float(c.weights)
+        if self._net.compiled:
+            arr = self._net._state_array(f"{self.name}.{name}")
+            if arr.size == 1 and (a.locality == "global" or name == "w" and c.single_weight):
+                return arr[0].item()
+            if a.locality == "semiglobal":
+                return arr.tolist()
+        flat = self._flat(name)
+        return [flat[c.row_ptr[k]:c.row_ptr[k + 1]].tolist() for k in range(c.n_rows)]
+
+    def __setattr__(self, name, value):
+        if name.startswith("_") or name in self.__dict__ or name in type(self).__dict__ or \
+                name in ("pre", "post", "pre_view", "post_view", "targets", "synapse_type", "id", "name",
+                         "connectivity"):
+            object.__setattr__(self, name, value)
+            return
+        ir = self._model_ir()
+        if name not in ir.attributes:
+            raise AttributeError(f"projection {self.name} has no attribute '{name}'")
+        c = self._require_connectivity()
+        if isinstance(value, RandomDistribution):
+            value = value.get_values(c.nb_synapses)
+        elif isinstance(value, list):
+            value = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in value])
+        if self._net.compiled:
+            arr = self._net._state_array(f"{self.name}.{name}")
+            if arr.size == 1 and np.ndim(value) > 0 and np.size(value) > 1:
+                raise NetworkError(f"{self.name}.{name} is shared by all synapses after compile; use "
+                                   "force_multiple_weights=True in the connector to set per-synapse values")
+            arr[...] = value
+        elif name == "w":
+            c.weights = float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float).reshape(-1)
+        else:
+            self._init[name] = value
+
+    def get(self, name):
+        return getattr(self, name)
+
+    def set(self, values: dict):
+        for k, v in values.items():
+            setattr(self, k, v)

@@ -1,0 +1,15 @@
+"""Backends: code generators chosen by name through a registry.
+
+Importing this package registers the built-in ``reference`` and ``llvm``
+backends; others register with :func:`register_backend` or through the
+``anncompiler.plugins`` entry-point group.
+"""
+from .base import (Artefact, Backend, Simulator, available_backends, get_backend,
+                   register_backend)
+from . import reference  # noqa: F401  (registers "reference")
+from . import llvm  # noqa: F401  (registers "llvm")
+
+DEFAULT_BACKEND = "llvm"
+
+__all__ = ["Artefact", "Backend", "Simulator", "register_backend", "get_backend",
+           "available_backends", "DEFAULT_BACKEND"]

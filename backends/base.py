@@ -1,0 +1,126 @@
+"""Backend interface and the registry that picks a backend by name.
+
+A backend turns a :class:`~anncompiler.ir.kernel.KernelModule` into an
+:class:`Artefact` (``emit``) and binds an artefact to the runtime's arrays
+(``load``), giving a :class:`Simulator` whose ``run(n)`` executes steps.
+Backends are found through :func:`get_backend`, never by ``if/elif``; third
+party packages add theirs through the ``anncompiler.plugins`` entry points.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from anncompiler.errors import BackendError
+from anncompiler.ir.kernel import KernelModule
+
+__all__ = ["Artefact", "Simulator", "Backend", "register_backend", "get_backend",
+           "available_backends", "check_arrays"]
+
+
+@dataclass
+class Artefact:
+    """What ``emit`` produced: printable dumps (file name -> text) for
+    ``dump_ir`` and a backend-private ``payload`` that ``load`` consumes."""
+    backend: str
+    dumps: dict[str, str] = field(default_factory=dict)
+    payload: object = None
+
+
+class Simulator:
+    """A compiled module bound to the runtime's arrays."""
+
+    def run(self, n_steps: int) -> int:
+        """Execute up to ``n_steps`` steps (fewer if an exit condition holds);
+        return the number of steps executed."""
+        raise NotImplementedError
+
+
+class Backend:
+    """Base of code generators; subclass, set ``name``, decorate with
+    :func:`register_backend`."""
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """False when a dependency (a library, a device) is missing."""
+        return True
+
+    def __init__(self, **options):
+        # unknown options are kept but ignored, so that one options dict can
+        # be passed to whichever backend the user picked
+        self.options = dict(options)
+
+    def emit(self, module: KernelModule) -> Artefact:
+        raise NotImplementedError
+
+    def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[Backend]] = {}
+_PLUGINS_LOADED = False
+
+
+def register_backend(cls: type[Backend]) -> type[Backend]:
+    """Class decorator: make ``cls`` available as ``get_backend(cls.name)``.
+    Registering a name again replaces the previous class (handy in tests)."""
+    if not getattr(cls, "name", ""):
+        raise BackendError(f"backend class {cls.__name__} has no 'name'")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_plugins() -> None:
+    """Import the ``anncompiler.plugins`` entry points once; importing a plugin
+    is expected to call :func:`register_backend` (or to return a backend
+    class, which is then registered)."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    from importlib.metadata import entry_points
+    for ep in entry_points(group="anncompiler.plugins"):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must not break the others
+            import warnings
+            warnings.warn(f"anncompiler plugin {ep.name!r} failed to load: {exc}")
+            continue
+        if isinstance(obj, type) and issubclass(obj, Backend) and obj.name not in _REGISTRY:
+            register_backend(obj)
+
+
+def get_backend(name: str) -> type[Backend]:
+    """The backend class registered as ``name``."""
+    if name not in _REGISTRY:
+        _load_plugins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise BackendError(f"unknown backend {name!r}; known backends: {known}") from None
+
+
+def available_backends() -> list[str]:
+    """Names of the registered backends whose ``is_available()`` is true."""
+    _load_plugins()
+    return [n for n, cls in _REGISTRY.items() if cls.is_available()]
+
+
+def check_arrays(module: KernelModule, arrays: dict[str, np.ndarray]) -> None:
+    """Fail early (instead of reading wild memory) if the runtime's arrays do
+    not match the module's declarations."""
+    for name, decl in module.arrays.items():
+        a = arrays.get(name)
+        if a is None:
+            raise BackendError(f"array {name!r} is declared by the kernel module but not allocated")
+        if not isinstance(a, np.ndarray) or a.dtype != decl.dtype.numpy:
+            raise BackendError(f"array {name!r} must be a numpy {decl.dtype.numpy} array, "
+                               f"got {getattr(a, 'dtype', type(a).__name__)}")
+        if not a.flags.c_contiguous or not a.flags.writeable:
+            raise BackendError(f"array {name!r} must be C-contiguous and writeable")
+        if a.size != decl.size:
+            raise BackendError(f"array {name!r} has {a.size} elements, {decl.size} declared")

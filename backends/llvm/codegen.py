@@ -1,0 +1,342 @@
+"""Kernel IR -> ``llvmlite.ir``.
+
+One internal function per kernel, taking the arrays it touches as ``noalias``
+pointers (so the vectoriser need not prove they do not overlap), and an
+exported ``i64 run(ptr table, i64 n_steps)`` holding the whole step loop.
+Locals are allocas in the entry block (mem2reg makes them registers); loops
+are emitted already rotated with an i64 induction variable, the shape the
+loop vectoriser wants.  No fast-math flags anywhere: results must match the
+reference backend (``+ - * /`` bit for bit, libm calls identical).
+"""
+from __future__ import annotations
+
+import re
+
+from llvmlite import ir
+
+from anncompiler.errors import BackendError
+from anncompiler.ir import kernel as K
+from anncompiler.ir.types import BOOL, F32, F64, I32, I64, DType, is_float, is_int
+
+PTR = ir.PointerType()
+I1, I8 = ir.IntType(1), ir.IntType(8)
+_REG = {F64: ir.DoubleType(), F32: ir.FloatType(), I32: ir.IntType(32), I64: ir.IntType(64), BOOL: I1}
+_MEM = {**_REG, BOOL: I8}  # bools are bytes in memory (numpy bool_)
+_ALIGN = {F64: 8, F32: 4, I32: 4, I64: 8, BOOL: 1}
+DOUBLE, I64T = _REG[F64], _REG[I64]
+
+#: exact operations done by LLVM intrinsics (lowered to single instructions)
+_INTRINSICS = {"sqrt": "llvm.sqrt", "fabs": "llvm.fabs", "floor": "llvm.floor",
+               "ceil": "llvm.ceil", "trunc": "llvm.trunc", "round": "llvm.round"}
+
+
+def array_signature(module: K.KernelModule, body: list[K.Stmt]) -> list[str]:
+    """Arrays a kernel body touches, in the module's declaration order."""
+    used = set()
+    for s in K.walk_stmts(body):
+        if isinstance(s, K.Store):
+            used.add(s.array)
+        for e in K.stmt_exprs(s):
+            used.update(x.array for x in K.walk_expr(e) if isinstance(x, K.Load))
+    return [name for name in module.arrays if name in used]
+
+
+def _symbol(prefix: str, name: str) -> str:
+    return prefix + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+class _Emitter:
+    """Emits statements and expressions into one LLVM function."""
+
+    def __init__(self, lmod: ir.Module, func: ir.Function, module: K.KernelModule,
+                 pointers: dict[str, ir.Value]):
+        self.lmod, self.func, self.module, self.ptrs = lmod, func, module, pointers
+        self.entry = func.append_basic_block("entry")
+        self.b = ir.IRBuilder(self.entry)
+        self.slots: dict[tuple[str, DType], ir.Value] = {}  # Let locals
+        self.loop_vars: dict[str, tuple[ir.Value, ir.Value]] = {}  # name -> (value, i64 value)
+
+    # -- helpers ----------------------------------------------------------
+    def _decl(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
+        fn = self.lmod.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.lmod, ir.FunctionType(ret, args), name)
+        return fn
+
+    def _intrinsic(self, base: str, t: ir.Type) -> ir.Function:
+        return self._decl(f"{base}.{'f64' if t == DOUBLE else 'f32'}", t, [t])
+
+    def _slot(self, var: K.Var) -> ir.Value:
+        key = (var.name, var.dtype)
+        if key not in self.slots:
+            with self.b.goto_block(self.entry):
+                if self.entry.instructions:
+                    self.b.position_before(self.entry.instructions[0])
+                self.slots[key] = self.b.alloca(_REG[var.dtype], name=var.name)
+        return self.slots[key]
+
+    def _address(self, array: str, index: K.Expr) -> ir.Value:
+        if array not in self.ptrs:
+            raise BackendError(f"llvm backend: array {array!r} is not declared")
+        return self.b.gep(self.ptrs[array], [self.index(index)], inbounds=True,
+                          source_etype=_MEM[self.module.arrays[array].dtype])
+
+    def index(self, e: K.Expr) -> ir.Value:
+        """An i64 array index (loop variables use their i64 induction value)."""
+        if isinstance(e, K.Var) and e.name in self.loop_vars:
+            return self.loop_vars[e.name][1]
+        if isinstance(e, K.Const):
+            return ir.Constant(I64T, int(e.value))
+        v = self.expr(e)
+        return self.b.sext(v, I64T) if e.dtype == I32 else v
+
+    # -- expressions ------------------------------------------------------
+    def expr(self, e: K.Expr) -> ir.Value:
+        method = getattr(self, "_" + type(e).__name__, None)
+        if method is None:
+            raise BackendError(f"llvm backend: unsupported expression {e!r}")
+        return method(e)
+
+    def _Const(self, e: K.Const):
+        t = _REG[e.dtype]
+        if is_float(e.dtype):
+            return ir.Constant(t, float(e.value))
+        return ir.Constant(t, int(bool(e.value)) if e.dtype == BOOL else int(e.value))
+
+    def _Var(self, e: K.Var):
+        if e.name in self.loop_vars:
+            return self.loop_vars[e.name][0]
+        if (e.name, e.dtype) not in self.slots:
+            raise BackendError(f"llvm backend: local %{e.name} used before definition")
+        return self.b.load(self.slots[(e.name, e.dtype)], typ=_REG[e.dtype], name=e.name)
+
+    def _Load(self, e: K.Load):
+        dt = self.module.arrays[e.array].dtype
+        v = self.b.load(self._address(e.array, e.index), typ=_MEM[dt], align=_ALIGN[dt])
+        return self.b.icmp_unsigned("!=", v, ir.Constant(I8, 0)) if dt == BOOL else v
+
+    def _BinOp(self, e: K.BinOp):
+        a, b, t, op, bd = self.expr(e.a), self.expr(e.b), e.dtype, e.op, self.b
+        if op == "min":
+            return bd.select(self._cmp("<", a, b, t), a, b)
+        if op == "max":
+            return bd.select(self._cmp(">", a, b, t), a, b)
+        if op == "pow":
+            return self._pow(a, b, t)
+        if is_float(t):
+            return {"+": bd.fadd, "-": bd.fsub, "*": bd.fmul, "/": bd.fdiv, "%": bd.frem}[op](a, b)
+        if t == BOOL:
+            raise BackendError(f"llvm backend: arithmetic {op!r} on bool")
+        return {"+": bd.add, "-": bd.sub, "*": bd.mul, "/": bd.sdiv, "%": bd.srem}[op](a, b)
+
+    def _pow(self, a, b, t: DType):
+        """C pow; in double for f32 (as the reference) and for integers
+        (then truncated like a cast)."""
+        pow_ = self._decl("pow", DOUBLE, [DOUBLE, DOUBLE])
+        r = self.b.call(pow_, [self._to_double(a, t), self._to_double(b, t)])
+        return self._from_double(r, t)
+
+    def _to_double(self, v, t: DType):
+        if t == F64:
+            return v
+        if t == F32:
+            return self.b.fpext(v, DOUBLE)
+        return self.b.sitofp(v, DOUBLE)
+
+    def _from_double(self, v, t: DType):
+        if t == F64:
+            return v
+        if t == F32:
+            return self.b.fptrunc(v, _REG[F32])
+        return self._fptosi(v, t)
+
+    def _fptosi(self, v, t: DType):
+        """Saturating float -> int (NaN -> 0): a plain fptosi is poison when
+        out of range, the reference backend saturates."""
+        fn = self._decl(f"llvm.fptosi.sat.{_REG[t]}.{v.type.intrinsic_name}", _REG[t], [v.type])
+        return self.b.call(fn, [v])
+
+    def _UnOp(self, e: K.UnOp):
+        a = self.expr(e.a)
+        if e.op == "not":
+            return self.b.xor(a, ir.Constant(I1, 1))
+        if is_float(e.dtype):
+            return self.b.fneg(a)
+        return self.b.sub(ir.Constant(a.type, 0), a)
+
+    def _Call(self, e: K.Call):
+        args = [self.expr(x) for x in e.args]
+        t = e.args[0].dtype
+        if e.fn == "isnan":
+            return self.b.fcmp_unordered("uno", args[0], args[0])
+        if e.fn == "isfinite":
+            fabs = self.b.call(self._intrinsic("llvm.fabs", args[0].type), [args[0]])
+            return self.b.fcmp_ordered("!=", fabs, ir.Constant(args[0].type, float("inf")))
+        if e.fn in _INTRINSICS:  # exact: same result in float or double
+            return self.b.call(self._intrinsic(_INTRINSICS[e.fn], args[0].type), args)
+        # libm, always in double: f32 is rounded once at the end, like the reference
+        fn = self._decl(e.fn, DOUBLE, [DOUBLE] * len(args))
+        r = self.b.call(fn, [self._to_double(a, t) for a in args])
+        return self._from_double(r, e.dtype)
+
+    def _cmp(self, op: str, a, b, t: DType):
+        if is_float(t):  # ordered, except != (true when a NaN is involved, as in C)
+            if op == "!=":
+                return self.b.fcmp_unordered("!=", a, b)
+            return self.b.fcmp_ordered(op, a, b)
+        if t == BOOL:
+            return self.b.icmp_unsigned(op, a, b)
+        return self.b.icmp_signed(op, a, b)
+
+    def _Cmp(self, e: K.Cmp):
+        return self._cmp(e.op, self.expr(e.a), self.expr(e.b), e.a.dtype)
+
+    def _Logic(self, e: K.Logic):
+        a, b = self.expr(e.a), self.expr(e.b)
+        return self.b.and_(a, b) if e.op == "and" else self.b.or_(a, b)
+
+    def _Select(self, e: K.Select):
+        return self.b.select(self.expr(e.cond), self.expr(e.a), self.expr(e.b))
+
+    def _Cast(self, e: K.Cast):
+        src, dst = e.a.dtype, e.dtype
+        if src == dst:
+            return self.expr(e.a)
+        if is_int(src) and dst == I64 and isinstance(e.a, K.Var) and e.a.name in self.loop_vars:
+            return self.loop_vars[e.a.name][1]
+        a, b, t = self.expr(e.a), self.b, _REG[dst]
+        if dst == BOOL:
+            if is_float(src):
+                return b.fcmp_unordered("!=", a, ir.Constant(a.type, 0.0))
+            return b.icmp_unsigned("!=", a, ir.Constant(a.type, 0))
+        if is_float(dst):
+            if is_float(src):
+                return b.fpext(a, t) if dst == F64 else b.fptrunc(a, t)
+            return b.uitofp(a, t) if src == BOOL else b.sitofp(a, t)
+        if is_float(src):
+            return self._fptosi(a, dst)
+        if src == BOOL:
+            return b.zext(a, t)
+        return b.sext(a, t) if dst == I64 else b.trunc(a, t)
+
+    # -- statements -------------------------------------------------------
+    def body(self, stmts: list[K.Stmt]) -> None:
+        for s in stmts:
+            self.stmt(s)
+
+    def stmt(self, s: K.Stmt) -> None:
+        b = self.b
+        if isinstance(s, K.Comment):
+            return
+        if isinstance(s, K.Let):
+            if s.var.name in self.loop_vars:
+                raise BackendError(f"loop variable %{s.var.name} cannot be assigned")
+            b.store(self.expr(s.value), self._slot(s.var))
+        elif isinstance(s, K.Store):
+            dt = self.module.arrays[s.array].dtype
+            v = self.expr(s.value)
+            if dt == BOOL:
+                v = b.zext(v, I8)
+            b.store(v, self._address(s.array, s.index), align=_ALIGN[dt])
+        elif isinstance(s, K.Loop):
+            self._loop(s)
+        elif isinstance(s, K.If):
+            cond = self.expr(s.cond)
+            with b.if_else(cond) as (then, orelse):
+                with then:
+                    self.body(s.then)
+                with orelse:
+                    self.body(s.orelse)
+        else:
+            raise BackendError(f"llvm backend: unsupported statement {s!r}")
+
+    def _loop(self, s: K.Loop) -> None:
+        """``for var in range(start, stop)`` as guard + rotated loop:
+        ``if (start < stop) do { body } while (++i < stop)``."""
+        b = self.b
+        start, stop = self.index(s.start), self.index(s.stop)
+        body = self.func.append_basic_block(f"{s.var.name}.body")
+        done = self.func.append_basic_block(f"{s.var.name}.done")
+        pre = b.block
+        b.cbranch(b.icmp_signed("<", start, stop), body, done)
+        b.position_at_end(body)
+        iv = b.phi(I64T, name=s.var.name + ".i64")
+        iv.add_incoming(start, pre)
+        value = b.trunc(iv, _REG[I32], name=s.var.name) if s.var.dtype == I32 else iv
+        outer = self.loop_vars.get(s.var.name)
+        self.loop_vars[s.var.name] = (value, iv)
+        self.body(s.body)
+        if outer is None:
+            del self.loop_vars[s.var.name]
+        else:
+            self.loop_vars[s.var.name] = outer
+        nxt = b.add(iv, ir.Constant(I64T, 1), name=s.var.name + ".next", flags=["nsw", "nuw"])
+        iv.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, stop), body, done)
+        b.position_at_end(done)
+
+
+def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str = "",
+                data_layout: str = "") -> ir.Module:
+    """Build the LLVM module of a kernel module (see the module docstring)."""
+    lmod = ir.Module(name=name)
+    lmod.triple, lmod.data_layout = triple or lmod.triple, data_layout
+    kernels = []
+    for n, k in enumerate(module.kernels):
+        arrays = array_signature(module, k.body)
+        fn = ir.Function(lmod, ir.FunctionType(ir.VoidType(), [PTR] * len(arrays)),
+                         _symbol(f"k{n}_", k.name))
+        fn.linkage = "internal"
+        fn.attributes.add("nounwind")
+        for arg, a in zip(fn.args, arrays):
+            arg.name = a  # llvmlite quotes names: "pop.v" stays readable
+            arg.add_attribute("noalias")
+            arg.add_attribute("captures(none)")
+        em = _Emitter(lmod, fn, module, dict(zip(arrays, fn.args)))
+        em.body(k.body)
+        em.b.ret_void()
+        kernels.append((fn, arrays))
+    _emit_run(lmod, module, kernels)
+    return lmod
+
+
+def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
+    """``i64 run(ptr table, i64 n)``: the step loop of the simulation."""
+    fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
+    table, n = fn.args
+    table.name, n.name = "table", "n_steps"
+    names = list(module.arrays)
+    used = {K.STEP_COUNTER} | {a for _, arrays in kernels for a in arrays}
+    used |= {x.array for c in module.exit_conditions for x in K.walk_expr(c) if isinstance(x, K.Load)}
+    em = _Emitter(lmod, fn, module, {})
+    b = em.b
+    for a in names:  # data pointers are loaded once, before the step loop
+        if a in used:
+            slot = b.gep(table, [ir.Constant(I64T, names.index(a))], inbounds=True, source_etype=PTR)
+            em.ptrs[a] = b.load(slot, typ=PTR, name=a)
+    head = fn.append_basic_block("step.head")
+    body = fn.append_basic_block("step.body")
+    done = fn.append_basic_block("done")
+    entry = b.block
+    b.branch(head)
+    b.position_at_end(head)
+    step = b.phi(I64T, name="step")
+    step.add_incoming(ir.Constant(I64T, 0), entry)
+    b.cbranch(b.icmp_signed("<", step, n), body, done)
+    b.position_at_end(body)
+    for kfn, arrays in kernels:
+        b.call(kfn, [em.ptrs[a] for a in arrays])
+    t_ptr = em.ptrs[K.STEP_COUNTER]
+    b.store(b.add(b.load(t_ptr, typ=I64T, align=8), ir.Constant(I64T, 1)), t_ptr, align=8)
+    nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
+    stop = ir.Constant(I1, 0)
+    for c in module.exit_conditions:
+        stop = b.or_(stop, em.expr(c))
+    last = b.block
+    step.add_incoming(nxt, last)
+    b.cbranch(stop, done, head)
+    b.position_at_end(done)
+    result = b.phi(I64T, name="steps")
+    result.add_incoming(step, head)
+    result.add_incoming(nxt, last)
+    b.ret(result)

@@ -1,0 +1,287 @@
+"""The reference backend: a plain interpreter of the kernel IR.
+
+It is the oracle every other backend is tested against, and the worked
+example of a custom backend, so it favours being obviously right over speed.
+Each expression and statement is compiled once into a Python closure taking
+the environment of local scalars.
+
+Numbers follow C on IEEE hardware: f64 is a Python float (``+ - * /`` are
+IEEE double operations) and the math functions are the C library's (the
+``math`` module, falling back to libm itself where ``math`` raises instead of
+returning inf/nan); f32 values are ``numpy.float32`` scalars, and f32 math
+functions are computed in double then rounded, as the llvm backend does;
+integers wrap around at 32/64 bits.  ``min``/``max`` are ``a < b ? a : b`` /
+``a > b ? a : b``: with a NaN operand they return ``b``.  Float to int casts
+saturate (NaN gives 0), like LLVM's ``fptosi.sat``.  Integer division by
+zero is undefined in native code; here it raises ``ZeroDivisionError``.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+
+import numpy as np
+
+from anncompiler.errors import BackendError
+from anncompiler.ir import kernel as K
+from anncompiler.ir.types import BOOL, F32, F64, I32, I64, DType, is_float, is_int
+
+from .base import Artefact, Backend, Simulator, check_arrays, register_backend
+
+_libm = ctypes.CDLL(ctypes.util.find_library("m") or None)
+
+
+def _cfun(name: str, arity: int = 1):
+    """The C function ``name`` of libm; ``math.name`` when it exists (faster),
+    falling back to libm for the arguments where ``math`` raises."""
+    c = getattr(_libm, name)
+    c.restype, c.argtypes = ctypes.c_double, [ctypes.c_double] * arity
+    m = getattr(math, name, None)
+    if m is None or name in ("floor", "ceil", "trunc"):  # math's return ints
+        return c
+
+    def f(*args):
+        try:
+            return m(*args)
+        except (ValueError, OverflowError):
+            return c(*args)
+    return f
+
+
+_MATH = {fn: _cfun(fn, n) for fn, n in K.MATH_FUNCTIONS.items() if fn not in ("isnan", "isfinite")}
+_MATH["pow"] = _cfun("pow", 2)
+_fmod = _cfun("fmod", 2)
+
+_INT_BITS = {I32: 32, I64: 64}
+
+
+def _wrap(x: int, t: DType) -> int:
+    """Two's complement wrap-around of a Python int to ``t``'s width."""
+    bits = _INT_BITS[t]
+    return ((x + (1 << (bits - 1))) & ((1 << bits) - 1)) - (1 << (bits - 1))
+
+
+def _fdiv(a: float, b: float) -> float:
+    """IEEE division (Python raises on a zero divisor)."""
+    if b == 0.0:
+        if a == 0.0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _idiv(a: int, b: int) -> int:
+    """C integer division: truncates towards zero."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _to_int(x, t: DType) -> int:
+    """Saturating float -> int conversion (NaN -> 0)."""
+    if x != x:
+        return 0
+    lo, hi = -(1 << (_INT_BITS[t] - 1)), (1 << (_INT_BITS[t] - 1)) - 1
+    if x <= lo:
+        return lo
+    if x >= hi:
+        return hi
+    return int(x)  # int() truncates towards zero
+
+
+def _scalar(value, t: DType):
+    """A Python value of IR type ``t`` as the interpreter represents it."""
+    if t == F64:
+        return float(value)
+    if t == F32:
+        return np.float32(value)
+    if t == BOOL:
+        return bool(value)
+    return _wrap(int(value), t)
+
+
+_BINOPS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "min": lambda a, b: a if a < b else b, "max": lambda a, b: a if a > b else b,
+}
+_CMP = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+class _Compiler:
+    """Turns kernel IR into closures ``f(env)`` bound to the arrays (held as
+    memoryviews: element access is in place and cheaper than numpy's)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.views = {name: memoryview(a) for name, a in arrays.items()}
+
+    # -- expressions ----------------------------------------------------
+    def expr(self, e: K.Expr):
+        method = getattr(self, "_" + type(e).__name__, None)
+        if method is None:
+            raise BackendError(f"reference backend: unsupported expression {e!r}")
+        return method(e)
+
+    def _Const(self, e: K.Const):
+        v = _scalar(e.value, e.dtype)
+        return lambda env: v
+
+    def _Var(self, e: K.Var):
+        name = e.name
+        return lambda env: env[name]
+
+    def _Load(self, e: K.Load):
+        view, index, name = self.views[e.array], self.expr(e.index), e.array
+        n, t = len(view), e.dtype
+
+        def load(env):
+            i = index(env)
+            if not 0 <= i < n:
+                raise BackendError(f"reference backend: load {name}[{i}] out of bounds (size {n})")
+            return np.float32(view[i]) if t == F32 else view[i]
+        return load
+
+    def _BinOp(self, e: K.BinOp):
+        a, b, t, op = self.expr(e.a), self.expr(e.b), e.dtype, e.op
+        if op == "pow" or (op == "%" and is_float(t)):
+            f = _MATH["pow"] if op == "pow" else _fmod
+            if is_int(t):  # pow on integers: in double, then truncated
+                return lambda env: _wrap(_to_int(f(float(a(env)), float(b(env))), t), t)
+            return lambda env: _scalar(f(float(a(env)), float(b(env))), t)
+        if is_int(t):
+            if op == "/":
+                return lambda env: _wrap(_idiv(a(env), b(env)), t)
+            if op == "%":
+                return lambda env: _wrap((lambda x, y: x - y * _idiv(x, y))(a(env), b(env)), t)
+            f = _BINOPS[op]
+            return lambda env: _wrap(f(a(env), b(env)), t)
+        if op == "/":
+            if t == F32:
+                return lambda env: np.float32(a(env)) / np.float32(b(env))
+            return lambda env: _fdiv(a(env), b(env))
+        f = _BINOPS[op]
+        return lambda env: f(a(env), b(env))
+
+    def _UnOp(self, e: K.UnOp):
+        a, t = self.expr(e.a), e.dtype
+        if e.op == "not":
+            return lambda env: not a(env)
+        if is_int(t):
+            return lambda env: _wrap(-a(env), t)
+        return lambda env: -a(env)
+
+    def _Call(self, e: K.Call):
+        args = [self.expr(x) for x in e.args]
+        if e.fn == "isnan":
+            return lambda env: math.isnan(args[0](env))
+        if e.fn == "isfinite":
+            return lambda env: math.isfinite(args[0](env))
+        f, t = _MATH[e.fn], e.dtype
+        if len(args) == 1:
+            a = args[0]
+            return lambda env: _scalar(f(float(a(env))), t)
+        a, b = args
+        return lambda env: _scalar(f(float(a(env)), float(b(env))), t)
+
+    def _Cmp(self, e: K.Cmp):
+        a, b, f = self.expr(e.a), self.expr(e.b), _CMP[e.op]
+        return lambda env: bool(f(a(env), b(env)))
+
+    def _Logic(self, e: K.Logic):
+        a, b = self.expr(e.a), self.expr(e.b)
+        if e.op == "and":
+            return lambda env: bool(a(env)) & bool(b(env))
+        return lambda env: bool(a(env)) | bool(b(env))
+
+    def _Select(self, e: K.Select):
+        c, a, b = self.expr(e.cond), self.expr(e.a), self.expr(e.b)
+        return lambda env: a(env) if c(env) else b(env)
+
+    def _Cast(self, e: K.Cast):
+        a, src, t = self.expr(e.a), e.a.dtype, e.dtype
+        if t == BOOL:
+            return lambda env: bool(a(env) != 0)
+        if is_int(t) and is_float(src):
+            return lambda env: _to_int(a(env), t)
+        return lambda env: _scalar(a(env), t)
+
+    # -- statements -----------------------------------------------------
+    def body(self, stmts: list[K.Stmt], loop_vars: frozenset = frozenset()):
+        fs = [self.stmt(s, loop_vars) for s in stmts if not isinstance(s, K.Comment)]
+
+        def run(env):
+            for f in fs:
+                f(env)
+        return run
+
+    def stmt(self, s: K.Stmt, loop_vars: frozenset):
+        if isinstance(s, K.Let):
+            if s.var.name in loop_vars:
+                raise BackendError(f"loop variable %{s.var.name} cannot be assigned")
+            name, value = s.var.name, self.expr(s.value)
+
+            def let(env):
+                env[name] = value(env)
+            return let
+        if isinstance(s, K.Store):
+            view, index, value, name = self.views[s.array], self.expr(s.index), self.expr(s.value), s.array
+            n = len(view)
+
+            def store(env):
+                i = index(env)
+                if not 0 <= i < n:
+                    raise BackendError(f"reference backend: store {name}[{i}] out of bounds (size {n})")
+                view[i] = value(env)
+            return store
+        if isinstance(s, K.Loop):
+            name, start, stop = s.var.name, self.expr(s.start), self.expr(s.stop)
+            body = self.body(s.body, loop_vars | {name})
+
+            def loop(env):
+                saved = env.get(name)  # loop variables are lexically scoped
+                for i in range(start(env), stop(env)):
+                    env[name] = i
+                    body(env)
+                env[name] = saved
+            return loop
+        if isinstance(s, K.If):
+            cond, then, orelse = self.expr(s.cond), self.body(s.then, loop_vars), self.body(s.orelse, loop_vars)
+
+            def if_(env):
+                (then if cond(env) else orelse)(env)
+            return if_
+        raise BackendError(f"reference backend: unsupported statement {s!r}")
+
+
+class ReferenceSimulator(Simulator):
+    def __init__(self, module: K.KernelModule, arrays: dict[str, np.ndarray]):
+        check_arrays(module, arrays)
+        self.arrays = arrays  # keep the runtime's arrays alive
+        c = _Compiler(arrays)
+        self.kernels = [c.body(k.body) for k in module.kernels]
+        self.exits = [c.expr(e) for e in module.exit_conditions]
+        self.t = arrays[K.STEP_COUNTER]
+
+    def run(self, n_steps: int) -> int:
+        done = 0
+        with np.errstate(all="ignore"):  # f32 overflow to inf is not an error in C
+            while done < n_steps:
+                for k in self.kernels:
+                    k({})
+                self.t[0] += 1
+                done += 1
+                if any(e({}) for e in self.exits):
+                    break
+        return done
+
+
+@register_backend
+class ReferenceBackend(Backend):
+    """Interprets the kernel IR in Python: slow, simple, the oracle."""
+    name = "reference"
+
+    def emit(self, module: K.KernelModule) -> Artefact:
+        return Artefact(self.name, {"reference.txt": K.format_module(module)}, module)
+
+    def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
+        return ReferenceSimulator(artefact.payload, arrays)

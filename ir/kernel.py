@@ -1,0 +1,470 @@
+"""Kernel IR: backend-neutral loops over index spaces with typed scalar code.
+
+This is the last stage before a backend.  A :class:`KernelModule` declares
+every array of the simulation (state, parameters, connectivity, monitor
+buffers) and the kernels run, in order, once per simulation step.  After the
+last kernel of a step the step counter ``net.t`` is incremented and the
+``exit_conditions`` are tested: if one is true the chunk stops early, so that
+the runtime can drain monitor buffers before they overflow.
+
+Expressions are frozen dataclasses: hashable (CSE is a dictionary lookup),
+comparable, and typed (``dtype`` is fixed when the node is built).
+Statements are ordinary dataclasses holding lists of statements.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+import numpy as np
+
+from .types import DType, BOOL, I32, I64, F64, is_float, is_int
+
+# --------------------------------------------------------------------------
+# expressions
+
+BINARY_OPS = ("+", "-", "*", "/", "%", "min", "max", "pow")
+UNARY_OPS = ("neg", "not")
+COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=")
+LOGIC_OPS = ("and", "or")
+#: math functions a backend must provide, with their arity
+MATH_FUNCTIONS = {
+    "exp": 1, "log": 1, "log10": 1, "log2": 1, "sqrt": 1, "sin": 1, "cos": 1,
+    "tan": 1, "asin": 1, "acos": 1, "atan": 1, "sinh": 1, "cosh": 1,
+    "tanh": 1, "asinh": 1, "acosh": 1, "atanh": 1, "fabs": 1, "floor": 1,
+    "ceil": 1, "round": 1, "trunc": 1, "atan2": 2, "isnan": 1, "isfinite": 1,
+}
+
+
+class Expr:
+    """Base of typed scalar expressions."""
+    dtype: DType
+
+    def children(self) -> tuple["Expr", ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    value: Union[float, int, bool]
+    dtype: DType = F64
+
+
+@dataclass(frozen=True)
+class Var(Expr):
+    """A local scalar: a loop index or a temporary defined by :class:`Let`."""
+    name: str
+    dtype: DType = F64
+
+
+@dataclass(frozen=True)
+class Load(Expr):
+    """``array[index]``; ``dtype`` is the element type of the array."""
+    array: str
+    index: Expr
+    dtype: DType = F64
+
+    def children(self):
+        return (self.index,)
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    """Arithmetic on two operands of the same type ``dtype``.
+
+    ``%`` is C's ``fmod`` on floats and the truncated remainder on integers;
+    ``/`` on integers truncates towards zero (C semantics).
+    """
+    op: str
+    a: Expr
+    b: Expr
+    dtype: DType = F64
+
+    def children(self):
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True)
+class UnOp(Expr):
+    op: str
+    a: Expr
+    dtype: DType = F64
+
+    def children(self):
+        return (self.a,)
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """A math function of :data:`MATH_FUNCTIONS`; float arguments of ``dtype``
+    (``isnan``/``isfinite`` return bool)."""
+    fn: str
+    args: tuple[Expr, ...]
+    dtype: DType = F64
+
+    def children(self):
+        return self.args
+
+
+@dataclass(frozen=True)
+class Cmp(Expr):
+    """Comparison of two operands of the same type; the result is bool."""
+    op: str
+    a: Expr
+    b: Expr
+    dtype: DType = BOOL
+
+    def children(self):
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True)
+class Logic(Expr):
+    op: str
+    a: Expr
+    b: Expr
+    dtype: DType = BOOL
+
+    def children(self):
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True)
+class Select(Expr):
+    """``cond ? a : b`` (both branches may be evaluated)."""
+    cond: Expr
+    a: Expr
+    b: Expr
+    dtype: DType = F64
+
+    def children(self):
+        return (self.cond, self.a, self.b)
+
+
+@dataclass(frozen=True)
+class Cast(Expr):
+    """Numeric conversion; float to int truncates towards zero (C semantics)."""
+    a: Expr
+    dtype: DType = F64
+
+    def children(self):
+        return (self.a,)
+
+
+# --------------------------------------------------------------------------
+# statements
+
+class Stmt:
+    """Base of statements."""
+
+    def bodies(self) -> tuple[list["Stmt"], ...]:
+        return ()
+
+
+@dataclass
+class Let(Stmt):
+    """Assign a local scalar (defines it on first assignment)."""
+    var: Var
+    value: Expr
+
+
+@dataclass
+class Store(Stmt):
+    """``array[index] = value``."""
+    array: str
+    index: Expr
+    value: Expr
+
+
+@dataclass
+class Loop(Stmt):
+    """``for var in range(start, stop)``: iterations are independent unless
+    ``space`` says otherwise; ``space`` names the index space (``neurons:P``,
+    ``rows:proj``, ``synapses:proj``, ``spikes:P``) for partitioning later."""
+    var: Var
+    start: Expr
+    stop: Expr
+    body: list[Stmt]
+    space: str = ""
+
+    def bodies(self):
+        return (self.body,)
+
+
+@dataclass
+class If(Stmt):
+    cond: Expr
+    then: list[Stmt]
+    orelse: list[Stmt] = field(default_factory=list)
+
+    def bodies(self):
+        return (self.then, self.orelse)
+
+
+@dataclass
+class Comment(Stmt):
+    """Kept in dumps only; ignored by backends."""
+    text: str
+
+
+# --------------------------------------------------------------------------
+# module
+
+ARRAY_KINDS = ("state", "parameter", "connectivity", "spikes", "buffer", "internal")
+
+
+@dataclass
+class ArrayDecl:
+    """A named array owned by the runtime and shared with the native code.
+
+    ``init`` is what the runtime fills it with at allocation (a scalar or an
+    array of ``size`` elements); ``kind`` is informative (dumps, backends that
+    keep connectivity read-only, ...).
+    """
+    name: str
+    dtype: DType
+    size: int
+    kind: str = "state"
+    init: object = 0
+
+    def __post_init__(self):
+        if self.size < 0:
+            raise ValueError(f"array {self.name} has negative size {self.size}")
+
+
+@dataclass
+class Kernel:
+    name: str
+    phase: str
+    body: list[Stmt]
+    doc: str = ""
+
+
+#: the step counter array, an i64[1]; incremented after every step
+STEP_COUNTER = "net.t"
+
+
+@dataclass
+class KernelModule:
+    arrays: dict[str, ArrayDecl]
+    kernels: list[Kernel]
+    exit_conditions: list[Expr] = field(default_factory=list)
+    dt: float = 1.0
+    float_type: DType = F64
+
+    def declare(self, name, dtype, size, kind="state", init=0) -> ArrayDecl:
+        if name in self.arrays:
+            raise ValueError(f"array {name} declared twice")
+        decl = ArrayDecl(name, dtype, int(size), kind, init)
+        self.arrays[name] = decl
+        return decl
+
+    def load(self, name: str, index: Expr | int = 0) -> Load:
+        """A typed load from a declared array."""
+        if isinstance(index, int):
+            index = Const(index, I64)
+        return Load(name, index, self.arrays[name].dtype)
+
+
+# --------------------------------------------------------------------------
+# traversal helpers
+
+def walk_expr(e: Expr) -> Iterator[Expr]:
+    """Pre-order traversal of an expression tree."""
+    yield e
+    for c in e.children():
+        yield from walk_expr(c)
+
+
+def stmt_exprs(s: Stmt) -> tuple[Expr, ...]:
+    """The expressions held directly by a statement (not by nested bodies)."""
+    if isinstance(s, Let):
+        return (s.value,)
+    if isinstance(s, Store):
+        return (s.index, s.value)
+    if isinstance(s, Loop):
+        return (s.start, s.stop)
+    if isinstance(s, If):
+        return (s.cond,)
+    return ()
+
+
+def walk_stmts(body: list[Stmt]) -> Iterator[Stmt]:
+    for s in body:
+        yield s
+        for b in s.bodies():
+            yield from walk_stmts(b)
+
+
+# --------------------------------------------------------------------------
+# printer
+
+def format_expr(e: Expr) -> str:
+    if isinstance(e, Const):
+        if e.dtype == BOOL:
+            return "true" if e.value else "false"
+        return repr(e.value) if is_float(e.dtype) else str(int(e.value))
+    if isinstance(e, Var):
+        return "%" + e.name
+    if isinstance(e, Load):
+        return f"{e.array}[{format_expr(e.index)}]"
+    if isinstance(e, BinOp):
+        if e.op in ("min", "max", "pow"):
+            return f"{e.op}({format_expr(e.a)}, {format_expr(e.b)})"
+        return f"({format_expr(e.a)} {e.op} {format_expr(e.b)})"
+    if isinstance(e, UnOp):
+        return f"({'-' if e.op == 'neg' else 'not '}{format_expr(e.a)})"
+    if isinstance(e, Call):
+        return f"{e.fn}({', '.join(format_expr(a) for a in e.args)})"
+    if isinstance(e, (Cmp, Logic)):
+        return f"({format_expr(e.a)} {e.op} {format_expr(e.b)})"
+    if isinstance(e, Select):
+        return f"select({format_expr(e.cond)}, {format_expr(e.a)}, {format_expr(e.b)})"
+    if isinstance(e, Cast):
+        return f"{e.dtype.value}({format_expr(e.a)})"
+    raise TypeError(f"not a kernel expression: {e!r}")
+
+
+def _format_body(body: list[Stmt], indent: int, out: list[str]) -> None:
+    pad = "  " * indent
+    for s in body:
+        if isinstance(s, Let):
+            out.append(f"{pad}%{s.var.name}: {s.var.dtype.value} = {format_expr(s.value)}")
+        elif isinstance(s, Store):
+            out.append(f"{pad}{s.array}[{format_expr(s.index)}] = {format_expr(s.value)}")
+        elif isinstance(s, Loop):
+            space = f"  [{s.space}]" if s.space else ""
+            out.append(f"{pad}for %{s.var.name} in {format_expr(s.start)} .. {format_expr(s.stop)}:{space}")
+            _format_body(s.body, indent + 1, out)
+        elif isinstance(s, If):
+            out.append(f"{pad}if {format_expr(s.cond)}:")
+            _format_body(s.then, indent + 1, out)
+            if s.orelse:
+                out.append(f"{pad}else:")
+                _format_body(s.orelse, indent + 1, out)
+        elif isinstance(s, Comment):
+            out.append(f"{pad}# {s.text}")
+        else:
+            raise TypeError(f"not a kernel statement: {s!r}")
+
+
+def format_kernel(k: Kernel) -> str:
+    out = [f"kernel @{k.name} (phase {k.phase})" + (f"  # {k.doc}" if k.doc else "") + ":"]
+    _format_body(k.body, 1, out)
+    return "\n".join(out)
+
+
+def format_module(m: KernelModule) -> str:
+    out = [f"// kernel module: dt={m.dt!r} float={m.float_type.value}"]
+    for a in m.arrays.values():
+        init = "" if isinstance(a.init, np.ndarray) else f" = {a.init!r}"
+        out.append(f"array {a.name}: {a.dtype.value}[{a.size}] {a.kind}{init}")
+    for k in m.kernels:
+        out.append("")
+        out.append(format_kernel(k))
+    if m.exit_conditions:
+        out.append("")
+        for c in m.exit_conditions:
+            out.append(f"exit if {format_expr(c)}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------
+# verifier
+
+def _verify_expr(e: Expr, m: KernelModule, scope: dict[str, DType], where: str) -> None:
+    from anncompiler.errors import IRVerificationError
+
+    def fail(msg):
+        raise IRVerificationError(f"kernel IR, {where}: {msg}: {format_expr(e)}")
+
+    if isinstance(e, Const):
+        return
+    if isinstance(e, Var):
+        if e.name not in scope:
+            fail(f"local %{e.name} used before definition")
+        if scope[e.name] != e.dtype:
+            fail(f"local %{e.name} used as {e.dtype.value}, defined as {scope[e.name].value}")
+        return
+    for c in e.children():
+        _verify_expr(c, m, scope, where)
+    if isinstance(e, Load):
+        if e.array not in m.arrays:
+            fail(f"load from undeclared array '{e.array}'")
+        if m.arrays[e.array].dtype != e.dtype:
+            fail(f"load typed {e.dtype.value} from {m.arrays[e.array].dtype.value} array")
+        if not is_int(e.index.dtype):
+            fail("array index is not an integer")
+    elif isinstance(e, BinOp):
+        if e.op not in BINARY_OPS:
+            fail(f"unknown binary operator {e.op}")
+        if e.a.dtype != e.dtype or e.b.dtype != e.dtype:
+            fail("operand types differ from the result type")
+    elif isinstance(e, UnOp):
+        if e.op not in UNARY_OPS:
+            fail(f"unknown unary operator {e.op}")
+        if e.op == "not" and e.a.dtype != BOOL:
+            fail("'not' of a non-bool")
+    elif isinstance(e, Call):
+        if MATH_FUNCTIONS.get(e.fn) != len(e.args):
+            fail(f"unknown function or wrong arity: {e.fn}/{len(e.args)}")
+    elif isinstance(e, Cmp):
+        if e.op not in COMPARE_OPS or e.a.dtype != e.b.dtype:
+            fail("bad comparison")
+    elif isinstance(e, Logic):
+        if e.op not in LOGIC_OPS or e.a.dtype != BOOL or e.b.dtype != BOOL:
+            fail("bad logical operation")
+    elif isinstance(e, Select):
+        if e.cond.dtype != BOOL or e.a.dtype != e.dtype or e.b.dtype != e.dtype:
+            fail("bad select")
+
+
+def _verify_body(body, m, scope, where):
+    from anncompiler.errors import IRVerificationError
+    for s in body:
+        for e in stmt_exprs(s):
+            _verify_expr(e, m, scope, where)
+        if isinstance(s, Let):
+            if s.var.name in scope and scope[s.var.name] != s.var.dtype:
+                raise IRVerificationError(f"kernel IR, {where}: %{s.var.name} redefined with another type")
+            if s.value.dtype != s.var.dtype:
+                raise IRVerificationError(
+                    f"kernel IR, {where}: %{s.var.name}: {s.var.dtype.value} assigned a {s.value.dtype.value}")
+            scope[s.var.name] = s.var.dtype
+        elif isinstance(s, Store):
+            if s.array not in m.arrays:
+                raise IRVerificationError(f"kernel IR, {where}: store to undeclared array '{s.array}'")
+            if m.arrays[s.array].dtype != s.value.dtype:
+                raise IRVerificationError(
+                    f"kernel IR, {where}: store of {s.value.dtype.value} into "
+                    f"{m.arrays[s.array].dtype.value} array '{s.array}'")
+        elif isinstance(s, Loop):
+            if not is_int(s.var.dtype) or s.start.dtype != s.var.dtype or s.stop.dtype != s.var.dtype:
+                raise IRVerificationError(f"kernel IR, {where}: loop bounds must share the index type")
+            inner = dict(scope)
+            inner[s.var.name] = s.var.dtype
+            _verify_body(s.body, m, inner, where)
+        elif isinstance(s, If):
+            if s.cond.dtype != BOOL:
+                raise IRVerificationError(f"kernel IR, {where}: if-condition is not bool")
+            _verify_body(s.then, m, dict(scope), where)
+            _verify_body(s.orelse, m, dict(scope), where)
+        elif not isinstance(s, Comment):
+            raise IRVerificationError(f"kernel IR, {where}: unknown statement {s!r}")
+
+
+def verify_module(m: KernelModule) -> None:
+    """Raise :class:`IRVerificationError` if the module is malformed."""
+    from anncompiler.errors import IRVerificationError
+    if STEP_COUNTER not in m.arrays or m.arrays[STEP_COUNTER].dtype != I64:
+        raise IRVerificationError(f"kernel IR: the step counter '{STEP_COUNTER}' (i64[1]) is not declared")
+    names = set()
+    for k in m.kernels:
+        if k.name in names:
+            raise IRVerificationError(f"kernel IR: kernel @{k.name} defined twice")
+        names.add(k.name)
+        _verify_body(k.body, m, {}, f"kernel @{k.name}")
+    for c in m.exit_conditions:
+        _verify_expr(c, m, {}, "exit condition")
+        if c.dtype != BOOL:
+            raise IRVerificationError("kernel IR: exit condition is not bool")

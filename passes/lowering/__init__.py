@@ -1,0 +1,57 @@
+"""``lower-to-kernels``: network IR + discrete IR -> kernel IR, following the schedule."""
+from __future__ import annotations
+
+from anncompiler.errors import NetworkError
+
+from ..manager import Pass, register_pass
+from .context import LoweringContext
+from .monitors import monitor_kernel, monitor_layout
+from .neurons import declare_population, input_targets, neuron_kernel, spike_source_kernel
+from .projections import declare_projection, rate_kernel, reset_sums_kernel, spike_kernel
+
+__all__ = ["LowerToKernels", "monitor_layout"]
+
+
+def lower_network(net):
+    if net.schedule is None:
+        raise NetworkError("no schedule: run the 'schedule' pass before 'lower-to-kernels'")
+    ctx = LoweringContext(net)
+    for p in net.populations:
+        declare_population(ctx, p)
+    for e in net.projections:
+        declare_projection(ctx, e)
+    kernels = ctx.km.kernels
+    projections = {e.name: e for e in net.projections}
+    populations = {p.name: p for p in net.populations}
+    monitors = {m.name: m for m in net.monitors}
+    for phase, names in net.schedule:
+        if phase == "reset-sums":
+            for post in names:
+                targets = input_targets(ctx, populations[post])
+                if targets:
+                    kernels.append(reset_sums_kernel(ctx, post, targets))
+        elif phase == "input":
+            for name in names:
+                e = projections[name]
+                kernels.append(spike_kernel(ctx, e) if e.synapse.type == "spike" else rate_kernel(ctx, e))
+        elif phase == "neurons":
+            for name in names:
+                p = populations[name]
+                kernels.append(spike_source_kernel(ctx, p) if p.kind == "spike_source_array"
+                               else neuron_kernel(ctx, p))
+        elif phase == "record":
+            for name in names:
+                kernels.append(monitor_kernel(ctx, monitors[name]))
+        else:
+            raise NetworkError(f"unknown schedule phase '{phase}'")
+    return ctx.km
+
+
+@register_pass
+class LowerToKernels(Pass):
+    """Emit the kernel module: arrays for all state and one kernel per phase item."""
+    name = "lower-to-kernels"
+    stage = "kernel"
+
+    def run(self, module):
+        module.kernels = lower_network(module.network)

@@ -1,0 +1,118 @@
+"""Shared state of ``lower-to-kernels``: array naming, declarations and symbol resolution."""
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from anncompiler.errors import ModelError
+from anncompiler.ir.kernel import (STEP_COUNTER, BinOp, Cast, Const, Expr, KernelModule, Let, Load,
+                                   Store, Var)
+from anncompiler.ir.model import Attribute, Update
+from anncompiler.ir.network import NetworkIR, PopulationNode
+from anncompiler.ir.types import BOOL, F32, F64, I32, I64, DType
+
+from ..sympy_to_kernel import SympyToKernel
+
+CONSTANTS = "net.constants"
+
+
+def attr_dtype(a: Attribute, ft: DType) -> DType:
+    return {"float": ft, "int": I32, "bool": BOOL}[a.type]
+
+
+def i64(e: Expr) -> Expr:
+    return e if e.dtype == I64 else Cast(e, I64)
+
+
+def c64(v: int) -> Const:
+    return Const(int(v), I64)
+
+
+class LoweringContext:
+    """Builds the kernel module's arrays and translates expressions for one network."""
+
+    def __init__(self, net: NetworkIR):
+        self.net = net
+        self.ft = F32 if net.float_type in ("f32", "float32") else F64
+        self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft)
+        self.km.declare(STEP_COUNTER, I64, 1, "internal", 0)
+        #: projection name -> its synapse attributes as stored (a single weight is global)
+        self.synapse_attributes: dict[str, dict[str, Attribute]] = {}
+        names = list(net.constants)
+        self.constant_index = {n: k for k, n in enumerate(names)}
+        self.km.declare(CONSTANTS, self.ft, max(1, len(names)), "parameter",
+                        np.array([net.constants[n] for n in names] or [0.0]))
+
+    # arrays -------------------------------------------------------------
+    def declare(self, name, dtype, size, kind="state", init=0):
+        return self.km.declare(name, dtype, size, kind, init)
+
+    def load(self, name: str, index: Expr | int = 0) -> Load:
+        return self.km.load(name, index)
+
+    def store(self, name: str, index: Expr | int, value: Expr) -> Store:
+        if isinstance(index, int):
+            index = c64(index)
+        want = self.km.arrays[name].dtype
+        if value.dtype != want:
+            value = Cast(value, want) if not (isinstance(value, Const)) else Const(
+                bool(value.value) if want == BOOL else (float(value.value) if want in (F32, F64) else int(value.value)), want)
+        return Store(name, index, value)
+
+    def increment(self, name: str, index: Expr | int, amount: Expr) -> Store:
+        return self.store(name, index, BinOp("+", self.load(name, index), amount, self.km.arrays[name].dtype))
+
+    def time_ms(self) -> Expr:
+        return BinOp("*", Cast(self.load(STEP_COUNTER), self.ft), Const(float(self.net.dt), self.ft), self.ft)
+
+    def declare_attributes(self, owner: str, attrs: dict[str, Attribute], sizes: dict[str, int],
+                           init: dict) -> None:
+        """One array per attribute: ``owner.name`` sized by locality."""
+        for a in attrs.values():
+            size = sizes[a.locality]
+            dtype = attr_dtype(a, self.ft)
+            value = init.get(a.name, a.init if isinstance(a.init, (int, float, bool, np.number)) else 0)
+            kind = "parameter" if a.role == "parameter" else "state"
+            self.declare(f"{owner}.{a.name}", dtype, size, kind, value)
+
+    # expressions ----------------------------------------------------------
+    def translator(self, resolve, model: str, source: str = "") -> SympyToKernel:
+        return SympyToKernel(resolve, self.ft, model, source)
+
+    def common_symbol(self, name: str) -> Expr | None:
+        """Names visible everywhere: dt, t and constants."""
+        if name == "dt":
+            return Const(float(self.net.dt), self.ft)
+        if name == "t":
+            return self.time_ms()
+        if name in self.constant_index:
+            return self.load(CONSTANTS, self.constant_index[name])
+        return None
+
+    def lower_updates(self, updates: list[Update], resolve, store_target, model: str) -> list:
+        """Discrete-IR updates -> kernel statements (``let`` -> Let, ``set`` -> a store)."""
+        out = []
+        for u in updates:
+            tr = self.translator(resolve, model, u.source)
+            value = tr(u.value)
+            if u.kind == "let":
+                out.append(Let(Var(u.target, self.ft), tr.num(value)))
+            else:
+                out.append(store_target(u.target, value))
+        return out
+
+
+def unknown(model: str, name: str, where: str = "") -> ModelError:
+    return ModelError(f"'{name}' is not defined{where}", model=model, name=name)
+
+
+def population_sizes(p: PopulationNode) -> dict[str, int]:
+    return {"local": p.size, "semiglobal": 1, "global": 1}
+
+
+def is_temp(name: str) -> bool:
+    return name.startswith("_")
+
+
+def symbol_names(expr) -> set[str]:
+    return {s.name for s in sympy.sympify(expr).free_symbols}

@@ -1,0 +1,97 @@
+"""Lowering of monitors: recording into buffers inside the native step loop.
+
+Variables: when the monitor is active and ``t % period == offset``, one row
+of the recorded ranks is appended to ``M.<var>`` and ``M._rows`` grows.
+Spikes: (step, rank) pairs of this step's spikes are appended.  Exit
+conditions stop the chunk before a buffer could overflow, so the runtime
+drains it and goes on; Python is never entered inside a chunk.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from anncompiler.errors import NetworkError
+from anncompiler.ir.kernel import BinOp, Cmp, Const, If, Kernel, Let, Logic, Loop, Var
+from anncompiler.ir.network import MonitorSpec
+from anncompiler.ir.types import BOOL, I32, I64
+
+from .context import LoweringContext, attr_dtype, c64, i64
+
+#: rows of variable buffers between two drains (bounded by a memory budget)
+ROW_BUDGET_BYTES = 1 << 24
+
+
+def monitor_layout(spec: MonitorSpec, pop_size: int) -> dict:
+    n = pop_size if spec.ranks is None else len(spec.ranks)
+    rows = int(max(1, min(1000, ROW_BUDGET_BYTES // (8 * max(1, n)))))
+    return {"n": n, "rows": rows, "spike_capacity": int(max(1 << 16, 8 * pop_size))}
+
+
+def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
+    pop = ctx.net.population(spec.population)
+    M = spec.name
+    lay = monitor_layout(spec, pop.size)
+    n, rows = lay["n"], lay["rows"]
+    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start))
+    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)))
+    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset))
+    t = ctx.load("net.t", 0)
+    active = Cmp("!=", ctx.load(f"{M}._active", 0), Const(False, BOOL))
+    body = []
+    variables = [v for v in spec.variables if v != "spike"]
+    if variables:
+        ctx.declare(f"{M}._rows", I64, 1, "internal", 0)
+        if spec.ranks is not None:
+            ctx.declare(f"{M}._ranks", I32, max(1, n), "parameter", np.asarray(spec.ranks, dtype=np.int32))
+        j, base = Var("j", I64), Var("base", I64)
+        row_count = ctx.load(f"{M}._rows", 0)
+        stores = []
+        for v in variables:
+            src, local, dtype = _source(ctx, pop, v)
+            ctx.declare(f"{M}.{v}", dtype, (n if local else 1) * rows, "buffer", 0)
+            if local:
+                idx = j if spec.ranks is None else i64(ctx.load(f"{M}._ranks", j))
+                stores.append(Loop(j, c64(0), c64(n), [
+                    ctx.store(f"{M}.{v}", BinOp("+", Var("base", I64), j, I64), ctx.load(src, idx))],
+                    f"monitor:{M}"))
+            else:
+                stores.append(ctx.store(f"{M}.{v}", row_count, ctx.load(src, 0)))
+        due = Cmp("==", BinOp("%", t, ctx.load(f"{M}._period", 0), I64), ctx.load(f"{M}._offset", 0))
+        body.append(If(Logic("and", active, due), [Let(base, BinOp("*", row_count, c64(n), I64))] + stores + [
+            ctx.store(f"{M}._rows", 0, BinOp("+", row_count, c64(1), I64))]))
+        ctx.km.exit_conditions.append(Cmp(">=", ctx.load(f"{M}._rows", 0), c64(rows)))
+    if "spike" in spec.variables:
+        if pop.model.type != "spike":
+            raise NetworkError(f"monitor {M}: population {pop.name} is rate-coded and emits no spikes")
+        cap = lay["spike_capacity"]
+        ctx.declare(f"{M}.spike_steps", I64, cap, "buffer", 0)
+        ctx.declare(f"{M}.spike_ranks", I32, cap, "buffer", 0)
+        ctx.declare(f"{M}._n_spikes", I64, 1, "internal", 0)
+        s, r, c = Var("sp", I64), Var("rank", I32), ctx.load(f"{M}._n_spikes", 0)
+        append = [ctx.store(f"{M}.spike_steps", c, t), ctx.store(f"{M}.spike_ranks", c, r),
+                  ctx.store(f"{M}._n_spikes", 0, BinOp("+", c, c64(1), I64))]
+        if spec.ranks is not None:
+            mask = np.zeros(pop.size, dtype=bool)
+            mask[np.asarray(spec.ranks)] = True
+            ctx.declare(f"{M}._mask", BOOL, pop.size, "parameter", mask)
+            append = [If(Cmp("!=", ctx.load(f"{M}._mask", r), Const(False, BOOL)), append)]
+        body.append(If(active, [Loop(s, c64(0), ctx.load(f"{pop.name}._n_spiked", 0), [
+            Let(r, ctx.load(f"{pop.name}._spiked", s))] + append, f"spikes:{pop.name}")]))
+        ctx.km.exit_conditions.append(
+            Cmp(">", BinOp("+", ctx.load(f"{M}._n_spikes", 0), c64(pop.size), I64), c64(cap)))
+    return Kernel(f"record_{M}", "record", body, f"monitor of {pop.name}: {', '.join(spec.variables)}")
+
+
+def _source(ctx: LoweringContext, pop, var: str):
+    """(array, is_local, dtype) of a recordable variable of a population."""
+    if var.startswith("sum(") and var.endswith(")"):
+        arr = f"{pop.name}._sum_{var[4:-1]}"
+        if arr not in ctx.km.arrays:
+            raise NetworkError(f"cannot record {var}: population {pop.name} has no input with that target")
+        return arr, True, ctx.ft
+    a = pop.model.attributes.get(var)
+    if a is None:
+        known = ", ".join(list(pop.model.attributes) + (["spike"] if pop.model.type == "spike" else []))
+        raise NetworkError(f"cannot record '{var}': population {pop.name} (model '{pop.model.name}') "
+                           f"has no such attribute (it has: {known})")
+    return f"{pop.name}.{var}", a.locality == "local", attr_dtype(a, ctx.ft)

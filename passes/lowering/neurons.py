@@ -1,0 +1,198 @@
+"""Lowering of populations: attribute arrays and the per-step neuron update kernel.
+
+Per ANNARCHY.md §5.4: global updates, then one loop over neurons; a
+neuron in its refractory period runs only its ``g_`` updates and counts
+down; other neurons run every update, then test the spike condition, and
+on a spike run the reset, append their rank to the spike list, store the
+spike step and restart the refractory counter.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from anncompiler.errors import ModelError
+from anncompiler.ir.kernel import BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let, Load, Loop, Select, Store, Var
+from anncompiler.ir.network import PopulationNode
+from anncompiler.ir.types import BOOL, I32, I64
+
+from .context import LoweringContext, c64, i64, is_temp, population_sizes, unknown
+
+I = Var("i", I64)
+
+
+def spike_arrays(p: PopulationNode) -> tuple[str, str]:
+    return f"{p.name}._spiked", f"{p.name}._n_spiked"
+
+
+def input_targets(ctx: LoweringContext, p: PopulationNode) -> list[str]:
+    """Targets whose weighted sums this (rate-coded input) population receives or reads."""
+    targets = list(p.model.targets) if p.model.type == "rate" else []
+    for e in ctx.net.projections_into(p.name):
+        for t in e.targets:
+            if t not in targets and f"g_{t}" not in p.model.attributes:
+                targets.append(t)
+    return targets
+
+
+def declare_population(ctx: LoweringContext, p: PopulationNode) -> None:
+    m = p.model
+    ctx.declare_attributes(p.name, m.attributes, population_sizes(p), p.init)
+    for t in input_targets(ctx, p):
+        ctx.declare(f"{p.name}._sum_{t}", ctx.ft, p.size, "state", 0.0)
+    if m.type == "spike":
+        ctx.declare(f"{p.name}._spiked", I32, p.size, "spikes", 0)
+        ctx.declare(f"{p.name}._n_spiked", I64, 1, "spikes", 0)
+        ctx.declare(f"{p.name}._last_spike", I64, p.size, "state", -10000)
+        if has_refractory(p):
+            ctx.declare(f"{p.name}._refractory", I32, p.size, "parameter", refractory_steps(ctx, p))
+            ctx.declare(f"{p.name}._refractory_remaining", I32, p.size, "state", 0)
+
+
+def has_refractory(p: PopulationNode) -> bool:
+    return p.model.refractory is not None or p.data.get("refractory") is not None
+
+
+def refractory_steps(ctx: LoweringContext, p: PopulationNode):
+    """Initial refractory periods in steps (``round(ms / dt)``), per neuron."""
+    value = p.data.get("refractory")
+    if value is None:
+        r = p.model.refractory
+        if r is not None and r.is_Number:
+            value = float(r)
+        else:  # a parameter name: computed at each spike from the attribute
+            return 0
+    return np.rint(np.asarray(value, dtype=float) / ctx.net.dt).astype(np.int32)
+
+
+def resolver(ctx: LoweringContext, p: PopulationNode, index: Expr):
+    m = p.model
+
+    def resolve(name: str) -> Expr:
+        if is_temp(name):
+            return Var(name, ctx.ft)
+        a = m.attributes.get(name)
+        if a is not None:
+            return ctx.load(f"{p.name}.{name}", index if a.locality == "local" else c64(0))
+        if name.startswith("sum(") and name.endswith(")"):
+            target = name[4:-1]
+            targets = input_targets(ctx, p) if target == "" else [target]
+            total = Const(0.0, ctx.ft)
+            for t in targets:
+                arr = f"{p.name}._sum_{t}"
+                if arr in ctx.km.arrays:
+                    load = ctx.load(arr, index)
+                    total = load if isinstance(total, Const) else BinOp("+", total, load, ctx.ft)
+            return total
+        if name == "t_last" and m.type == "spike":
+            return BinOp("*", Cast(ctx.load(f"{p.name}._last_spike", index), ctx.ft),
+                         Const(float(ctx.net.dt), ctx.ft), ctx.ft)
+        common = ctx.common_symbol(name)
+        if common is not None:
+            return common
+        raise unknown(m.name, name, f" in population {p.name}")
+    return resolve
+
+
+def _store_target(ctx, p, index):
+    def store(target: str, value: Expr):
+        a = p.model.attributes[target]
+        return ctx.store(f"{p.name}.{target}", index if a.locality == "local" else c64(0), value)
+    return store
+
+
+def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
+    m = p.model
+    if m.updates is None:
+        raise ModelError("the model was not discretised (run 'discretise-odes' before 'lower-to-kernels')",
+                         model=m.name)
+    is_global = {u.target: True for u in m.updates
+                 if u.kind == "set" and m.attributes[u.target].locality == "global"}
+    n_global = 0
+    for k, u in enumerate(m.updates):  # globals come first (discretise-odes)
+        if u.kind == "set" and u.target in is_global:
+            n_global = k + 1
+    glob, loc = m.updates[:n_global], m.updates[n_global:]
+    body = ctx.lower_updates(glob, resolver(ctx, p, c64(0)), _store_target(ctx, p, c64(0)), m.name)
+    res, store = resolver(ctx, p, I), _store_target(ctx, p, I)
+    all_updates = ctx.lower_updates(loc, res, store, m.name)
+    if m.type == "rate":
+        if loc:
+            body.append(Loop(I, c64(0), c64(p.size), all_updates, f"neurons:{p.name}"))
+        return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons)")
+
+    spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
+    body.append(ctx.store(n_spiked, 0, c64(0)))
+    cond = ctx.translator(res, m.name, m.spike.source if m.spike else "")
+    emit: list = ctx.lower_updates(m.reset_updates or [], res, store, m.name)
+    n = ctx.load(n_spiked, 0)
+    emit += [ctx.store(spiked, n, Cast(I, I32)),
+             ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64)),
+             ctx.store(f"{p.name}._last_spike", I, ctx.load("net.t", 0))]
+    if has_refractory(p):
+        emit.append(ctx.store(f"{p.name}._refractory_remaining", I, refractory_on_spike(ctx, p, res)))
+    spike_test = [If(cond.boolean(cond(m.spike.expr)), emit)] if m.spike is not None else []
+    if has_refractory(p):
+        # Two loops: the updates (branch-free, vectorisable: a refractory neuron keeps the old value
+        # of every masked variable), then the spike test, which reads the same counter as the
+        # updates did because only the second loop counts down.
+        rem = f"{p.name}._refractory_remaining"
+        in_refractory = Var("_in_refractory", BOOL)
+        updates = [Let(in_refractory, Cmp(">", ctx.load(rem, I), Const(0, I32)))]
+        updates += _masked(ctx.lower_updates(loc, res, store, m.name), loc, in_refractory)
+        countdown = ctx.store(rem, I, BinOp("-", ctx.load(rem, I), Const(1, I32), I32))
+        test = [If(Cmp(">", ctx.load(rem, I), Const(0, I32)), [countdown], spike_test)]
+    else:
+        updates, test = all_updates, spike_test
+    body.append(Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}"))
+    if test:
+        body.append(Loop(I, c64(0), c64(p.size), test, f"neurons:{p.name}"))
+    return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)")
+
+
+def _masked(statements: list, updates: list, in_refractory: Var) -> list:
+    """Keep the old value of masked variables during the refractory period (as a select)."""
+    out = []
+    for st, u in zip(statements, updates):
+        if isinstance(st, Store) and u.masked_in_refractory:
+            st = Store(st.array, st.index, Select(in_refractory, Load(st.array, st.index, st.value.dtype),
+                                                   st.value, st.value.dtype))
+        out.append(st)
+    return out
+
+
+def refractory_on_spike(ctx, p, res) -> Expr:
+    r = p.model.refractory
+    if p.data.get("refractory") is None and r is not None and not r.is_Number:
+        ms = ctx.translator(res, p.model.name, "refractory")(r)
+        steps = BinOp("/", ctx.translator(res, p.model.name).num(ms), Const(float(ctx.net.dt), ctx.ft), ctx.ft)
+        return Cast(BinOp("+", steps, Const(0.5, ctx.ft), ctx.ft), I32)
+    return ctx.load(f"{p.name}._refractory", I)
+
+
+def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
+    """Emit the spikes of a SpikeSourceArray: per neuron, a sorted list of steps and a cursor."""
+    steps = p.data["steps"]  # list of sorted unique int steps per neuron
+    ptr = np.zeros(p.size + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(s) for s in steps])
+    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in steps]) if ptr[-1] else np.zeros(1, np.int64)
+    ctx.declare(f"{p.name}._times_ptr", I64, p.size + 1, "parameter", ptr)
+    ctx.declare(f"{p.name}._times", I64, max(1, len(flat)), "parameter", flat)
+    ctx.declare(f"{p.name}._cursor", I64, p.size, "state", ptr[:-1].copy())
+    spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
+    cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
+    c = Var("c", I64)
+    n = ctx.load(n_spiked, 0)
+    # skip times already in the past (after a reset or a late start)
+    body = [ctx.store(n_spiked, 0, c64(0)),
+            Loop(I, c64(0), c64(p.size), [
+                Let(c, cur),
+                If(Cmp("<", c, ctx.load(f"{p.name}._times_ptr", BinOp("+", I, c64(1), I64))), [
+                    If(Cmp("==", ctx.load(f"{p.name}._times", c), t), [
+                        ctx.store(spiked, n, Cast(I, I32)),
+                        ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64)),
+                        ctx.store(f"{p.name}._last_spike", I, t),
+                        ctx.store(f"{p.name}._cursor", I, BinOp("+", c, c64(1), I64)),
+                    ]),
+                ]),
+            ], f"neurons:{p.name}")]
+    return Kernel(f"update_{p.name}", "neurons", body, f"SpikeSourceArray ({p.size} neurons)")

@@ -1,0 +1,183 @@
+"""Lowering of projections: connectivity arrays and the synaptic input kernels.
+
+Rate-coded: for every dendrite (row), accumulate ``psp`` over its synapses
+with the pre-synaptic values of the previous step, then add the row result
+to ``post._sum_target``.  Spiking: for every spike of the pre population in
+the previous step, run the ``pre_spike`` statements of its synapses
+(``g_target`` increments first, with ``w`` before any change in this event).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy
+
+from anncompiler.errors import ModelError, NetworkError
+from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Kernel, Let, Loop, Var
+from anncompiler.ir.network import ProjectionEdge
+from anncompiler.ir.types import I32, I64
+
+from .context import LoweringContext, c64, i64, is_temp
+
+ROW = Var("k", I64)
+SYN = Var("s", I64)
+POST = Var("post", I64)
+PRE = Var("pre", I64)
+
+
+def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
+    c = e.connectivity
+    P = e.name
+    ctx.declare(f"{P}.row_ptr", I32, c.n_rows + 1, "connectivity", c.row_ptr.astype(np.int32))
+    ctx.declare(f"{P}.pre_ranks", I32, max(1, c.nb_synapses), "connectivity", _nonempty(c.pre_ranks))
+    ctx.declare(f"{P}.post_ranks", I32, max(1, c.n_rows), "connectivity", _nonempty(c.post_ranks))
+    sizes = {"local": max(1, c.nb_synapses), "semiglobal": max(1, c.n_rows), "global": 1}
+    init = dict(e.init)
+    init.setdefault("w", c.weights)
+    attrs = dict(e.synapse.attributes)
+    if "w" in attrs and c.single_weight and attrs["w"].locality == "local":
+        from dataclasses import replace
+        attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
+    ctx.synapse_attributes[e.name] = attrs
+    ctx.declare_attributes(P, attrs, sizes, init)
+    if e.synapse.type == "spike":
+        order = np.argsort(c.pre_ranks, kind="stable")
+        counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
+        ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
+        ptr[1:] = np.cumsum(counts)
+        rows = np.repeat(np.arange(c.n_rows), np.diff(c.row_ptr))
+        ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr)
+        ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
+        ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+
+
+def _nonempty(a) -> np.ndarray:
+    a = np.asarray(a, dtype=np.int32)
+    return a if len(a) else np.zeros(1, np.int32)
+
+
+def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre: Expr, post: Expr):
+    pre_pop, post_pop = ctx.net.population(e.pre), ctx.net.population(e.post)
+    attrs = ctx.synapse_attributes[e.name]
+
+    def resolve(name: str) -> Expr:
+        if is_temp(name):
+            return Var(name, ctx.ft)
+        a = attrs.get(name)
+        if a is not None:
+            index = {"local": syn, "semiglobal": row, "global": c64(0)}[a.locality]
+            return ctx.load(f"{e.name}.{name}", index)
+        for prefix, pop, idx in (("pre.", pre_pop, pre), ("post.", post_pop, post)):
+            if name.startswith(prefix):
+                attr = name[len(prefix):]
+                if attr.startswith("sum(") and attr.endswith(")"):
+                    arr = f"{pop.name}._sum_{attr[4:-1]}"
+                    if arr not in ctx.km.arrays:
+                        raise NetworkError(f"projection {e.name}: {name}: population {pop.name} receives no "
+                                           f"target '{attr[4:-1]}'")
+                    return ctx.load(arr, idx)
+                pa = pop.model.attributes.get(attr)
+                if pa is None:
+                    raise ModelError(f"'{name}': population {pop.name} (model '{pop.model.name}') has no "
+                                     f"attribute '{attr}'", model=e.synapse.name, name=name)
+                return ctx.load(f"{pop.name}.{attr}", idx if pa.locality == "local" else c64(0))
+        common = ctx.common_symbol(name)
+        if common is not None:
+            return common
+        raise ModelError(f"'{name}' is not defined in projection {e.name}", model=e.synapse.name, name=name)
+    return resolve
+
+
+def _reset_sums(ctx, post: str, targets: list[str]) -> list:
+    pop = ctx.net.population(post)
+    i = Var("i", I64)
+    return [Loop(i, c64(0), c64(pop.size), [ctx.store(f"{post}._sum_{t}", i, Const(0.0, ctx.ft))
+                                              for t in targets], f"neurons:{post}")]
+
+
+def reset_sums_kernel(ctx: LoweringContext, post: str, targets: list[str]) -> Kernel:
+    return Kernel(f"reset_sums_{post}", "input", _reset_sums(ctx, post, targets),
+                  f"zero the weighted sums of {post}")
+
+
+def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
+    """Weighted sum with ``operation`` (sum/max/min/mean) over each dendrite."""
+    P, syn = e.name, e.synapse
+    psp = syn.psp if syn.psp is not None else sympy.Symbol("w") * sympy.Symbol("pre.r")
+    pre = i64(ctx.load(f"{P}.pre_ranks", SYN))
+    post = i64(ctx.load(f"{P}.post_ranks", ROW))
+    tr = ctx.translator(_resolver(ctx, e, SYN, ROW, pre, POST), syn.name, "psp")
+    value = tr.num(tr(psp))
+    acc = Var("acc", ctx.ft)
+    op = syn.operation
+    start = {"sum": 0.0, "mean": 0.0, "max": -math.inf, "min": math.inf}[op]
+    combine = {"sum": "+", "mean": "+", "max": "max", "min": "min"}[op]
+    lo, hi = i64(ctx.load(f"{P}.row_ptr", ROW)), i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
+    result: Expr = acc
+    if op == "mean":
+        result = BinOp("/", acc, Cast(BinOp("-", hi, lo, I64), ctx.ft), ctx.ft)
+    body = [Let(POST, post), Let(acc, Const(start, ctx.ft)),
+            Loop(SYN, lo, hi, [Let(acc, BinOp(combine, acc, value, ctx.ft))], f"synapses:{P}")]
+    for t in e.targets:
+        arr = f"{e.post}._sum_{t}"
+        if op in ("sum", "mean"):
+            body.append(ctx.increment(arr, POST, result))
+        else:
+            # ANNarchy: max/min dendrites replace the sum (one projection per target)
+            body.append(ctx.store(arr, POST, result))
+    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}")
+    return Kernel(f"project_{P}", "input", [loop],
+                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses")
+
+
+def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
+    """Propagate the pre spikes of the previous step through the inverse (pre -> post) index."""
+    P, syn = e.name, e.synapse
+    post_pop = ctx.net.population(e.post)
+    row = i64(ctx.load(f"{P}.inv_row", Var("q", I64)))
+    sidx = i64(ctx.load(f"{P}.inv_syn", Var("q", I64)))
+    resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
+    statements = sorted(syn.pre_spike, key=lambda eq: eq.target != "g_target")  # g_target first
+    body = [Let(SYN, sidx), Let(ROW, row), Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
+    for eq in statements:
+        tr = ctx.translator(resolve, syn.name, eq.source)
+        value = tr.num(tr(eq.as_assignment() if eq.target != "g_target" else _g_increment(eq)))
+        if eq.target == "g_target":
+            for t in e.targets:
+                g = f"g_{t}"
+                if g not in post_pop.model.attributes:
+                    raise NetworkError(f"projection {P}: the post-synaptic neuron '{post_pop.model.name}' has no "
+                                       f"conductance '{g}' for target '{t}'")
+                arr = f"{e.post}.{g}"
+                body.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
+        elif eq.target.startswith("post."):
+            attr = eq.target[5:]
+            body.append(ctx.store(f"{e.post}.{attr}", POST, tr(eq.as_assignment().xreplace(
+                {sympy.Symbol(attr): sympy.Symbol(eq.target)}))))
+        else:
+            a = ctx.synapse_attributes[e.name][eq.target]
+            index = {"local": SYN, "semiglobal": ROW, "global": c64(0)}[a.locality]
+            body.append(ctx.store(f"{P}.{eq.target}", index, value))
+    spiked, n_spiked = f"{e.pre}._spiked", f"{e.pre}._n_spiked"
+    q = Var("q", I64)
+    spikes = Loop(Var("n", I64), c64(0), ctx.load(n_spiked, 0), [
+        Let(PRE, i64(ctx.load(spiked, Var("n", I64)))),
+        Loop(q, i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64))),
+             body, f"synapses:{P}"),
+    ], f"spikes:{e.pre}")
+    return Kernel(f"project_{P}", "input", [spikes],
+                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses")
+
+
+def _g_increment(eq):
+    """The right-hand side of a ``g_target op= rhs`` statement."""
+    if eq.kind == "increment":
+        return eq.rhs
+    return eq.rhs  # plain assignment g_target = rhs
+
+
+def _apply(eq, current: Expr, value: Expr, ft) -> Expr:
+    if eq.kind == "assign":
+        return value
+    return BinOp(eq.op, current, value, ft)

@@ -1,0 +1,79 @@
+"""``check-model`` and ``resolve-targets``: checks that need the whole network.
+
+The parser checks one model alone; these passes check a model against the
+populations it is connected to (``pre.x`` exists, a spiking post neuron has
+``g_target`` for every target it receives) and fix what depends on the
+graph (a synapse fed by a spiking population is spiking).
+"""
+from __future__ import annotations
+
+import copy
+
+import sympy
+
+from anncompiler.errors import ModelError, NetworkError
+from anncompiler.ir.model import Equation
+
+from .manager import Pass, register_pass
+
+
+def _names(expr) -> set[str]:
+    return {s.name for s in sympy.sympify(expr).free_symbols}
+
+
+@register_pass
+class CheckModel(Pass):
+    """Every ``pre.x``/``post.x`` of a synapse exists in the connected populations."""
+    name = "check-model"
+
+    def run(self, module):
+        net = module.network
+        for e in net.projections:
+            syn = e.synapse
+            exprs = [syn.psp] if syn.psp is not None else []
+            exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]
+            for expr in exprs:
+                for name in _names(expr):
+                    for prefix, pop_name in (("pre.", e.pre), ("post.", e.post)):
+                        if not name.startswith(prefix):
+                            continue
+                        attr = name[len(prefix):]
+                        pop = net.population(pop_name)
+                        if attr.startswith("sum("):
+                            continue
+                        if attr not in pop.model.attributes:
+                            raise ModelError(
+                                f"'{name}' is used by projection {e.name}, but population {pop_name} "
+                                f"(model '{pop.model.name}') has no attribute '{attr}'",
+                                model=syn.name, name=name)
+
+
+@register_pass
+class ResolveTargets(Pass):
+    """Fix synapse types from the pre population and check every target has a receiver."""
+    name = "resolve-targets"
+
+    def run(self, module):
+        net = module.network
+        for e in net.projections:
+            pre, post = net.population(e.pre), net.population(e.post)
+            if pre.model.type == "spike" and e.synapse.type == "rate":
+                default_psp = sympy.Symbol("w") * sympy.Symbol("pre.r")
+                if e.synapse.psp is not None and e.synapse.psp != default_psp:
+                    raise NetworkError(f"projection {e.name}: continuous psp from a spiking population "
+                                       "is not supported yet")
+                syn = copy.copy(e.synapse)
+                syn.type = "spike"
+                syn.psp = None
+                syn.pre_spike = [Equation("g_target", "increment", sympy.Symbol("w"), "+",
+                                          source="g_target += w")]
+                e.synapse = syn
+            if e.synapse.type == "spike" and pre.model.type != "spike":
+                raise NetworkError(f"projection {e.name}: a spiking synapse needs a spiking pre-synaptic "
+                                   f"population, but {e.pre} is rate-coded")
+            if e.synapse.type == "spike":
+                for t in e.targets:
+                    if f"g_{t}" not in post.model.attributes:
+                        raise NetworkError(
+                            f"projection {e.name}: target '{t}' has no conductance 'g_{t}' in the "
+                            f"post-synaptic neuron '{post.model.name}' of population {e.post}")
