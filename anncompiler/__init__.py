@@ -28,3 +28,8 @@ float32 = _np.float32
 float64 = _np.float64
 
 __version__ = "0.1.0"
+
+# The compiler stages register their passes and backends on import; importing them here keeps
+# that cost out of the first compile().
+from . import passes as _passes  # noqa: E402,F401
+from . import backends as _backends  # noqa: E402,F401

@@ -10,7 +10,9 @@ IEEE double operations) and the math functions are the C library's (the
 ``math`` module, falling back to libm itself where ``math`` raises instead of
 returning inf/nan); f32 values are ``numpy.float32`` scalars, and f32 math
 functions are computed in double then rounded, as the llvm backend does;
-integers wrap around at 32/64 bits.  ``min``/``max`` are ``a < b ? a : b`` /
+integers wrap around at 32/64 bits (two's complement for i32/i64, modulo
+2**bits for u32/u64, whose ``>>`` is logical; shifts by the bit width or
+more are undefined in native code).  ``min``/``max`` are ``a < b ? a : b`` /
 ``a > b ? a : b``: with a NaN operand they return ``b``.  Float to int casts
 saturate (NaN gives 0), like LLVM's ``fptosi.sat``.  Integer division by
 zero is undefined in native code; here it raises ``ZeroDivisionError``.
@@ -25,7 +27,8 @@ import numpy as np
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import BOOL, F32, F64, I32, I64, DType, is_float, is_int
+from anncompiler.ir.types import (BOOL, F32, F64, I32, I64, INT_BITS, U32, U64, DType, is_float, is_int,
+                                  is_unsigned)
 
 from .base import Artefact, Backend, Simulator, check_arrays, register_backend
 
@@ -53,12 +56,15 @@ _MATH = {fn: _cfun(fn, n) for fn, n in K.MATH_FUNCTIONS.items() if fn not in ("i
 _MATH["pow"] = _cfun("pow", 2)
 _fmod = _cfun("fmod", 2)
 
-_INT_BITS = {I32: 32, I64: 64}
+_INT_BITS = INT_BITS
 
 
 def _wrap(x: int, t: DType) -> int:
-    """Two's complement wrap-around of a Python int to ``t``'s width."""
+    """Wrap-around of a Python int to ``t``: two's complement for signed
+    types, modulo 2**bits for unsigned ones."""
     bits = _INT_BITS[t]
+    if t in (U32, U64):
+        return x & ((1 << bits) - 1)
     return ((x + (1 << (bits - 1))) & ((1 << bits) - 1)) - (1 << (bits - 1))
 
 
@@ -81,7 +87,10 @@ def _to_int(x, t: DType) -> int:
     """Saturating float -> int conversion (NaN -> 0)."""
     if x != x:
         return 0
-    lo, hi = -(1 << (_INT_BITS[t] - 1)), (1 << (_INT_BITS[t] - 1)) - 1
+    if is_unsigned(t):
+        lo, hi = 0, (1 << _INT_BITS[t]) - 1
+    else:
+        lo, hi = -(1 << (_INT_BITS[t] - 1)), (1 << (_INT_BITS[t] - 1)) - 1
     if x <= lo:
         return lo
     if x >= hi:
@@ -103,6 +112,10 @@ def _scalar(value, t: DType):
 _BINOPS = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "min": lambda a, b: a if a < b else b, "max": lambda a, b: a if a > b else b,
+}
+_BITWISE = {
+    "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
+    "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b,  # unsigned values are >= 0: logical
 }
 _CMP = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
         ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
@@ -148,6 +161,12 @@ class _Compiler:
             if is_int(t):  # pow on integers: in double, then truncated
                 return lambda env: _wrap(_to_int(f(float(a(env)), float(b(env))), t), t)
             return lambda env: _scalar(f(float(a(env)), float(b(env))), t)
+        if op in _BITWISE:
+            f = _BITWISE[op]
+            return lambda env: _wrap(f(a(env), b(env)), t)
+        if op == "mulhi":  # floor division by 2**bits: the high half, signed or not
+            bits = _INT_BITS[t]
+            return lambda env: _wrap((a(env) * b(env)) >> bits, t)
         if is_int(t):
             if op == "/":
                 return lambda env: _wrap(_idiv(a(env), b(env)), t)

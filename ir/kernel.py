@@ -18,12 +18,16 @@ from typing import Iterator, Union
 
 import numpy as np
 
-from .types import DType, BOOL, I32, I64, F64, is_float, is_int
+from .types import DType, BOOL, I32, I64, F64, U32, U64, is_float, is_int, is_signed, is_unsigned
 
 # --------------------------------------------------------------------------
 # expressions
 
 BINARY_OPS = ("+", "-", "*", "/", "%", "min", "max", "pow")
+#: bitwise operators and shifts, on integer types only (``>>`` is logical on
+#: unsigned types, arithmetic on signed ones; a shift count must be below the
+#: bit width); ``mulhi`` is the high half of the double-width product
+BITWISE_OPS = ("&", "|", "^", "<<", ">>", "mulhi")
 UNARY_OPS = ("neg", "not")
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=")
 LOGIC_OPS = ("and", "or")
@@ -73,7 +77,10 @@ class BinOp(Expr):
     """Arithmetic on two operands of the same type ``dtype``.
 
     ``%`` is C's ``fmod`` on floats and the truncated remainder on integers;
-    ``/`` on integers truncates towards zero (C semantics).
+    ``/`` on integers truncates towards zero (C semantics).  Integer
+    arithmetic wraps around (two's complement; unsigned modulo 2**bits), and
+    on unsigned types ``/``, ``%``, ``min``, ``max`` are unsigned.  The
+    :data:`BITWISE_OPS` take integer operands.
     """
     op: str
     a: Expr
@@ -143,7 +150,11 @@ class Select(Expr):
 
 @dataclass(frozen=True)
 class Cast(Expr):
-    """Numeric conversion; float to int truncates towards zero (C semantics)."""
+    """Numeric conversion; float to int truncates towards zero, saturating
+    (NaN gives 0).  Between integer types: truncation to a narrower type,
+    zero extension from unsigned sources, sign extension from signed ones
+    (same width: the bits are reinterpreted).  Unsigned to float converts the
+    unsigned value."""
     a: Expr
     dtype: DType = F64
 
@@ -309,7 +320,7 @@ def format_expr(e: Expr) -> str:
     if isinstance(e, Load):
         return f"{e.array}[{format_expr(e.index)}]"
     if isinstance(e, BinOp):
-        if e.op in ("min", "max", "pow"):
+        if e.op in ("min", "max", "pow", "mulhi"):
             return f"{e.op}({format_expr(e.a)}, {format_expr(e.b)})"
         return f"({format_expr(e.a)} {e.op} {format_expr(e.b)})"
     if isinstance(e, UnOp):
@@ -396,10 +407,12 @@ def _verify_expr(e: Expr, m: KernelModule, scope: dict[str, DType], where: str) 
         if not is_int(e.index.dtype):
             fail("array index is not an integer")
     elif isinstance(e, BinOp):
-        if e.op not in BINARY_OPS:
+        if e.op not in BINARY_OPS and e.op not in BITWISE_OPS:
             fail(f"unknown binary operator {e.op}")
         if e.a.dtype != e.dtype or e.b.dtype != e.dtype:
             fail("operand types differ from the result type")
+        if e.op in BITWISE_OPS and not is_int(e.dtype):
+            fail(f"'{e.op}' needs integer operands")
     elif isinstance(e, UnOp):
         if e.op not in UNARY_OPS:
             fail(f"unknown unary operator {e.op}")
@@ -439,7 +452,7 @@ def _verify_body(body, m, scope, where):
                     f"kernel IR, {where}: store of {s.value.dtype.value} into "
                     f"{m.arrays[s.array].dtype.value} array '{s.array}'")
         elif isinstance(s, Loop):
-            if not is_int(s.var.dtype) or s.start.dtype != s.var.dtype or s.stop.dtype != s.var.dtype:
+            if not is_signed(s.var.dtype) or s.start.dtype != s.var.dtype or s.stop.dtype != s.var.dtype:
                 raise IRVerificationError(f"kernel IR, {where}: loop bounds must share the index type")
             inner = dict(scope)
             inner[s.var.name] = s.var.dtype

@@ -12,6 +12,8 @@ class DType(str, Enum):
     I32 = "i32"
     I64 = "i64"
     BOOL = "bool"
+    U32 = "u32"
+    U64 = "u64"
 
     @property
     def numpy(self) -> np.dtype:
@@ -21,9 +23,15 @@ class DType(str, Enum):
         return self.value
 
 
-_NUMPY = {"f64": np.float64, "f32": np.float32, "i32": np.int32, "i64": np.int64, "bool": np.bool_}
+_NUMPY = {"f64": np.float64, "f32": np.float32, "i32": np.int32, "i64": np.int64, "bool": np.bool_,
+          "u32": np.uint32, "u64": np.uint64}
 
 F64, F32, I32, I64, BOOL = DType.F64, DType.F32, DType.I32, DType.I64, DType.BOOL
+#: unsigned integers (wrap-around arithmetic, logical shifts): random number generation, hashing
+U32, U64 = DType.U32, DType.U64
+
+#: bit width of the integer types
+INT_BITS = {I32: 32, I64: 64, U32: 32, U64: 64}
 
 
 def is_float(t: DType) -> bool:
@@ -31,7 +39,16 @@ def is_float(t: DType) -> bool:
 
 
 def is_int(t: DType) -> bool:
+    """Signed or unsigned integer (not bool)."""
+    return t in (I32, I64, U32, U64)
+
+
+def is_signed(t: DType) -> bool:
     return t in (I32, I64)
+
+
+def is_unsigned(t: DType) -> bool:
+    return t in (U32, U64)
 
 
 def from_numpy(dt) -> DType:

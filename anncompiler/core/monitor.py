@@ -155,7 +155,12 @@ class Monitor:
 
     def _is_global(self, v):
         arr = self._net._arrays.get(f"{self.population.name}.{v}")
-        return arr is not None and arr.size == 1
+        if arr is None or arr.size != 1:
+            return False
+        if self.population.size > 1:
+            return True
+        a = self.population._model_ir().attributes.get(v)  # a 1-neuron population: ask the model
+        return a is not None and a.locality != "local"
 
     # analysis --------------------------------------------------------------
     def raster_plot(self, spikes=None):

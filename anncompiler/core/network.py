@@ -37,10 +37,28 @@ def _resolve_network(network):
     return magic_network()
 
 
-class Network:
-    """A network of populations and projections (ANNarchy 5's ``ann.Network``)."""
+class _NetworkMeta(type):
+    """Set the network up before any ``__init__`` runs, so that subclasses need not call
+    ``super().__init__()`` and receive ``dt``/``seed`` only through the base (as in ANNarchy)."""
 
-    def __init__(self, *, dt: float | None = None, seed: int | None = None):
+    def __call__(cls, *args, dt: float | None = None, seed: int | None = None, **kwargs):
+        obj = cls.__new__(cls)
+        Network._setup(obj, dt, seed)
+        obj.__init__(*args, **kwargs)
+        return obj
+
+
+class Network(metaclass=_NetworkMeta):
+    """A network of populations and projections (ANNarchy 5's ``ann.Network``).
+
+    Subclass it and build the network in ``__init__`` with ``self.create``/``self.connect``;
+    ``dt`` and ``seed`` are keyword arguments of the constructor in every case.
+    """
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def _setup(self, dt: float | None, seed: int | None):
         self._config = {"dt": 1.0 if dt is None else float(dt), "method": "explicit", "num_threads": 1,
                         "dtype_name": "f64", "backend": "llvm", "paradigm": "openmp"}
         self._seed = int(seed) if seed is not None else secrets.randbits(32)

@@ -18,8 +18,12 @@ from . import geometry as geo
 from .indexing import resolve_index, union_ranks
 from .random import RandomDistribution
 
-_OWN = {"geometry", "size", "name", "neuron_type", "id", "ranks", "stop_condition", "refractory",
+_OWN = {"geometry", "size", "name", "neuron_type", "id", "ranks", "rank", "stop_condition", "refractory",
         "population", "enabled"}
+
+
+def _dtype(kind: str):
+    return {"int": np.int32, "bool": bool}.get(kind, np.float64)
 
 
 def _is_scalar(value) -> bool:
@@ -37,7 +41,10 @@ class _AttributeAccess:
             raise AttributeError(name)
         pop = self.__dict__.get("population") or self
         if name in pop._model_ir().attributes:
-            return pop._get(name, self._view_ranks())
+            value = pop._get(name, self._view_ranks())
+            if isinstance(self, PopulationView) and isinstance(value, np.ndarray):
+                value = value.reshape(self.geometry)  # a view keeps its geometry (pop[1:3, :])
+            return value
         fn = pop._model_ir().functions.get(name)
         if fn is not None:
             return pop._function(fn)
@@ -149,7 +156,11 @@ class Population(_AttributeAccess):
             return self._shape(arr, ranks)
         value = self._init.get(name, self._default(name))
         if np.ndim(value) == 0:
-            return value.item() if isinstance(value, np.generic) else value
+            value = value.item() if isinstance(value, np.generic) else value
+            if a.locality != "local":
+                return value
+            # a local attribute reads as an array shaped like the geometry, also before compile
+            value = np.full(self.size, value, dtype=_dtype(a.type))
         return self._shape(np.asarray(value), ranks)
 
     def _shape(self, arr, ranks):
@@ -252,7 +263,7 @@ class Population(_AttributeAccess):
         return PopulationView(self, ranks, geometry)
 
     def neuron(self, *coord):
-        if len(coord) == 1 and not isinstance(coord[0], tuple):
+        if len(coord) == 1:  # pop.neuron(3) or pop.neuron((1, 2))
             coord = coord[0]
         return IndividualNeuron(self, geo.rank_from_coordinates(self.geometry, coord))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from anncompiler.errors import NetworkError
+from anncompiler.errors import NetworkError, ShapeError
 
 from . import connectors
 from .models import Synapse
@@ -209,6 +209,8 @@ class Projection:
             value = value.get_values(c.nb_synapses)
         elif isinstance(value, list):
             value = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in value])
+        if np.ndim(value) > 0 and np.size(value) not in (1, c.nb_synapses):
+            raise ShapeError(f"{self.name}.{name}: {np.size(value)} values for {c.nb_synapses} synapses")
         if self._net.compiled:
             arr = self._net._state_array(f"{self.name}.{name}")
             if arr.size == 1 and np.ndim(value) > 0 and np.size(value) > 1:

@@ -16,13 +16,14 @@ from llvmlite import ir
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import BOOL, F32, F64, I32, I64, DType, is_float, is_int
+from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64, DType, is_float, is_int, is_unsigned
 
 PTR = ir.PointerType()
 I1, I8 = ir.IntType(1), ir.IntType(8)
-_REG = {F64: ir.DoubleType(), F32: ir.FloatType(), I32: ir.IntType(32), I64: ir.IntType(64), BOOL: I1}
+_REG = {F64: ir.DoubleType(), F32: ir.FloatType(), I32: ir.IntType(32), I64: ir.IntType(64), BOOL: I1,
+        U32: ir.IntType(32), U64: ir.IntType(64)}
 _MEM = {**_REG, BOOL: I8}  # bools are bytes in memory (numpy bool_)
-_ALIGN = {F64: 8, F32: 4, I32: 4, I64: 8, BOOL: 1}
+_ALIGN = {F64: 8, F32: 4, I32: 4, I64: 8, BOOL: 1, U32: 4, U64: 8}
 DOUBLE, I64T = _REG[F64], _REG[I64]
 
 #: exact operations done by LLVM intrinsics (lowered to single instructions)
@@ -88,7 +89,9 @@ class _Emitter:
         if isinstance(e, K.Const):
             return ir.Constant(I64T, int(e.value))
         v = self.expr(e)
-        return self.b.sext(v, I64T) if e.dtype == I32 else v
+        if e.dtype == I32:
+            return self.b.sext(v, I64T)
+        return self.b.zext(v, I64T) if e.dtype == U32 else v
 
     # -- expressions ------------------------------------------------------
     def expr(self, e: K.Expr) -> ir.Value:
@@ -127,7 +130,15 @@ class _Emitter:
             return {"+": bd.fadd, "-": bd.fsub, "*": bd.fmul, "/": bd.fdiv, "%": bd.frem}[op](a, b)
         if t == BOOL:
             raise BackendError(f"llvm backend: arithmetic {op!r} on bool")
-        return {"+": bd.add, "-": bd.sub, "*": bd.mul, "/": bd.sdiv, "%": bd.srem}[op](a, b)
+        unsigned = is_unsigned(t)
+        if op == "mulhi":  # double-width product, high half
+            wide = ir.IntType(2 * a.type.width)
+            ext = bd.zext if unsigned else bd.sext
+            p = bd.mul(ext(a, wide), ext(b, wide))
+            return bd.trunc(bd.lshr(p, ir.Constant(wide, a.type.width)), a.type)
+        return {"+": bd.add, "-": bd.sub, "*": bd.mul, "/": bd.udiv if unsigned else bd.sdiv,
+                "%": bd.urem if unsigned else bd.srem, "&": bd.and_, "|": bd.or_, "^": bd.xor,
+                "<<": bd.shl, ">>": bd.lshr if unsigned else bd.ashr}[op](a, b)
 
     def _pow(self, a, b, t: DType):
         """C pow; in double for f32 (as the reference) and for integers
@@ -141,7 +152,7 @@ class _Emitter:
             return v
         if t == F32:
             return self.b.fpext(v, DOUBLE)
-        return self.b.sitofp(v, DOUBLE)
+        return self.b.uitofp(v, DOUBLE) if is_unsigned(t) else self.b.sitofp(v, DOUBLE)
 
     def _from_double(self, v, t: DType):
         if t == F64:
@@ -153,7 +164,8 @@ class _Emitter:
     def _fptosi(self, v, t: DType):
         """Saturating float -> int (NaN -> 0): a plain fptosi is poison when
         out of range, the reference backend saturates."""
-        fn = self._decl(f"llvm.fptosi.sat.{_REG[t]}.{v.type.intrinsic_name}", _REG[t], [v.type])
+        kind = "fptoui" if is_unsigned(t) else "fptosi"
+        fn = self._decl(f"llvm.{kind}.sat.{_REG[t]}.{v.type.intrinsic_name}", _REG[t], [v.type])
         return self.b.call(fn, [v])
 
     def _UnOp(self, e: K.UnOp):
@@ -184,7 +196,7 @@ class _Emitter:
             if op == "!=":
                 return self.b.fcmp_unordered("!=", a, b)
             return self.b.fcmp_ordered(op, a, b)
-        if t == BOOL:
+        if t == BOOL or is_unsigned(t):
             return self.b.icmp_unsigned(op, a, b)
         return self.b.icmp_signed(op, a, b)
 
@@ -212,12 +224,16 @@ class _Emitter:
         if is_float(dst):
             if is_float(src):
                 return b.fpext(a, t) if dst == F64 else b.fptrunc(a, t)
-            return b.uitofp(a, t) if src == BOOL else b.sitofp(a, t)
+            return b.uitofp(a, t) if src == BOOL or is_unsigned(src) else b.sitofp(a, t)
         if is_float(src):
             return self._fptosi(a, dst)
         if src == BOOL:
             return b.zext(a, t)
-        return b.sext(a, t) if dst == I64 else b.trunc(a, t)
+        if a.type.width == t.width:  # i32 <-> u32, i64 <-> u64: same bits
+            return a
+        if a.type.width < t.width:
+            return b.zext(a, t) if is_unsigned(src) else b.sext(a, t)
+        return b.trunc(a, t)
 
     # -- statements -------------------------------------------------------
     def body(self, stmts: list[K.Stmt]) -> None:

@@ -1,0 +1,75 @@
+"""The benchmark models of PEERS.md, built with anncompiler (same parameters as the peers)."""
+from __future__ import annotations
+
+import anncompiler as ann
+
+
+def coba(net: ann.Network):
+    LIF = ann.Neuron(
+        parameters=dict(El=-60., Vr=-60., Erev_exc=0., Erev_inh=-80., Vt=-50., tau=20., tau_exc=5.,
+                        tau_inh=10., I=20.),
+        equations=["tau * dv/dt = (El - v) + g_exc * (Erev_exc - v) + g_inh * (Erev_inh - v) + I",
+                   "tau_exc * dg_exc/dt = - g_exc", "tau_inh * dg_inh/dt = - g_inh"],
+        spike="v > Vt", reset="v = Vr", refractory=5.0, name="COBA")
+    P = net.create(4000, LIF)
+    P.v = ann.Normal(-55., 5., rng=net.default_rng)
+    P.g_exc = ann.Normal(4., 1.5, rng=net.default_rng)
+    P.g_inh = ann.Normal(20., 12., rng=net.default_rng)
+    net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=0.6)
+    net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=6.7)
+    m = net.monitor(P, 'spike')
+    return 1000.0, lambda: m.mean_fr()
+
+
+def rate(net: ann.Network, n: int, dense: bool):
+    neuron = ann.Neuron(parameters=dict(tau=10.0, B=1.0),
+                        equations=["tau * dr/dt + r = sum(exc) + B : min=0.0"], name="Leaky")
+    pop = net.create(n, neuron)
+    proj = net.connect(pop, pop, 'exc')
+    if dense:
+        proj.all_to_all(weights=ann.Uniform(-0.02, 0.02, rng=net.default_rng))
+    else:
+        proj.fixed_probability(0.1, weights=ann.Uniform(-0.05, 0.05, rng=net.default_rng))
+    import numpy as np
+    return 1000.0, lambda: float(np.mean(pop.r))
+
+
+def izhikevich(net: ann.Network):
+    neuron = ann.Neuron(
+        parameters="""
+            noise = 5.0 : population
+            a = 0.02
+            b = 0.2
+            c = -65.0
+            d = 8.0
+            v_thresh = 30.0
+        """,
+        equations="""
+            I = g_exc - g_inh + noise * Normal(0.0, 1.0)
+            dv/dt = 0.04 * v^2 + 5.0 * v + 140.0 - u + I : init=-65.0
+            du/dt = a * (b*v - u) : init=-13.0
+        """,
+        spike="v >= v_thresh", reset="v = c; u += d", name="Izhikevich")
+    pop = net.create(1000, neuron)
+    exc, inh = pop[:800], pop[800:]
+    re, ri = net.default_rng.random(800), net.default_rng.random(200)
+    exc.noise = 5.0
+    inh.noise = 2.0
+    exc.a, exc.b = 0.02, 0.2
+    exc.c, exc.d = -65.0 + 15.0 * re ** 2, 8.0 - 6.0 * re ** 2
+    inh.a, inh.b = 0.02 + 0.08 * ri, 0.25 - 0.05 * ri
+    inh.c, inh.d = -65.0, 2.0
+    pop.v = -65.0
+    pop.u = pop.v * pop.b
+    net.connect(exc, pop, 'exc').all_to_all(weights=ann.Uniform(0.0, 0.5, rng=net.default_rng))
+    net.connect(inh, pop, 'inh').all_to_all(weights=ann.Uniform(0.0, 1.0, rng=net.default_rng))
+    m = net.monitor(pop, 'spike')
+    return 1000.0, lambda: m.mean_fr()
+
+
+BENCHMARKS = {
+    "coba": (0.1, coba),
+    "rate_sparse": (1.0, lambda net: rate(net, 4000, dense=False)),
+    "rate_dense": (1.0, lambda net: rate(net, 2000, dense=True)),
+    "izhikevich": (1.0, izhikevich),
+}

@@ -1,0 +1,308 @@
+"""Counter-based random numbers in kernel IR: Philox4x32-10 and distributions.
+
+Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as easy
+as 1, 2, 3", SC 2011; the ``philox4x32`` of Random123) maps a 128-bit counter
+and a 64-bit key to 128 random bits with pure 32-bit integer arithmetic (two
+32x32->64 products per round, done here as ``u64`` multiplications of
+zero-extended words), no state and no branches: a loop over neurons that
+draws from it stays vectorisable, and every backend computes the same bits.
+
+Counter and key used by anncompiler (:func:`draw_block`)::
+
+    counter = (element index, step & 0xffffffff, step >> 32, stream | draw << 16)
+    key     = (seed & 0xffffffff, seed >> 32)
+
+``stream`` (< 2**16) identifies one random call of the network (see
+``passes/lowering/random.py`` for the numbering); ``draw`` (< 2**16) numbers
+the extra blocks of a distribution that needs more than 4 words (Gamma,
+Binomial), 0 otherwise.
+
+Uniform doubles (:func:`uniform53`) take 53 bits of two words::
+
+    k = (hi >> 5) * 2**26 + (lo >> 6)      # an integer in [0, 2**53)
+    u = k * 2**-53                        # [0, 1)
+    u = (k + 1) * 2**-53                  # (0, 1]  (``open_zero``: before a log)
+
+Both are exact in double precision.  Distributions are computed in f64 and
+rounded once to the network's float type.
+"""
+from __future__ import annotations
+
+import math
+
+from .kernel import BinOp, Call, Cast, Cmp, Const, Expr, Let, Logic, Loop, Select, Stmt, Var
+from .types import BOOL, F64, I32, I64, U32, U64
+
+PHILOX_M0, PHILOX_M1 = 0xD2511F53, 0xCD9E8D57
+PHILOX_W0, PHILOX_W1 = 0x9E3779B9, 0xBB67AE85
+PHILOX_ROUNDS = 10
+MASK32 = 0xFFFFFFFF
+
+#: limits of the counter layout (word 3 = stream | draw << 16)
+MAX_STREAMS = 1 << 16
+MAX_DRAWS = 1 << 16
+
+#: Marsaglia-Tsang proposals computed per Gamma draw (see :func:`gamma`)
+GAMMA_ATTEMPTS = 5
+#: Binomial(n, p) with a literal n up to this is unrolled (vectorisable)
+BINOMIAL_UNROLL = 64
+
+#: name -> (min arity, max arity) of the distributions usable in equations
+DISTRIBUTIONS = {
+    "Uniform": (2, 2), "DiscreteUniform": (2, 2), "Normal": (2, 2), "LogNormal": (2, 2),
+    "Exponential": (1, 1), "Gamma": (1, 2), "Binomial": (2, 2),
+}
+
+
+def philox4x32_10_py(counter, key) -> tuple[int, int, int, int]:
+    """Plain-Python Philox4x32-10 (the oracle of the tests; runtime helpers)."""
+    c0, c1, c2, c3 = (int(x) & MASK32 for x in counter)
+    k0, k1 = (int(x) & MASK32 for x in key)
+    for r in range(PHILOX_ROUNDS):
+        if r:
+            k0, k1 = (k0 + PHILOX_W0) & MASK32, (k1 + PHILOX_W1) & MASK32
+        p0, p1 = PHILOX_M0 * c0, PHILOX_M1 * c2
+        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32)
+    return c0, c1, c2, c3
+
+
+class Emitter:
+    """Collects ``Let`` statements with unique names ``<prefix><hint><n>``."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.stmts: list[Stmt] = []
+        self.n = 0
+
+    def let(self, value: Expr, hint: str = "t") -> Expr:
+        if isinstance(value, (Const, Var)):
+            return value
+        v = Var(f"{self.prefix}{hint}{self.n}", value.dtype)
+        self.n += 1
+        self.stmts.append(Let(v, value))
+        return v
+
+
+def u32(v: int) -> Const:
+    return Const(int(v) & MASK32, U32)
+
+
+def _xor(a: Expr, b: Expr) -> Expr:
+    if isinstance(a, Const) and isinstance(b, Const):
+        return u32(a.value ^ b.value)
+    if isinstance(b, Const) and b.value == 0:
+        return a
+    if isinstance(a, Const) and a.value == 0:
+        return b
+    return BinOp("^", a, b, U32)
+
+
+def _add_const(a: Expr, c: int) -> Expr:
+    if isinstance(a, Const):
+        return u32(a.value + c)
+    return BinOp("+", a, u32(c), U32)
+
+
+def philox4x32_10(em: Emitter, counter, key) -> tuple[Expr, Expr, Expr, Expr]:
+    """Kernel-IR statements (appended to ``em``) computing Philox4x32-10 of
+    four ``u32`` counter words and two ``u32`` key words; returns the four
+    output words (``u32`` locals)."""
+    c0, c1, c2, c3 = counter
+    k0, k1 = key
+    m0, m1, s32 = Const(PHILOX_M0, U64), Const(PHILOX_M1, U64), Const(32, U64)
+    for r in range(PHILOX_ROUNDS):
+        if r:
+            k0, k1 = _add_const(k0, PHILOX_W0), _add_const(k1, PHILOX_W1)
+            k0, k1 = em.let(k0, "k"), em.let(k1, "k")
+        p0 = em.let(BinOp("*", Cast(c0, U64), m0, U64), "p")
+        p1 = em.let(BinOp("*", Cast(c2, U64), m1, U64), "p")
+        hi0, lo0 = Cast(BinOp(">>", p0, s32, U64), U32), Cast(p0, U32)
+        hi1, lo1 = Cast(BinOp(">>", p1, s32, U64), U32), Cast(p1, U32)
+        c0, c1, c2, c3 = (em.let(_xor(_xor(hi1, c1), k0), "c"), em.let(lo1, "c"),
+                          em.let(_xor(_xor(hi0, c3), k1), "c"), em.let(lo0, "c"))
+    return c0, c1, c2, c3
+
+
+def _f64(e: Expr) -> Expr:
+    return e if e.dtype == F64 else (Const(float(e.value), F64) if isinstance(e, Const) else Cast(e, F64))
+
+
+def _small_u32_to_f64(e: Expr) -> Expr:
+    """A u32 below 2**31 to double, through i32 (sitofp vectorises better)."""
+    return Cast(Cast(e, I32), F64)
+
+
+def uniform53(em: Emitter, hi: Expr, lo: Expr, open_zero: bool = False) -> Expr:
+    """A double in [0, 1) from 53 bits of two words, or (0, 1] if ``open_zero``."""
+    k = BinOp("+", BinOp("*", _small_u32_to_f64(BinOp(">>", hi, u32(5), U32)), Const(float(1 << 26), F64), F64),
+              _small_u32_to_f64(BinOp(">>", lo, u32(6), U32)), F64)
+    if open_zero:
+        k = BinOp("+", k, Const(1.0, F64), F64)
+    return em.let(BinOp("*", k, Const(2.0 ** -53, F64), F64), "u")
+
+
+def uniform32(w: Expr, open_zero: bool = False) -> Expr:
+    """A double in [0, 1) (or (0, 1]) from one word: ``w * 2**-32``."""
+    x = Cast(w, F64)
+    if open_zero:
+        x = BinOp("+", x, Const(1.0, F64), F64)
+    return BinOp("*", x, Const(2.0 ** -32, F64), F64)
+
+
+def counter_words(index: Expr, step: Expr, stream: int, draw: Expr | int = 0):
+    """The counter of :func:`draw_block` (``index``, ``step``: i32/i64 expressions)."""
+    if not 0 <= stream < MAX_STREAMS:
+        raise ValueError(f"random stream {stream} out of range (at most {MAX_STREAMS} random calls)")
+    step64 = Cast(step, U64)
+    c3: Expr
+    if isinstance(draw, int):
+        c3 = u32(stream | (draw << 16))
+    else:
+        c3 = BinOp("|", BinOp("<<", Cast(draw, U32), u32(16), U32), u32(stream), U32)
+    return (Cast(index, U32), Cast(step64, U32), Cast(BinOp(">>", step64, Const(32, U64), U64), U32), c3)
+
+
+def seed_key(seed: int | None) -> tuple[Const, Const]:
+    s = int(seed or 0) & ((1 << 64) - 1)
+    return u32(s), u32(s >> 32)
+
+
+def draw_block(em: Emitter, index: Expr, step: Expr, seed: int | None, stream: int, draw: Expr | int = 0):
+    """Four random words for (seed, stream, draw, step, index)."""
+    return philox4x32_10(em, counter_words(index, step, stream, draw), seed_key(seed))
+
+
+# --------------------------------------------------------------------------
+# distributions: f64 expressions from a generator of blocks
+
+
+def _b(op, a, b):
+    return BinOp(op, a, b, F64)
+
+
+def _call(fn, *args):
+    return Call(fn, tuple(args), F64)
+
+
+def normal_from(em: Emitter, w) -> Expr:
+    """Box-Muller: sqrt(-2 log u1) cos(2 pi u2), u1 in (0,1] from (w0, w1), u2 in [0,1) from (w2, w3)."""
+    u1 = uniform53(em, w[0], w[1], open_zero=True)
+    u2 = uniform53(em, w[2], w[3])
+    r = _call("sqrt", _b("*", Const(-2.0, F64), _call("log", u1)))
+    return em.let(_b("*", r, _call("cos", _b("*", Const(2.0 * math.pi, F64), u2))), "z")
+
+
+def distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
+    """The f64 value of one draw of ``name(*args)``; ``block(draw)`` returns the
+    four words of extra block ``draw`` (an int or an i64 expression)."""
+    args = [em.let(_f64(a), "a") for a in args]
+    if name == "Uniform":
+        a, b = args
+        u = uniform53(em, *block(0)[:2])
+        return _b("+", a, _b("*", _b("-", b, a), u))
+    if name == "DiscreteUniform":
+        # a + min(floor(n*u), n-1), n = b - a + 1: integers a..b inclusive (the min guards
+        # the rounding of n*u up to n when u is close to 1)
+        a, b = args
+        u = uniform53(em, *block(0)[:2])
+        n = em.let(_b("+", _b("-", b, a), Const(1.0, F64)), "n")
+        k = _b("min", _call("floor", _b("*", n, u)), _b("-", n, Const(1.0, F64)))
+        return _b("+", a, k)
+    if name == "Normal":
+        mu, sigma = args
+        return _b("+", mu, _b("*", sigma, normal_from(em, block(0))))
+    if name == "LogNormal":
+        mu, sigma = args
+        return _call("exp", _b("+", mu, _b("*", sigma, normal_from(em, block(0)))))
+    if name == "Exponential":
+        (lam,) = args  # a rate: mean 1/lambda (C++ std::exponential_distribution)
+        u = uniform53(em, *block(0)[:2], open_zero=True)
+        return _b("/", UnaryNeg(_call("log", u)), lam)
+    if name == "Gamma":
+        alpha, beta = args if len(args) == 2 else (args[0], Const(1.0, F64))
+        return _b("*", gamma(em, alpha, block), beta)
+    if name == "Binomial":
+        return binomial(em, args[0], args[1], block)
+    raise ValueError(f"unknown distribution {name}")
+
+
+def UnaryNeg(e: Expr) -> Expr:
+    return _b("-", Const(0.0, F64), e) if False else Call("fabs", (e,), F64) if False else _neg(e)
+
+
+def _neg(e: Expr) -> Expr:
+    from .kernel import UnOp
+    return UnOp("neg", e, F64)
+
+
+def gamma(em: Emitter, alpha: Expr, block) -> Expr:
+    """Gamma(alpha, 1) by Marsaglia & Tsang (2000), branch-free.
+
+    ``GAMMA_ATTEMPTS`` proposals are computed (block ``k`` for proposal k:
+    a normal from Box-Muller with u1 from 53 bits of words 0-1 and u2 from
+    word 2, the acceptance uniform from word 3) and the first accepted one is
+    returned.  If all are rejected (probability below 0.049**5 ~ 3e-7 per
+    draw, at alpha = 1; far less for larger alpha) the value is d, the mode
+    of the proposal.  alpha < 1 uses Gamma(alpha + 1) * u**(1/alpha), u from
+    block ``GAMMA_ATTEMPTS``.
+    """
+    one = Const(1.0, F64)
+    small = em.let(Cmp("<", alpha, one), "s")
+    a1 = em.let(Select(small, _b("+", alpha, one), alpha, F64), "a")
+    d = em.let(_b("-", a1, Const(1.0 / 3.0, F64)), "d")
+    c = em.let(_b("/", one, _call("sqrt", _b("*", Const(9.0, F64), d))), "c")
+    proposals = []
+    for k in range(GAMMA_ATTEMPTS):
+        w = block(k)
+        u1 = uniform53(em, w[0], w[1], open_zero=True)
+        u2 = uniform32(w[2])
+        x = em.let(_b("*", _call("sqrt", _b("*", Const(-2.0, F64), _call("log", u1))),
+                      _call("cos", _b("*", Const(2.0 * math.pi, F64), u2))), "x")
+        t = em.let(_b("+", one, _b("*", c, x)), "t")
+        v = em.let(_b("*", _b("*", t, t), t), "v")
+        ua = uniform32(w[3], open_zero=True)
+        bound = _b("+", _b("+", _b("*", Const(0.5, F64), _b("*", x, x)), _b("-", d, _b("*", d, v))),
+                   _b("*", d, _call("log", v)))
+        ok = em.let(Logic("and", Cmp(">", v, Const(0.0, F64)), Cmp("<", _call("log", ua), bound)), "ok")
+        proposals.append((ok, _b("*", d, v)))
+    res: Expr = d
+    for ok, value in reversed(proposals):
+        res = em.let(Select(ok, value, res, F64), "g")
+    w = block(GAMMA_ATTEMPTS)
+    ub = uniform53(em, w[0], w[1], open_zero=True)
+    boost = Select(small, BinOp("pow", ub, _b("/", one, alpha), F64), one, F64)
+    return em.let(_b("*", res, boost), "g")
+
+
+def binomial(em: Emitter, n: Expr, p: Expr, block) -> Expr:
+    """Binomial(n, p) as the sum of n Bernoulli trials, one per 32-bit word
+    (trial true when ``w < p * 2**32``: p is resolved to 2**-32).  A literal
+    n <= ``BINOMIAL_UNROLL`` is unrolled (vectorisable); otherwise a loop
+    over ceil(n/4) blocks (n at most 4 * MAX_DRAWS = 262144, larger n is
+    clamped)."""
+    thr = em.let(_b("*", p, Const(2.0 ** 32, F64)), "thr")
+    zero, one = Const(0.0, F64), Const(1.0, F64)
+    if isinstance(n, Const) and float(n.value) <= BINOMIAL_UNROLL:
+        count: Expr = zero
+        trials = max(0, int(float(n.value)))
+        for j in range((trials + 3) // 4):
+            w = block(j)
+            for q in range(min(4, trials - 4 * j)):
+                count = em.let(_b("+", count, Select(Cmp("<", Cast(w[q], F64), thr), one, zero, F64)), "b")
+        return count
+    n64 = em.let(Cast(_b("max", n, zero), I64), "n")
+    blocks = em.let(BinOp("min", BinOp("/", BinOp("+", n64, Const(3, I64), I64), Const(4, I64), I64),
+                          Const(MAX_DRAWS, I64), I64), "nb")
+    acc = Var(f"{em.prefix}bsum", F64)
+    j = Var(f"{em.prefix}bj", I64)
+    em.stmts.append(Let(acc, zero))
+    inner = Emitter(em.prefix + "L")
+    w = block(j, inner)
+    body_count: Expr = acc
+    for q in range(4):
+        trial = BinOp("+", BinOp("*", j, Const(4, I64), I64), Const(q, I64), I64)
+        hit = Logic("and", Cmp("<", trial, n64), Cmp("<", Cast(w[q], F64), thr))
+        body_count = _b("+", body_count, Select(hit, one, zero, F64))
+    inner.stmts.append(Let(acc, body_count))
+    em.stmts.append(Loop(j, Const(0, I64), blocks, inner.stmts))
+    return acc
