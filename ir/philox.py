@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import math
 
-from .kernel import BinOp, Call, Cast, Cmp, Const, Expr, Let, Logic, Loop, Select, Stmt, Var
-from .types import BOOL, F64, I32, I64, U32, U64
+from .kernel import BinOp, Call, Cast, Cmp, Const, Expr, Let, Logic, Loop, Select, Stmt, UnOp, Var
+from .types import F64, I32, I64, U32, U64
 
 PHILOX_M0, PHILOX_M1 = 0xD2511F53, 0xCD9E8D57
 PHILOX_W0, PHILOX_W1 = 0x9E3779B9, 0xBB67AE85
@@ -47,11 +47,17 @@ GAMMA_ATTEMPTS = 5
 #: Binomial(n, p) with a literal n up to this is unrolled (vectorisable)
 BINOMIAL_UNROLL = 64
 
-#: name -> (min arity, max arity) of the distributions usable in equations
+#: name -> (min arity, max arity) of the distributions usable in equations (as the
+#: parser's): the arguments after the parameters are optional clipping bounds
+#: ``min``, ``max`` (as in ``core/random.py``: ``Normal(mu, sigma, min, max)``,
+#: ``Exponential(lambda, min, max)``, ``Gamma(alpha, beta, min, max)``)
 DISTRIBUTIONS = {
-    "Uniform": (2, 2), "DiscreteUniform": (2, 2), "Normal": (2, 2), "LogNormal": (2, 2),
-    "Exponential": (1, 1), "Gamma": (1, 2), "Binomial": (2, 2),
+    "Uniform": (2, 2), "DiscreteUniform": (2, 2), "Normal": (2, 4), "LogNormal": (2, 4),
+    "Exponential": (1, 3), "Gamma": (1, 4), "Binomial": (2, 2),
 }
+#: number of parameters before the clipping bounds
+_N_PARAMS = {"Uniform": 2, "DiscreteUniform": 2, "Normal": 2, "LogNormal": 2, "Exponential": 1,
+             "Gamma": 2, "Binomial": 2}
 
 
 def philox4x32_10_py(counter, key) -> tuple[int, int, int, int]:
@@ -172,6 +178,13 @@ def draw_block(em: Emitter, index: Expr, step: Expr, seed: int | None, stream: i
     return philox4x32_10(em, counter_words(index, step, stream, draw), seed_key(seed))
 
 
+def block_maker(index: Expr, step: Expr, seed: int | None, stream: int):
+    """``block(draw, em)`` for :func:`distribution`: the words of one stream."""
+    def block(draw, em: Emitter):
+        return draw_block(em, index, step, seed, stream, draw)
+    return block
+
+
 # --------------------------------------------------------------------------
 # distributions: f64 expressions from a generator of blocks
 
@@ -193,46 +206,48 @@ def normal_from(em: Emitter, w) -> Expr:
 
 
 def distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
-    """The f64 value of one draw of ``name(*args)``; ``block(draw)`` returns the
-    four words of extra block ``draw`` (an int or an i64 expression)."""
+    """The f64 value of one draw of ``name(*args)``; ``block(draw, em)`` appends
+    to ``em`` the computation of block ``draw`` (an int, or an i64 expression)
+    and returns its four words (see :func:`block_maker`)."""
     args = [em.let(_f64(a), "a") for a in args]
+    k = _N_PARAMS[name]
+    if name == "Gamma" and len(args) == 1:
+        args = [args[0], Const(1.0, F64)]
+    value = _distribution(em, name, args[:k], block)
+    for op, bound in zip(("max", "min"), args[k:]):  # clip to [min, max]
+        value = _b(op, value, bound)
+    return value
+
+
+def _distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
     if name == "Uniform":
         a, b = args
-        u = uniform53(em, *block(0)[:2])
+        u = uniform53(em, *block(0, em)[:2])
         return _b("+", a, _b("*", _b("-", b, a), u))
     if name == "DiscreteUniform":
         # a + min(floor(n*u), n-1), n = b - a + 1: integers a..b inclusive (the min guards
         # the rounding of n*u up to n when u is close to 1)
         a, b = args
-        u = uniform53(em, *block(0)[:2])
+        u = uniform53(em, *block(0, em)[:2])
         n = em.let(_b("+", _b("-", b, a), Const(1.0, F64)), "n")
         k = _b("min", _call("floor", _b("*", n, u)), _b("-", n, Const(1.0, F64)))
         return _b("+", a, k)
     if name == "Normal":
         mu, sigma = args
-        return _b("+", mu, _b("*", sigma, normal_from(em, block(0))))
+        return _b("+", mu, _b("*", sigma, normal_from(em, block(0, em))))
     if name == "LogNormal":
         mu, sigma = args
-        return _call("exp", _b("+", mu, _b("*", sigma, normal_from(em, block(0)))))
+        return _call("exp", _b("+", mu, _b("*", sigma, normal_from(em, block(0, em)))))
     if name == "Exponential":
         (lam,) = args  # a rate: mean 1/lambda (C++ std::exponential_distribution)
-        u = uniform53(em, *block(0)[:2], open_zero=True)
-        return _b("/", UnaryNeg(_call("log", u)), lam)
+        u = uniform53(em, *block(0, em)[:2], open_zero=True)
+        return _b("/", UnOp("neg", _call("log", u), F64), lam)
     if name == "Gamma":
-        alpha, beta = args if len(args) == 2 else (args[0], Const(1.0, F64))
+        alpha, beta = args
         return _b("*", gamma(em, alpha, block), beta)
     if name == "Binomial":
         return binomial(em, args[0], args[1], block)
     raise ValueError(f"unknown distribution {name}")
-
-
-def UnaryNeg(e: Expr) -> Expr:
-    return _b("-", Const(0.0, F64), e) if False else Call("fabs", (e,), F64) if False else _neg(e)
-
-
-def _neg(e: Expr) -> Expr:
-    from .kernel import UnOp
-    return UnOp("neg", e, F64)
 
 
 def gamma(em: Emitter, alpha: Expr, block) -> Expr:
@@ -253,7 +268,7 @@ def gamma(em: Emitter, alpha: Expr, block) -> Expr:
     c = em.let(_b("/", one, _call("sqrt", _b("*", Const(9.0, F64), d))), "c")
     proposals = []
     for k in range(GAMMA_ATTEMPTS):
-        w = block(k)
+        w = block(k, em)
         u1 = uniform53(em, w[0], w[1], open_zero=True)
         u2 = uniform32(w[2])
         x = em.let(_b("*", _call("sqrt", _b("*", Const(-2.0, F64), _call("log", u1))),
@@ -268,7 +283,7 @@ def gamma(em: Emitter, alpha: Expr, block) -> Expr:
     res: Expr = d
     for ok, value in reversed(proposals):
         res = em.let(Select(ok, value, res, F64), "g")
-    w = block(GAMMA_ATTEMPTS)
+    w = block(GAMMA_ATTEMPTS, em)
     ub = uniform53(em, w[0], w[1], open_zero=True)
     boost = Select(small, BinOp("pow", ub, _b("/", one, alpha), F64), one, F64)
     return em.let(_b("*", res, boost), "g")
@@ -286,7 +301,7 @@ def binomial(em: Emitter, n: Expr, p: Expr, block) -> Expr:
         count: Expr = zero
         trials = max(0, int(float(n.value)))
         for j in range((trials + 3) // 4):
-            w = block(j)
+            w = block(j, em)
             for q in range(min(4, trials - 4 * j)):
                 count = em.let(_b("+", count, Select(Cmp("<", Cast(w[q], F64), thr), one, zero, F64)), "b")
         return count

@@ -68,16 +68,34 @@ def _written(body) -> tuple[set, set]:
 class _CSE:
     def __init__(self):
         self.counter = 0
+        # reverse indexes of every expression ever made available: array / local name -> exprs
+        # reading it (or, for names, assigned to it); kill() looks only at those (a superset)
+        self.by_array: dict[str, set] = {}
+        self.by_name: dict[str, set] = {}
 
     def fresh(self, dtype) -> Var:
         self.counter += 1
         return Var(f"_cse{self.counter}", dtype)
 
     def kill(self, avail: dict, arrays: set, names: set) -> None:
-        for expr in list(avail):
-            a, n = _reads(expr)
-            if a & arrays or n & names or avail[expr].name in names:
-                del avail[expr]
+        candidates = set()
+        for a in arrays:
+            candidates |= self.by_array.get(a, set())
+        for n in names:
+            candidates |= self.by_name.get(n, set())
+        for expr in candidates:
+            if expr in avail:
+                a, n = _reads(expr)
+                if a & arrays or n & names or avail[expr].name in names:
+                    del avail[expr]
+
+    def make_available(self, avail: dict, expr: Expr, var: Var) -> None:
+        avail[expr] = var
+        arrays, names = _reads(expr)
+        for a in arrays:
+            self.by_array.setdefault(a, set()).add(expr)
+        for n in names | {var.name}:
+            self.by_name.setdefault(n, set()).add(expr)
 
     def statement_exprs(self, s, table):
         if isinstance(s, Let):
@@ -122,7 +140,7 @@ class _CSE:
             elif isinstance(s, Let):
                 self.kill(avail, set(), {s.var.name})
                 if not _trivial(s.value) and s.var.name not in _reads(s.value)[1]:
-                    avail[s.value] = s.var
+                    self.make_available(avail, s.value, s.var)
             out.append(s)
         return out
 

@@ -1,6 +1,6 @@
 """``schedule``: the order of the phases of one simulation step (ANNARCHY.md §5.4).
 
-1. zero the weighted sums, 2. synaptic input of every projection (reading
+1. zero the weighted sums and reset conductances, 2. synaptic input of every projection (reading
 the previous step's rates and spikes), 3. neuron updates, 4. recording.
 Later issues insert phases (random numbers, delays, global operations,
 synaptic updates, post events) here, and every backend follows this list.
@@ -21,8 +21,7 @@ class Schedule(Pass):
         for post in pops:  # inputs grouped by post-synaptic population
             projections += [e.name for e in net.projections_into(post)]
         net.schedule = [
-            ("reset-sums", [p for p in pops if net.population(p).model.type == "rate"
-                            or any(e.synapse.type == "rate" for e in net.projections_into(p))]),
+            ("reset-inputs", pops),
             ("input", projections),
             ("neurons", pops),
             ("record", [m.name for m in net.monitors]),

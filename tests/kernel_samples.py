@@ -222,3 +222,100 @@ SAMPLES = {
     "ints": sample_ints,
     "exit": sample_exit,
 }
+
+
+# --------------------------------------------------------------------------
+# unsigned integers, bitwise operators, Philox
+
+U32_A = np.array([0, 1, 7, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0xD2511F53, 123456789, 3, 0xFFFF0000],
+                 dtype=np.uint64)
+U32_B = np.array([1, 0xFFFFFFFF, 3, 2, 0x80000001, 5, 0xCD9E8D57, 31, 33, 17], dtype=np.uint64)
+
+
+def sample_unsigned() -> KernelModule:
+    """u32/u64/i32/i64: wrap-around arithmetic, unsigned / % min max and
+    comparisons, bitwise operators, logical and arithmetic shifts, mulhi, and
+    casts between every integer type and to/from floats; the inputs are
+    scrambled each step (multiply-xorshift) so that many values are seen."""
+    from anncompiler.ir.types import U32, U64
+    m = new_module()
+    n = len(U32_A)
+    types = {"u32": U32, "u64": U64, "i32": I32, "i64": I64}
+    a64 = (U32_A << np.uint64(32)) | U32_B
+    b64 = (U32_B << np.uint64(32)) | U32_A
+    inits = {"u32": (U32_A, U32_B), "u64": (a64, b64),
+             "i32": (U32_A.astype(np.uint32).view(np.int32), U32_B.astype(np.uint32).view(np.int32)),
+             "i64": (a64.view(np.int64), b64.view(np.int64))}
+    ops = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "min": "min", "max": "max",
+           "and": "&", "or": "|", "xor": "^", "shl": "<<", "shr": ">>", "mulhi": "mulhi"}
+    i = Var("i", I64)
+    body = []
+    for tn, t in types.items():
+        bits = 32 if tn.endswith("32") else 64
+        a0, b0 = inits[tn]
+        m.declare(f"{tn}.a", t, n, init=a0)
+        m.declare(f"{tn}.b", t, n, init=b0)
+        a, b = m.load(f"{tn}.a", i), m.load(f"{tn}.b", i)
+        safe_b = BinOp("|", b, Const(1, t), t)  # never zero
+        count = BinOp("&", b, Const(bits - 1, t), t)
+        for tag, op in ops.items():
+            m.declare(f"{tn}.{tag}", t, n)
+            rhs = safe_b if op in ("/", "%") else count if op in ("<<", ">>") else b
+            body.append(Store(f"{tn}.{tag}", i, BinOp(op, a, rhs, t)))
+        m.declare(f"{tn}.lt", BOOL, n)
+        m.declare(f"{tn}.neg", t, n)
+        body.append(Store(f"{tn}.lt", i, Cmp("<", a, b)))
+        body.append(Store(f"{tn}.neg", i, UnOp("neg", a, t)))
+        for dn, d in list(types.items()) + [("f64", F64), ("f32", F32), ("bool", BOOL)]:
+            m.declare(f"{tn}.to_{dn}", d, n)
+            body.append(Store(f"{tn}.to_{dn}", i, Cast(a, d)))
+        m.declare(f"f64.to_{tn}", t, n)
+        body.append(Store(f"f64.to_{tn}", i, Cast(BinOp("*", Cast(a, F64), Const(-1.5, F64)), t)))
+        # scramble: a = a * K + b; b ^= b >> 7 (wraps)
+        body.append(Store(f"{tn}.a", i, BinOp("+", BinOp("*", a, Const(0x9E3779B9, t) if t in (U32, U64)
+                                                           else Const(-1640531527, t), t), b, t)))
+        body.append(Store(f"{tn}.b", i, BinOp("^", b, BinOp(">>", b, Const(7, t), t), t)))
+    m.kernels.append(Kernel("unsigned", "update", [loop(i, Const(n, I64), body)]))
+    verify_module(m)
+    return m
+
+
+PHILOX_KAT = [  # Random123 kat_vectors: philox4x32 10 rounds (counter, key, expected)
+    ((0, 0, 0, 0), (0, 0), (0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)),
+    ((0xffffffff,) * 4, (0xffffffff,) * 2, (0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd)),
+    ((0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), (0xa4093822, 0x299f31d0),
+     (0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1)),
+]
+
+
+def sample_philox(n=16) -> KernelModule:
+    """Philox4x32-10 on n (counter, key) pairs, the known-answer vectors
+    first; the counters' first word is incremented each step."""
+    from anncompiler.ir.philox import Emitter, philox4x32_10
+    from anncompiler.ir.types import U32
+    m = new_module()
+    rng = np.random.default_rng(5)
+    ctr = rng.integers(0, 2**32, size=(n, 4), dtype=np.uint64)
+    key = rng.integers(0, 2**32, size=(n, 2), dtype=np.uint64)
+    for k, (c_, k_, _) in enumerate(PHILOX_KAT):
+        ctr[k], key[k] = c_, k_
+    m.declare("ctr", U32, 4 * n, init=ctr.ravel())
+    m.declare("key", U32, 2 * n, init=key.ravel())
+    m.declare("out", U32, 4 * n)
+    i = Var("i", I64)
+
+    def at(k, stride, j):
+        return BinOp("+", BinOp("*", k, Const(stride, I64), I64), Const(j, I64), I64)
+    em = Emitter("_ph")
+    words = philox4x32_10(em, [m.load("ctr", at(i, 4, j)) for j in range(4)],
+                          [m.load("key", at(i, 2, j)) for j in range(2)])
+    body = em.stmts + [Store("out", at(i, 4, j), words[j]) for j in range(4)]
+    m.kernels.append(Kernel("philox", "update", [loop(i, Const(n, I64), body)]))
+    m.kernels.append(Kernel("bump", "update", [loop(i, Const(n, I64), [
+        Store("ctr", at(i, 4, 0), BinOp("+", m.load("ctr", at(i, 4, 0)), Const(1, U32), U32))])]))
+    verify_module(m)
+    return m
+
+
+SAMPLES["unsigned"] = sample_unsigned
+SAMPLES["philox"] = sample_philox

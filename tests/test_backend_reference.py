@@ -182,3 +182,32 @@ def test_register_a_custom_backend():
     class Replacement(CountingBackend):
         name = "test-counting"
     assert get_backend("test-counting") is Replacement
+
+
+def test_unsigned_and_bitwise_match_numpy():
+    """u32/u64 wrap-around, unsigned / % < and logical >>; arithmetic >> on
+    signed types; mulhi; integer casts (zext/sext/trunc) and u64 -> f64."""
+    from kernel_samples import sample_unsigned
+    m = sample_unsigned()
+    init = {name: d.init.copy() for name, d in m.arrays.items() if isinstance(d.init, np.ndarray)}
+    done, a = simulate(m, 1)
+    with np.errstate(all="ignore"):
+        for tn, t in (("u32", np.uint32), ("u64", np.uint64), ("i32", np.int32), ("i64", np.int64)):
+            bits = np.dtype(t).itemsize * 8
+            x, y = init[f"{tn}.a"].astype(t), init[f"{tn}.b"].astype(t)
+            safe = y | t(1)
+            count = y & t(bits - 1)
+            expected = {"add": x + y, "sub": x - y, "mul": x * y, "and": x & y, "or": x | y, "xor": x ^ y,
+                        "shl": x << count, "shr": x >> count, "min": np.minimum(x, y), "max": np.maximum(x, y)}
+            if tn[0] == "u":
+                expected["div"], expected["mod"] = x // safe, x % safe
+            for tag, want in expected.items():
+                np.testing.assert_array_equal(a[f"{tn}.{tag}"], want.astype(t), err_msg=f"{tn}.{tag}")
+            hi = [(int(p) * int(q)) >> bits for p, q in zip(x, y)]
+            wide = np.int64 if tn[0] == "i" else np.uint64  # the high half always fits
+            np.testing.assert_array_equal(a[f"{tn}.mulhi"], np.array(hi, dtype=wide).astype(t), err_msg=f"{tn}.mulhi")
+            np.testing.assert_array_equal(a[f"{tn}.lt"], x < y)
+            for dn, d in (("u32", np.uint32), ("u64", np.uint64), ("i32", np.int32), ("i64", np.int64)):
+                np.testing.assert_array_equal(a[f"{tn}.to_{dn}"], x.astype(d), err_msg=f"{tn}.to_{dn}")
+            np.testing.assert_array_equal(a[f"{tn}.to_f64"], x.astype(np.float64))
+    assert a["u32.add"].dtype == np.uint32 and a["u32.add"][3] == (0xFFFFFFFF + 2) % 2**32

@@ -349,3 +349,19 @@ def test_spiking_synapse():
 def test_d_named_parameter_not_a_gradient():
     m = rate("r = d_max/dt", "d_max = 1")
     assert eq_of(m, "r").kind == "assign"
+
+
+def test_reset_may_write_conductance():
+    m = parse_model(Neuron(equations="dv/dt = -v", spike="v > 1", reset="v = 0\ng_adapt += 1", name="A"))
+    assert "g_adapt" in m.attributes and "adapt" in m.targets
+    verify_model(m)
+
+
+def test_dt_over_dt_is_not_a_gradient():
+    m = rate("r = 1 + dt/dt")
+    assert eq_of(m, "r").kind == "assign"
+
+
+def test_rate_synapse_operation():
+    m = parse_model(Synapse(psp="w * pre.r", operation="max", name="Max"))
+    assert m.operation == "max"

@@ -32,6 +32,9 @@ def test_unbalanced_parentheses():
     with pytest.raises(EquationSyntaxError, match="LIF") as ei:
         lif("tau * dv/dt = -v) + 1")
     check(ei, "-v) + 1", column=16)
+    with pytest.raises(EquationSyntaxError, match="unbalanced") as ei:
+        lif("(tau * dv/dt = -v")
+    check(ei, "(tau * dv/dt = -v", column=0)
 
 
 @pytest.mark.parametrize("eq", ["r = 1 +", "r = * 2", "r = a b", "r == 1 = 2", "r = 1 = 2", "r = x.y",
@@ -96,7 +99,7 @@ def test_missing_and_forbidden_r():
 
 
 @pytest.mark.parametrize("eq", ["r = 1 : init=0, foo", "r = 1 : population, bar", "r = 1 : init=",
-                                "r = 1 : int, bool"])
+                                "r = 1 : int, bool", "dr/dt = 1 : rk4, implicit"])
 def test_flag_errors(eq):
     with pytest.raises(FlagError, match="RateN") as ei:
         rate(eq)
@@ -187,3 +190,15 @@ def test_refractory_bad_type():
 def test_multiple_assignments():
     with pytest.raises(EquationSyntaxError, match="more than one"):
         rate("r = x = 1")
+
+
+def test_spiking_synapse_operation():
+    with pytest.raises(ModelError, match="Syn"):
+        parse_model(Synapse(pre_spike="g_target += w", operation="max", name="Syn"))
+
+
+def test_g_target_is_write_only():
+    with pytest.raises(UnknownNameError, match="g_target"):
+        parse_model(Synapse(pre_spike="g_target += w\nx = g_target", equations="x = 0", name="Syn"))
+    with pytest.raises(ReservedNameError, match="g_target"):
+        parse_model(Synapse(equations="g_target = w", name="Syn"))

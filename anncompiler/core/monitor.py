@@ -165,7 +165,7 @@ class Monitor:
     # analysis --------------------------------------------------------------
     def raster_plot(self, spikes=None):
         """(times in ms, ranks) of all recorded spikes."""
-        spikes = self.get("spike") if spikes is None else spikes
+        spikes = self.get("spike", keep=True) if spikes is None else spikes
         t, n = [], []
         for r, steps in spikes.items():
             t += steps
@@ -174,7 +174,7 @@ class Monitor:
 
     def mean_fr(self, spikes=None):
         """Mean firing rate (Hz) of the recorded neurons over the recording duration."""
-        spikes = self.get("spike") if spikes is None else spikes
+        spikes = self.get("spike", keep=True) if spikes is None else spikes
         if not spikes:
             return 0.0
         duration = self._net.current_step * self._net.dt / 1000.0
@@ -182,7 +182,7 @@ class Monitor:
         return total / len(spikes) / duration if duration > 0 else math.nan
 
     def histogram(self, spikes=None, bins=None):
-        spikes = self.get("spike") if spikes is None else spikes
+        spikes = self.get("spike", keep=True) if spikes is None else spikes
         bins = max(1, int(round((bins or self._net.dt) / self._net.dt)))
         steps = np.concatenate([np.asarray(s, dtype=int) for s in spikes.values()] or [np.zeros(0, int)])
         if steps.size == 0:

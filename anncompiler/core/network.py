@@ -33,6 +33,8 @@ _GLOBAL_FUNCTIONS: dict = {}
 def _resolve_network(network):
     if network is not None:
         return network
+    warnings.warn("creating objects without network= uses the global network, deprecated in ANNarchy 5; "
+                  "prefer net.create/net.connect/net.monitor", DeprecationWarning, stacklevel=3)
     from .global_api import magic_network
     return magic_network()
 

@@ -6,7 +6,7 @@ import re
 import sympy
 
 from anncompiler.errors import EquationSyntaxError, ModelError, UnknownNameError
-from anncompiler.ir.model import Equation, ModelIR
+from anncompiler.ir.model import ModelIR
 from anncompiler.parser.attributes import check_name, parse_parameters, variable_attribute
 from anncompiler.parser.checks import check_global_op_args, check_locality, check_names
 from anncompiler.parser.expressions import Context, to_sympy
@@ -30,6 +30,7 @@ class ModelBuilder:
 
     kind = "model"
     special: set = set()  # names valid in every expression of this kind of model
+    reserved: tuple = ()  # extra names that cannot be attributes here
 
     def __init__(self, definition, constants=(), global_functions=None):
         self.d = definition
@@ -55,7 +56,7 @@ class ModelBuilder:
         for stmt in split_statements(self.d.equations):
             eq = parse_equation(stmt, self.ctx, not_grads=params)
             name = eq.target
-            check_name(name, self.ctx)
+            check_name(name, self.ctx, self.reserved)
             if name in self.ir.attributes:
                 raise self.ctx.error(ModelError, f"'{name}' is a parameter; it cannot also have an "
                                      "equation", name=name, column=self.ctx.column_of(name))
@@ -81,12 +82,16 @@ class ModelBuilder:
             eq = parse_equation(stmt, self.ctx, allow_ode=False, remote=remote,
                                 not_grads=set(self.ir.attributes))
             if not (eq.target in self.ir.attributes or eq.target in allowed_targets
-                    or (remote and eq.target.startswith("post."))):
+                    or (remote and eq.target.startswith("post.")) or self.may_assign(eq.target)):
                 raise self.ctx.error(UnknownNameError, f"cannot assign unknown name '{eq.target}'",
                                      name=eq.target, column=self.ctx.column_of(eq.target))
             out.append(eq)
             self.checked.append((eq.rhs, stmt.source))
         return out
+
+    def may_assign(self, name: str) -> bool:
+        """Extra targets allowed in reset/pre_spike/post_spike (g_xxx of spiking neurons)."""
+        return False
 
     def expression(self, value, what: str, condition: bool = False):
         """A one-expression argument (spike, psp) -> sympy."""

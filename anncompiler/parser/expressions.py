@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 import operator
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -104,8 +106,9 @@ def _split_if(text: str, ctx: Context) -> tuple[str, str, str]:
 
 
 def _pow(a, b):
-    if a.is_Number and b.is_Number and abs(b) > 100:
-        a = sympy.Float(a)  # no exact 9**9**9
+    if getattr(a, "is_Number", False) and getattr(b, "is_Number", False) and abs(b) > 100:
+        # no exact (or arbitrary-precision) 9**9**9: a float, or an error
+        return sympy.Float(math.pow(float(a), float(b)))
     return sympy.Pow(a, b)
 
 
@@ -132,7 +135,9 @@ class _Builder:
         code = _KW_RE.sub(lambda m: "__kw_" + m.group(1), text).replace("\n", " ")
         code = code.replace("^", "**")  # convert_xor: '^' is power, with its precedence
         try:
-            tree = ast.parse(code, mode="eval")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning on odd literals
+                tree = ast.parse(code, mode="eval")
         except SyntaxError as e:
             col = (self.offset + e.offset - 1) if e.offset and code == text else None
             raise self.ctx.error(EquationSyntaxError, f"invalid syntax in '{text}'", column=col) from None

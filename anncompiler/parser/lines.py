@@ -20,7 +20,6 @@ FLAG_WORDS = {
     "int", "bool", "float",
     "unless_post", "unless_refractory",
 }
-FLAG_KEYS = ("init", "min", "max")
 _KEY_RE = re.compile(r"^\s*(init|min|max)\s*=(.*)$", re.S)
 
 

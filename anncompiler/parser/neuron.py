@@ -28,9 +28,12 @@ class NeuronBuilder(ModelBuilder):
             self._conductances()
             ir.refractory = self.refractory(d.refractory)
         self._targets()
-        self._check_r(spiking)
         self.check()
+        self._check_r(spiking)
         return ir
+
+    def may_assign(self, name: str) -> bool:
+        return self.ir.type == "spike" and name.startswith("g_") and len(name) > 2
 
     def _conductances(self) -> None:
         """Every ``g_xxx`` mentioned is a local variable; without an equation it resets to 0."""

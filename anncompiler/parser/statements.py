@@ -10,10 +10,10 @@ import re
 
 import sympy
 
-from anncompiler.errors import EquationSyntaxError, ModelError
+from anncompiler.errors import EquationSyntaxError, FlagError, ModelError
 from anncompiler.ir.model import Equation
 from anncompiler.parser.expressions import GRAD, GRAD_NAME, Context, to_sympy
-from anncompiler.parser.lines import Statement, assignment_ops
+from anncompiler.parser.lines import Statement, assignment_ops, check_parens
 
 GRAD_RE = re.compile(r"\bd([A-Za-z_]\w*)\s*/\s*dt\b")
 NAME_RE = re.compile(r"^[A-Za-z_]\w*$")
@@ -23,17 +23,17 @@ METHODS = ("explicit", "implicit", "semiimplicit", "exponential", "midpoint", "r
            "runge-kutta4", "exact", "event-driven")
 
 
-def method_of(flags: dict):
+def method_of(flags: dict, ctx: Context):
     """The numerical method named in the flags (aliases resolved), or None."""
     found = [m for m in METHODS if m in flags]
     if len(found) > 1:
-        raise ModelError(f"several numerical methods given: {', '.join(found)}")
+        raise ctx.error(FlagError, f"several numerical methods given: {', '.join(found)}")
     return METHOD_ALIASES.get(found[0], found[0]) if found else None
 
 
 def find_gradients(text: str, not_grads=()) -> list:
     """``dX/dt`` matches, ignoring ``dX`` that is itself an attribute (``d_max/dt``)."""
-    return [m for m in GRAD_RE.finditer(text) if "d" + m.group(1) not in not_grads]
+    return [m for m in GRAD_RE.finditer(text) if m.group(1) != "t" and "d" + m.group(1) not in not_grads]
 
 
 def parse_equation(stmt: Statement, ctx: Context, *, allow_ode: bool = True,
@@ -41,6 +41,9 @@ def parse_equation(stmt: Statement, ctx: Context, *, allow_ode: bool = True,
     """Build the Equation of ``stmt``; ``remote`` allows ``post.x`` / ``g_target`` targets."""
     ctx.source = stmt.source
     body = stmt.body
+    col = check_parens(body)
+    if col is not None:
+        raise ctx.error(EquationSyntaxError, "unbalanced parenthesis", column=(ctx.column_of(body) or 0) + col)
     ops = assignment_ops(body)
     if not ops:
         raise ctx.error(EquationSyntaxError, "not an equation: no '=' found")
@@ -53,7 +56,7 @@ def parse_equation(stmt: Statement, ctx: Context, *, allow_ode: bool = True,
         raise ctx.error(EquationSyntaxError, "the right side of the equation is empty")
     if not lhs:
         raise ctx.error(EquationSyntaxError, "the left side of the equation is empty")
-    method = method_of(stmt.flags)
+    method = method_of(stmt.flags, ctx)
     grads = find_gradients(body, not_grads)
     if grads:
         if not allow_ode:

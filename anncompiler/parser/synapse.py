@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sympy
 
-from anncompiler.errors import UnknownNameError
+from anncompiler.errors import ModelError, UnknownNameError
 from anncompiler.ir.model import Attribute, Equation
 from anncompiler.parser.common import ModelBuilder
 
@@ -11,6 +11,7 @@ from anncompiler.parser.common import ModelBuilder
 class SynapseBuilder(ModelBuilder):
     kind = "synapse"
     special = {"t_pre", "t_post"}
+    reserved = ("g_target", "pre", "post")
 
     def build(self):
         d, ir = self.d, self.ir
@@ -19,6 +20,9 @@ class SynapseBuilder(ModelBuilder):
         if "w" not in ir.attributes:
             self._implicit_w()
         ir.operation = d.operation
+        if ir.type == "spike" and d.operation != "sum":
+            raise ModelError(f"operation '{d.operation}' is only available for rate-coded synapses",
+                             model=self.name, name=d.operation)
         if d.psp is not None and str(d.psp).strip():
             ir.psp = self.expression(d.psp, "psp")
         elif ir.type == "rate":

@@ -64,6 +64,18 @@ class _Emitter:
             fn = ir.Function(self.lmod, ir.FunctionType(ret, args), name)
         return fn
 
+    def _libm(self, name: str, arity: int) -> ir.Function:
+        """A libm function of doubles, declared ``readnone nounwind``: errno is
+        never read, so a call is a pure function of its arguments (what
+        ``-fno-math-errno`` gives C), and the loop vectoriser may keep a loop
+        holding such calls vectorised, scalarising only the calls.  The same
+        libm function is called either way: results do not change."""
+        fn = self._decl(name, DOUBLE, [DOUBLE] * arity)
+        if "readnone" not in fn.attributes:
+            fn.attributes.add("readnone")
+            fn.attributes.add("nounwind")
+        return fn
+
     def _intrinsic(self, base: str, t: ir.Type) -> ir.Function:
         return self._decl(f"{base}.{'f64' if t == DOUBLE else 'f32'}", t, [t])
 
@@ -143,7 +155,7 @@ class _Emitter:
     def _pow(self, a, b, t: DType):
         """C pow; in double for f32 (as the reference) and for integers
         (then truncated like a cast)."""
-        pow_ = self._decl("pow", DOUBLE, [DOUBLE, DOUBLE])
+        pow_ = self._libm("pow", 2)
         r = self.b.call(pow_, [self._to_double(a, t), self._to_double(b, t)])
         return self._from_double(r, t)
 
@@ -187,7 +199,7 @@ class _Emitter:
         if e.fn in _INTRINSICS:  # exact: same result in float or double
             return self.b.call(self._intrinsic(_INTRINSICS[e.fn], args[0].type), args)
         # libm, always in double: f32 is rounded once at the end, like the reference
-        fn = self._decl(e.fn, DOUBLE, [DOUBLE] * len(args))
+        fn = self._libm(e.fn, len(args))
         r = self.b.call(fn, [self._to_double(a, t) for a in args])
         return self._from_double(r, e.dtype)
 

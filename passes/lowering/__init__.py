@@ -6,8 +6,9 @@ from anncompiler.errors import NetworkError
 from ..manager import Pass, register_pass
 from .context import LoweringContext
 from .monitors import monitor_kernel, monitor_layout
-from .neurons import declare_population, input_targets, neuron_kernel, spike_source_kernel
-from .projections import declare_projection, rate_kernel, reset_sums_kernel, spike_kernel
+from .neurons import (conductance_resets, declare_population, input_targets, neuron_kernel,
+                      spike_source_kernel)
+from .projections import declare_projection, rate_kernel, reset_inputs_kernel, spike_kernel
 
 __all__ = ["LowerToKernels", "monitor_layout"]
 
@@ -25,11 +26,13 @@ def lower_network(net):
     populations = {p.name: p for p in net.populations}
     monitors = {m.name: m for m in net.monitors}
     for phase, names in net.schedule:
-        if phase == "reset-sums":
+        if phase == "reset-inputs":
             for post in names:
-                targets = input_targets(ctx, populations[post])
-                if targets:
-                    kernels.append(reset_sums_kernel(ctx, post, targets))
+                pop = populations[post]
+                arrays = [f"{post}._sum_{t}" for t in input_targets(ctx, pop)]
+                arrays += [f"{post}.{g}" for g in conductance_resets(pop)]
+                if arrays:
+                    kernels.append(reset_inputs_kernel(ctx, post, arrays))
         elif phase == "input":
             for name in names:
                 e = projections[name]

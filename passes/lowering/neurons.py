@@ -16,6 +16,7 @@ from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
 from .context import LoweringContext, c64, i64, is_temp, population_sizes, unknown
+from .random import replace_random, replace_random_expr
 
 I = Var("i", I64)
 
@@ -32,6 +33,26 @@ def input_targets(ctx: LoweringContext, p: PopulationNode) -> list[str]:
             if t not in targets and f"g_{t}" not in p.model.attributes:
                 targets.append(t)
     return targets
+
+
+def conductance_resets(p: PopulationNode) -> list[str]:
+    """``g_x`` inputs whose only update is ``g_x = 0``: reset at the start of each step.
+
+    ANNarchy resets such conductances before the synaptic input of the step, so a spike
+    emitted at step t shows up as ``g_x = w`` in the recording of step t+1 (its own test
+    "spike at t=1, g_exc at t=2, then reset"); the neuron update sees the same value either way.
+    """
+    m = p.model
+    if m.type != "spike" or m.updates is None:
+        return []
+    out = []
+    for name in m.attributes:
+        if not name.startswith("g_"):
+            continue
+        writes = [u for u in m.updates if u.target == name]
+        if len(writes) == 1 and writes[0].kind == "set" and writes[0].value == 0:
+            out.append(name)
+    return out
 
 
 def declare_population(ctx: LoweringContext, p: PopulationNode) -> None:
@@ -112,9 +133,14 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
         if u.kind == "set" and u.target in is_global:
             n_global = k + 1
     glob, loc = m.updates[:n_global], m.updates[n_global:]
-    body = ctx.lower_updates(glob, resolver(ctx, p, c64(0)), _store_target(ctx, p, c64(0)), m.name)
+    resets = set(conductance_resets(p))
+    loc = [u for u in loc if u.target not in resets]
+    res0 = resolver(ctx, p, c64(0))
+    rand0, glob = replace_random(ctx, p, glob, res0, c64(0))  # random draws: Lets (random.py)
+    body = rand0 + ctx.lower_updates(glob, res0, _store_target(ctx, p, c64(0)), m.name)
     res, store = resolver(ctx, p, I), _store_target(ctx, p, I)
-    all_updates = ctx.lower_updates(loc, res, store, m.name)
+    rand, loc = replace_random(ctx, p, loc, res, I)
+    all_updates = rand + ctx.lower_updates(loc, res, store, m.name)
     if m.type == "rate":
         if loc:
             body.append(Loop(I, c64(0), c64(p.size), all_updates, f"neurons:{p.name}"))
@@ -123,14 +149,18 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     body.append(ctx.store(n_spiked, 0, c64(0)))
     cond = ctx.translator(res, m.name, m.spike.source if m.spike else "")
-    emit: list = ctx.lower_updates(m.reset_updates or [], res, store, m.name)
+    rand_test, spike_expr = replace_random_expr(ctx, p, m.spike.source, m.spike.expr, res, I) if m.spike \
+        else ([], None)
+    rand_reset, reset_updates = replace_random(ctx, p, m.reset_updates or [], res, I)
+    rand_test += rand_reset
+    emit: list = ctx.lower_updates(reset_updates, res, store, m.name)
     n = ctx.load(n_spiked, 0)
     emit += [ctx.store(spiked, n, Cast(I, I32)),
              ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64)),
              ctx.store(f"{p.name}._last_spike", I, ctx.load("net.t", 0))]
     if has_refractory(p):
         emit.append(ctx.store(f"{p.name}._refractory_remaining", I, refractory_on_spike(ctx, p, res)))
-    spike_test = [If(cond.boolean(cond(m.spike.expr)), emit)] if m.spike is not None else []
+    spike_test = [If(cond.boolean(cond(spike_expr)), emit)] if m.spike is not None else []
     if has_refractory(p):
         # Two loops: the updates (branch-free, vectorisable: a refractory neuron keeps the old value
         # of every masked variable), then the spike test, which reads the same counter as the
@@ -138,14 +168,14 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
         rem = f"{p.name}._refractory_remaining"
         in_refractory = Var("_in_refractory", BOOL)
         updates = [Let(in_refractory, Cmp(">", ctx.load(rem, I), Const(0, I32)))]
-        updates += _masked(ctx.lower_updates(loc, res, store, m.name), loc, in_refractory)
+        updates += rand + _masked(ctx.lower_updates(loc, res, store, m.name), loc, in_refractory)
         countdown = ctx.store(rem, I, BinOp("-", ctx.load(rem, I), Const(1, I32), I32))
         test = [If(Cmp(">", ctx.load(rem, I), Const(0, I32)), [countdown], spike_test)]
     else:
         updates, test = all_updates, spike_test
     body.append(Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}"))
     if test:
-        body.append(Loop(I, c64(0), c64(p.size), test, f"neurons:{p.name}"))
+        body.append(Loop(I, c64(0), c64(p.size), rand_test + test, f"neurons:{p.name}"))
     return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)")
 
 

@@ -89,16 +89,13 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
     return resolve
 
 
-def _reset_sums(ctx, post: str, targets: list[str]) -> list:
+def reset_inputs_kernel(ctx: LoweringContext, post: str, arrays: list[str]) -> Kernel:
+    """Zero the weighted sums (and the reset conductances) of a population before its input."""
     pop = ctx.net.population(post)
     i = Var("i", I64)
-    return [Loop(i, c64(0), c64(pop.size), [ctx.store(f"{post}._sum_{t}", i, Const(0.0, ctx.ft))
-                                              for t in targets], f"neurons:{post}")]
-
-
-def reset_sums_kernel(ctx: LoweringContext, post: str, targets: list[str]) -> Kernel:
-    return Kernel(f"reset_sums_{post}", "input", _reset_sums(ctx, post, targets),
-                  f"zero the weighted sums of {post}")
+    body = [Loop(i, c64(0), c64(pop.size), [ctx.store(a, i, Const(0.0, ctx.ft)) for a in arrays],
+                 f"neurons:{post}")]
+    return Kernel(f"reset_inputs_{post}", "input", body, f"zero the inputs of {post}")
 
 
 def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:

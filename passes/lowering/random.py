@@ -1,0 +1,151 @@
+"""Random numbers in neuron equations: stream numbering and lowering.
+
+A random call (``Normal(mu, sigma)``, ...: a sympy undefined function named
+as in :data:`anncompiler.ir.philox.DISTRIBUTIONS`) is replaced by a local
+``_rand<stream>`` computed by ``Let`` statements at the start of the loop
+body that uses it (index = the neuron's rank; in global equations, once per
+step with index 0).  Each draw is Philox4x32-10 of
+``(index, step, stream)`` keyed by the network seed (``NetworkIR.seed``,
+0 when None): see :mod:`anncompiler.ir.philox`.  So the numbers do not
+depend on the backend, the number of threads or the chunking of
+``simulate``.
+
+Stream numbering (stable, documented): populations in network order
+(``net.populations``, i.e. creation order); within one population its
+model's ``equations`` in declaration order, then the spike condition, then
+the ``reset`` lines; within one equation the distinct random calls in
+sympy's canonical pre-order.  Streams count from 0 over the whole network.
+Identical calls (same distribution, same arguments) in one equation are one
+draw (ANNarchy replaces the text, a known quirk); the same call in two
+equations gives two independent draws.  A population whose model is shared
+with another one still gets its own streams.  All the stages of an
+``rk4``/``midpoint`` step of one equation see the same draw.
+
+Distribution arguments are translated like any expression of the equation
+(literals or global parameters; changing a global parameter is seen at the
+next step, unlike ANNarchy which binds it at compile time).
+"""
+from __future__ import annotations
+
+import sympy
+
+from anncompiler.errors import ModelError
+from anncompiler.ir import philox
+from anncompiler.ir.kernel import STEP_COUNTER, Cast, Expr, Let, Var
+from anncompiler.ir.types import F64
+
+STREAMS_ATTR = "_random_streams"
+
+
+def is_random_call(e) -> bool:
+    return isinstance(e, sympy.Function) and type(e).__name__ in philox.DISTRIBUTIONS
+
+
+def random_calls(expr) -> list:
+    """Distinct random calls of a sympy expression, in pre-order."""
+    out = []
+    if expr is None:
+        return out
+    for e in sympy.preorder_traversal(sympy.sympify(expr)):
+        if is_random_call(e) and e not in out:
+            out.append(e)
+    return out
+
+
+def _model_sources(m):
+    """(source, expression) of every equation-like line, in numbering order."""
+    for eq in m.equations:
+        yield eq.source, eq.rhs
+    if m.spike is not None:
+        yield m.spike.source, m.spike.expr
+    for eq in m.reset:
+        yield eq.source, eq.rhs
+
+
+def stream_table(ctx) -> dict:
+    """``(population, source, call) -> stream``, built once per lowering."""
+    table = getattr(ctx, STREAMS_ATTR, None)
+    if table is None:
+        table = {}
+        for p in ctx.net.populations:
+            if p.kind != "neuron" or p.model is None:
+                continue
+            for source, expr in _model_sources(p.model):
+                for call in random_calls(expr):
+                    table.setdefault((p.name, source, call), len(table))
+        setattr(ctx, STREAMS_ATTR, table)
+    return table
+
+
+def _stream(ctx, pop: str, source: str, call) -> int:
+    table = stream_table(ctx)
+    key = (pop, source, call)
+    if key not in table:  # an expression rewritten beyond recognition: a new stream, still stable
+        table[key] = len(table)
+    return table[key]
+
+
+def _check_call(call, model: str, source: str):
+    name = type(call).__name__
+    lo, hi = philox.DISTRIBUTIONS[name]
+    if not lo <= len(call.args) <= hi:
+        n = f"{lo}" if lo == hi else f"{lo} or {hi}"
+        raise ModelError(f"{name} takes {n} arguments, got {len(call.args)}", model=model,
+                         equation=source or None, name=name)
+
+
+def random_lets(ctx, p, items, resolve, index: Expr, done: set | None = None):
+    """Lower the random calls of ``items`` (a list of ``(source, sympy
+    expression)``) for population ``p``.
+
+    Returns ``(statements, mapping)``: the ``Let`` statements that compute
+    each draw (to be put at the start of the loop body, or of the kernel for
+    global equations, where ``index`` is 0), and ``{call: Symbol('_rand<s>')}``
+    to ``xreplace`` in the expressions, which the population's resolver turns
+    into the locals (names starting with ``_`` are temporaries).  ``done``:
+    streams already computed in this body (not computed again).
+    """
+    stmts, mapping = [], {}
+    done = set() if done is None else done
+    for source, expr in items:
+        for call in random_calls(expr):
+            s = _stream(ctx, p.name, source, call)
+            name = f"_rand{s}"
+            mapping[call] = sympy.Symbol(name)
+            if s in done:
+                continue
+            done.add(s)
+            _check_call(call, p.model.name, source)
+            tr = ctx.translator(resolve, p.model.name, source)
+            args = [tr.num(tr(a)) for a in call.args]
+            em = philox.Emitter(f"_rng{s}_")
+            block = philox.block_maker(index, ctx.load(STEP_COUNTER, 0), ctx.net.seed, s)
+            value = philox.distribution(em, type(call).__name__, args, block)
+            stmts += em.stmts
+            stmts.append(Let(Var(name, ctx.ft), value if ctx.ft == F64 else Cast(value, ctx.ft)))
+    return stmts, mapping
+
+
+def replace_random(ctx, p, updates, resolve, index: Expr):
+    """``random_lets`` for a list of discrete-IR updates: returns the Let
+    statements and the updates with their random calls replaced."""
+    if not any(random_calls(u.value) for u in updates):
+        return [], updates
+    stmts, out, done = [], [], set()
+    for u in updates:
+        if not random_calls(u.value):
+            out.append(u)
+            continue
+        # the rk4/midpoint stages of one equation share its source, hence its streams
+        lets, mapping = random_lets(ctx, p, [(u.source, u.value)], resolve, index, done)
+        stmts += lets
+        out.append(type(u)(u.target, u.value.xreplace(mapping), u.kind, u.masked_in_refractory, u.source))
+    return stmts, out
+
+
+def replace_random_expr(ctx, p, source: str, expr, resolve, index: Expr):
+    """``random_lets`` for one expression (spike condition)."""
+    if expr is None or not random_calls(expr):
+        return [], expr
+    lets, mapping = random_lets(ctx, p, [(source, expr)], resolve, index)
+    return lets, expr.xreplace(mapping)
