@@ -152,11 +152,10 @@ def test_spike_transmission_with_decay(backend):
     np.testing.assert_allclose(g[11:], expected, rtol=1e-12)
 
 
-@pytest.mark.xfail(reason="parser appends 'g_exc = 0' as an ordinary neuron equation, so the reset runs "
-                          "before recording and the recorded g_exc is always 0 (ANNarchy: w at the step "
-                          "after the spike, reset at the end of the step)", strict=True)
 @pytest.mark.parametrize("backend", ["llvm", "reference"])
 def test_spike_transmission_instantaneous_reset(backend):
+    """No equation for g_exc: the conductance is reset at the start of every step, so the recording
+    shows w exactly at the step after the spike and 0 before and after (ANNarchy's test_SpikingTransmission)."""
     g = _transmission(backend, decay=False)
     expected = np.zeros_like(g)
     expected[11] = 0.7

@@ -39,7 +39,7 @@ class Monitor:
         self.id = len(net._monitors)
         self.name = name or f"monitor{self.id}"
         self._data = {v: [] for v in self.variables}
-        self._spikes: dict[int, list[int]] = {}
+        self._spikes: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, ranks) chunks
         self._recording = bool(start)
         self._times = {"start": [0 if start else None], "stop": []}
         net._add_monitor(self)
@@ -83,7 +83,7 @@ class Monitor:
 
     def reset(self):
         self._data = {v: [] for v in self.variables}
-        self._spikes = {}
+        self._spikes = []
 
     def times(self, variables=None):
         return dict(self._times)
@@ -104,10 +104,8 @@ class Monitor:
         n_key = f"{M}._n_spikes"
         if n_key in arrays and arrays[n_key][0] > 0:
             n = int(arrays[n_key][0])
-            steps = arrays[f"{M}.spike_steps"][:n]
-            ranks = arrays[f"{M}.spike_ranks"][:n]
-            for r, s in zip(ranks.tolist(), steps.tolist()):
-                self._spikes.setdefault(r, []).append(s)
+            # kept as arrays: the per-rank dictionary is built in get(), outside the simulation
+            self._spikes.append((arrays[f"{M}.spike_steps"][:n].copy(), arrays[f"{M}.spike_ranks"][:n].copy()))
             arrays[n_key][0] = 0
 
     # results ---------------------------------------------------------------
@@ -124,7 +122,7 @@ class Monitor:
         if not keep:
             for v in names:
                 if v == "spike":
-                    self._spikes = {}
+                    self._spikes = []
                 else:
                     self._data[v] = []
         if single and not force_dict:
@@ -138,7 +136,16 @@ class Monitor:
 
     def _spike_dict(self):
         ranks = range(self.population.size) if self._ranks is None else self._ranks.tolist()
-        return {r: list(self._spikes.get(r, [])) for r in ranks}
+        out = {r: [] for r in ranks}
+        if self._spikes:
+            steps = np.concatenate([c[0] for c in self._spikes])
+            who = np.concatenate([c[1] for c in self._spikes])
+            order = np.argsort(who, kind="stable")  # keeps the steps of each rank in time order
+            who, steps = who[order], steps[order]
+            cuts = np.flatnonzero(np.diff(who)) + 1
+            for r, chunk in zip(who[np.r_[0, cuts]].tolist(), np.split(steps, cuts)):
+                out[r] = chunk.tolist()
+        return out
 
     def _variable(self, v, reshape):
         chunks = self._data.get(v, [])
