@@ -100,5 +100,5 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     simulator = backend.load(artefact, arrays)
     t2 = time.perf_counter()
     report = {"passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1, "total": t2 - t0,
-              "dump_dir": directory}
+              "dump_dir": directory, **artefact.info}
     return module, simulator, arrays, report

@@ -27,6 +27,8 @@ class Artefact:
     backend: str
     dumps: dict[str, str] = field(default_factory=dict)
     payload: object = None
+    #: facts for the compile report (e.g. ``{"cache_hit": True}``)
+    info: dict = field(default_factory=dict)
 
 
 class Simulator:

@@ -5,6 +5,29 @@ form a block integrated from the old values of the whole block, then the
 block's bounds are applied; assignments run sequentially and see values
 updated before them; global (population-wide) equations run before local
 ones.  Each method produces ``let`` temporaries then ``set`` statements.
+
+Methods (``x`` the old value, ``f`` the gradient, all evaluated from the old
+values of the block):
+
+* ``explicit``      ``x += dt*f(x)``
+* ``implicit``      backward Euler ``x_new = x + dt*f(x_new)``; every implicit
+  ODE of a block is solved jointly as one linear system in the new values
+  (Cramer's rule at compile time); not linear in the new values ->
+  :class:`NonLinearODEError`.
+* ``semiimplicit``  ``tau*dx/dt + x = A``: ``x += dt/(dt+tau)*(A - x)`` per
+  equation (implicit in its own variable only, like ANNarchy).
+* ``exponential``   ``x += (1 - exp(-dt/tau))*(A - x)`` (ANNarchy's form).
+* ``event-driven``  (neurons) ``x = A + (x - A)*exp(-dt/tau)``: the exact
+  solution over one step.
+* ``midpoint``, ``rk4`` jointly over the block's ODEs that use them.
+
+The linear methods need ``tau`` and ``A`` free of ``x`` (otherwise
+NonLinearODEError); when ``x`` does not appear in the gradient at all
+(``dx/dt = b``) they fall back to the explicit step, which is then exact for
+the step.  A block may mix methods: each equation then uses its own method,
+all of them from the old values of the block (implicit ODEs treat the
+block's non-implicit variables as their old values); only midpoint and rk4
+cannot be mixed with another method (ANNarchy raises there too).
 """
 from __future__ import annotations
 
@@ -33,6 +56,20 @@ def _linear_coefficients(model: ModelIR, eq: Equation):
             equation=eq.source, name=eq.target)
     b = sympy.expand(f - a * x)
     return a, b
+
+
+def _cramer(matrix: sympy.Matrix, rhs: sympy.Matrix):
+    """Determinant and numerators of Cramer's rule (no simplification)."""
+    n = matrix.shape[0]
+    if n == 1:
+        return matrix[0, 0], [rhs[0]]
+    det = matrix.det(method="berkowitz")
+    nums = []
+    for i in range(n):
+        m = matrix.copy()
+        m[:, i] = rhs
+        nums.append(m.det(method="berkowitz"))
+    return det, nums
 
 
 class _Discretiser:
@@ -73,9 +110,12 @@ class _Discretiser:
         stages = [e for e in eqs if self.method_of(e) in ("midpoint", "rk4")]
         if stages:
             new.update(self.runge_kutta(stages, self.method_of(stages[0])))
+        implicit = [e for e in eqs if self.method_of(e) == "implicit"]
+        if implicit:
+            new.update(self.implicit_block(implicit))
         for e in eqs:
             m = self.method_of(e)
-            if m in ("midpoint", "rk4"):
+            if m in ("midpoint", "rk4", "implicit"):
                 continue
             new[e.target] = getattr(self, m.replace("-", "_"))(e)
         for e in eqs:
@@ -97,13 +137,57 @@ class _Discretiser:
         step = self.let(f"_d_{e.target}", (1 - sympy.exp(a * DT)) * (-b / a - x), e.target, e.source)
         return x + step
 
-    event_driven = exponential
-
-    def implicit(self, e: Equation):
+    def event_driven(self, e: Equation):
         x = sympy.Symbol(e.target)
         a, b = _linear_coefficients(self.model, e)
-        # x_new = x + dt*(a*x_new + b)
-        return self.let(f"_new_{e.target}", (x + DT * b) / (1 - DT * a), e.target, e.source)
+        if a == 0:
+            return self.explicit(e)
+        # tau*dx/dt + x = A: exact solution over dt, x = A + (x - A)*exp(-dt/tau)
+        steady = -b / a
+        return self.let(f"_new_{e.target}", steady + (x - steady) * sympy.exp(a * DT), e.target, e.source)
+
+    def implicit(self, e: Equation):
+        return self.implicit_block([e])[e.target]
+
+    def implicit_block(self, eqs: list[Equation]):
+        """Backward Euler over the implicit ODEs of a block, solved jointly.
+
+        ``x_new = x + dt*f(x_new)`` for every block variable ``x`` (the other
+        block variables keep their old values); the system must be linear in
+        the new values.
+        """
+        xs = [sympy.Symbol(e.target) for e in eqs]
+        news = [sympy.Dummy(f"{e.target}_new") for e in eqs]
+        to_new = dict(zip(xs, news))
+        residuals = []
+        for e, x, xn in zip(eqs, xs, news):
+            r = xn - x - DT * e.rhs.xreplace(to_new)
+            if r.has(*news):
+                r = sympy.expand(r)
+                for v in news:
+                    if r.has(v) and sympy.diff(r, v).has(*news):
+                        raise NonLinearODEError(
+                            f"the implicit method needs an ODE linear in the new value of "
+                            f"'{v.name[:-4]}'" + (" (coupled block)" if len(eqs) > 1 else ""),
+                            model=self.model.name, equation=e.source, name=e.target)
+            residuals.append(r)
+        try:
+            matrix, rhs = sympy.linear_eq_to_matrix(residuals, news)
+        except sympy.solvers.solveset.NonlinearError as exc:  # pragma: no cover - caught above
+            raise NonLinearODEError(f"the implicit method needs a linear ODE ({exc})",
+                                    model=self.model.name, equation=eqs[0].source) from None
+        det, nums = _cramer(matrix, rhs)
+        if sympy.expand(det) == 0:
+            raise NonLinearODEError("the implicit system has no unique solution",
+                                    model=self.model.name, equation=eqs[0].source, name=eqs[0].target)
+        if len(eqs) == 1:
+            e = eqs[0]
+            return {e.target: self.let(f"_new_{e.target}", nums[0] / det, e.target, e.source)}
+        # the shared determinant runs whenever any of the block's updates runs
+        owner = next((e for e in eqs if not self.masked(e.target)), eqs[0])
+        d = self.let(f"_det_{eqs[0].target}", det, owner.target, owner.source)
+        return {e.target: self.let(f"_new_{e.target}", n / d, e.target, e.source)
+                for e, n in zip(eqs, nums)}
 
     def semiimplicit(self, e: Equation):
         x = sympy.Symbol(e.target)

@@ -26,18 +26,19 @@ class LLVMBackend(Backend):
             return False
         return True
 
-    def __init__(self, opt_level: int = 3, **options):
-        super().__init__(opt_level=opt_level, **options)
+    def __init__(self, opt_level: int = 3, cache: bool = True, **options):
+        super().__init__(opt_level=opt_level, cache=cache, **options)
         self.opt_level = int(opt_level)
+        self.cache = bool(cache)
 
     def emit(self, module: KernelModule) -> Artefact:
         from .codegen import emit_module
         from .jit import compile_ir, host_target
         triple, layout = host_target()
         raw = str(emit_module(module, triple=triple, data_layout=layout))
-        compiled = compile_ir(raw, self.opt_level)
+        compiled = compile_ir(raw, self.opt_level, cache=self.cache)
         return Artefact(self.name, {"llvm.ll": raw, "llvm-opt.ll": compiled.optimised_ir},
-                        (compiled, module))
+                        (compiled, module), {"cache_hit": compiled.from_cache})
 
     def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
         from .runtime import LLVMSimulator

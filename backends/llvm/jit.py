@@ -8,6 +8,8 @@ own execution engine, which must outlive every call into its code.
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,6 +61,7 @@ class Compiled:
     engine: object
     run: object
     optimised_ir: str
+    from_cache: bool = False
 
 
 def optimise(mod: llvm.ModuleRef, opt_level: int = 3) -> None:
@@ -73,9 +76,67 @@ def optimise(mod: llvm.ModuleRef, opt_level: int = 3) -> None:
     pb.getModulePassManager().run(mod, pb)
 
 
-def compile_ir(text: str, opt_level: int = 3, entry: str = "run") -> Compiled:
-    """Parse and verify ``text``, optimise it, and JIT it; a malformed module
-    is a bug of the code generator, reported as a :class:`BackendError`."""
+class ObjectCache:
+    """Object code on disk, keyed by a hash of the raw LLVM IR and of the target.
+
+    A hit skips the optimiser and the code generator (the costly part of a compile);
+    the optimised IR text is kept beside the object for the dumps.  Each entry carries
+    the hash of its bytes, so a truncated or foreign file is ignored, never loaded.
+    ``ANNC_CACHE_DIR`` moves it; ``ANNC_NO_CACHE=1`` turns it off.
+    """
+
+    def __init__(self, directory: str | None = None):
+        self.directory = directory or os.environ.get("ANNC_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+            "anncompiler", "objects")
+
+    @staticmethod
+    def enabled() -> bool:
+        return os.environ.get("ANNC_NO_CACHE", "") in ("", "0")
+
+    @staticmethod
+    def key(text: str, opt_level: int) -> str:
+        import llvmlite
+        h = hashlib.sha256()
+        for part in (text, str(opt_level), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
+                     llvm.get_process_triple(), llvmlite.__version__):
+            h.update(part.encode())
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def _path(self, key: str, suffix: str) -> str:
+        return os.path.join(self.directory, key[:2], key + suffix)
+
+    def load(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            with open(self._path(key, ".o"), "rb") as f:
+                blob = f.read()
+            with open(self._path(key, ".ll")) as f:
+                optimised = f.read()
+        except OSError:
+            return None
+        digest, obj = blob[:32], blob[32:]
+        if len(blob) <= 32 or hashlib.sha256(obj).digest() != digest:
+            return None
+        return obj, optimised
+
+    def store(self, key: str, obj: bytes, optimised: str) -> None:
+        path = self._path(key, ".o")
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            for suffix, data, mode in ((".ll", optimised, "w"), (".o", hashlib.sha256(obj).digest() + obj, "wb")):
+                tmp = self._path(key, suffix) + f".{os.getpid()}.tmp"
+                with open(tmp, mode) as f:
+                    f.write(data)
+                os.replace(tmp, self._path(key, suffix))  # atomic: readers never see half a file
+        except OSError:
+            pass  # a read-only home: compile without caching
+
+
+def compile_ir(text: str, opt_level: int = 3, entry: str = "run", cache: bool = True) -> Compiled:
+    """Parse and verify ``text``, optimise it, and JIT it (or load its object code
+    from the cache); a malformed module is a bug of the code generator, reported
+    as a :class:`BackendError`."""
     opt_level = max(0, min(3, int(opt_level)))
     _initialise()
     try:
@@ -86,11 +147,23 @@ def compile_ir(text: str, opt_level: int = 3, entry: str = "run") -> Compiled:
     tm = _pass_target_machine(opt_level)
     mod.triple = tm.triple
     mod.data_layout = str(tm.target_data)
-    optimise(mod, opt_level)
-    optimised = str(mod)
+    store = ObjectCache() if cache and ObjectCache.enabled() else None
+    key = store.key(text, opt_level) if store else ""
+    hit = store.load(key) if store else None
+    if hit is None:
+        optimise(mod, opt_level)
+        optimised = str(mod)
+    else:
+        optimised = hit[1]
+    produced: list[bytes] = []
     engine = llvm.create_mcjit_compiler(mod, target_machine(opt_level))  # owns its machine
+    if store is not None:
+        engine.set_object_cache(lambda _m, buf: produced.append(bytes(buf)),
+                                lambda _m: hit[0] if hit is not None else None)
     engine.finalize_object()
+    if store is not None and hit is None and produced:
+        store.store(key, produced[0], optimised)
     address = engine.get_function_address(entry)
     if not address:
         raise BackendError(f"llvm backend: no function {entry!r} in the JIT-compiled module")
-    return Compiled(engine, RUN_SIGNATURE(address), optimised)
+    return Compiled(engine, RUN_SIGNATURE(address), optimised, hit is not None)
