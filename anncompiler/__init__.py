@@ -22,7 +22,7 @@ from .core.monitor import Monitor
 from .core.inputs import SpikeSourceArray
 from .core.global_api import (add_function, clear, compile, dt, functions, get_current_step, get_population,
                               get_projection, get_time, magic_network, monitors, populations, projections,
-                              set_current_step, set_time, setup, simulate, step)
+                              set_current_step, set_time, setup, simulate, simulate_until, step)
 
 float32 = _np.float32
 float64 = _np.float64

@@ -57,6 +57,10 @@ def build_network_ir(net) -> NetworkIR:
                               _population_init(pop, model), dict(getattr(pop, "_data", {})))
         if pop._refractory is not None:
             node.data["refractory"] = pop._refractory
+        if getattr(pop, "stop_condition", None):  # simulate_until (passes/lowering/stop.py)
+            from anncompiler.parser import parse_condition
+            node.data["stop_condition"] = parse_condition(str(pop.stop_condition), model,
+                                                          [c.name for c in net._all_constants()])
         ir.add_population(node)
     for proj in net._projections:
         c = proj._require_connectivity()

@@ -13,6 +13,7 @@ Statements are ordinary dataclasses holding lists of statements.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
@@ -279,6 +280,25 @@ class KernelModule:
 
 # --------------------------------------------------------------------------
 # traversal helpers
+
+def replace_exprs(e: Expr, table: dict) -> Expr:
+    """``e`` with every subexpression found in ``table`` replaced by its value
+    (e.g. a loop variable by ``base + k`` when a loop is unrolled)."""
+    if e in table:
+        return table[e]
+    changes = {}
+    for f in dataclasses.fields(e):
+        v = getattr(e, f.name)
+        if isinstance(v, Expr):
+            nv = replace_exprs(v, table)
+        elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
+            nv = tuple(replace_exprs(x, table) for x in v)
+        else:
+            continue
+        if nv is not v:
+            changes[f.name] = nv
+    return dataclasses.replace(e, **changes) if changes else e
+
 
 def walk_expr(e: Expr) -> Iterator[Expr]:
     """Pre-order traversal of an expression tree."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from anncompiler.ir.kernel import (BinOp, Call, Cast, Cmp, Comment, Const, Expr, If, Let, Load, Logic,
-                                   Loop, Select, Store, UnOp, Var, walk_expr, walk_stmts)
+                                   Loop, Select, Store, UnOp, Var, replace_exprs, walk_expr, walk_stmts)
 
 from .manager import Pass, register_pass
 
@@ -21,26 +21,7 @@ def _trivial(e: Expr) -> bool:
     return isinstance(e, (Const, Var)) or (isinstance(e, (Load, Cast)) and isinstance(e.children()[0], (Const, Var)))
 
 
-def _replace(e: Expr, table: dict) -> Expr:
-    if e in table:
-        return table[e]
-    if isinstance(e, Load):
-        return Load(e.array, _replace(e.index, table), e.dtype)
-    if isinstance(e, BinOp):
-        return BinOp(e.op, _replace(e.a, table), _replace(e.b, table), e.dtype)
-    if isinstance(e, UnOp):
-        return UnOp(e.op, _replace(e.a, table), e.dtype)
-    if isinstance(e, Call):
-        return Call(e.fn, tuple(_replace(a, table) for a in e.args), e.dtype)
-    if isinstance(e, Cmp):
-        return Cmp(e.op, _replace(e.a, table), _replace(e.b, table))
-    if isinstance(e, Logic):
-        return Logic(e.op, _replace(e.a, table), _replace(e.b, table))
-    if isinstance(e, Select):
-        return Select(_replace(e.cond, table), _replace(e.a, table), _replace(e.b, table), e.dtype)
-    if isinstance(e, Cast):
-        return Cast(_replace(e.a, table), e.dtype)
-    return e
+_replace = replace_exprs
 
 
 def _reads(e: Expr) -> tuple[set, set]:

@@ -26,8 +26,9 @@ NonLinearODEError); when ``x`` does not appear in the gradient at all
 (``dx/dt = b``) they fall back to the explicit step, which is then exact for
 the step.  A block may mix methods: each equation then uses its own method,
 all of them from the old values of the block (implicit ODEs treat the
-block's non-implicit variables as their old values); only midpoint and rk4
-cannot be mixed with another method (ANNarchy raises there too).
+block's non-implicit variables as their old values); only a midpoint or rk4
+ODE cannot be *coupled* (one uses the other's variable) to a block ODE with
+another method (ModelError, as in ANNarchy); independent ODEs may mix freely.
 """
 from __future__ import annotations
 
@@ -102,14 +103,21 @@ class _Discretiser:
 
     # blocks ------------------------------------------------------------
     def block(self, eqs: list[Equation]):
-        methods = {self.method_of(e) for e in eqs}
-        if len(eqs) > 1 and len(methods) > 1 and methods & {"midpoint", "rk4"}:
-            raise ModelError("coupled ODEs integrated with midpoint or rk4 must all use the same method",
-                             model=self.model.name, equation=eqs[0].source)
+        method = {e.target: self.method_of(e) for e in eqs}
+        rk = {"midpoint", "rk4"}
+        for e in eqs:
+            # a midpoint/rk4 ODE coupled to a block ODE with another method
+            for s in e.rhs.free_symbols:
+                other = method.get(s.name)
+                if other is not None and other != method[e.target] and rk & {other, method[e.target]}:
+                    raise ModelError("coupled ODEs integrated with midpoint or rk4 must all use the same "
+                                     f"method ('{e.target}' uses {method[e.target]}, '{s.name}' uses {other})",
+                                     model=self.model.name, equation=e.source, name=s.name)
         new = {}
-        stages = [e for e in eqs if self.method_of(e) in ("midpoint", "rk4")]
-        if stages:
-            new.update(self.runge_kutta(stages, self.method_of(stages[0])))
+        for m in ("midpoint", "rk4"):
+            stages = [e for e in eqs if method[e.target] == m]
+            if stages:
+                new.update(self.runge_kutta(stages, m))
         implicit = [e for e in eqs if self.method_of(e) == "implicit"]
         if implicit:
             new.update(self.implicit_block(implicit))

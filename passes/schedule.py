@@ -1,13 +1,17 @@
 """``schedule``: the order of the phases of one simulation step (ANNARCHY.md §5.4).
 
 1. zero the weighted sums and reset conductances, 2. synaptic input of every projection (reading
-the previous step's rates and spikes), 3. neuron updates, 4. recording.
-Later issues insert phases (random numbers, delays, global operations,
-synaptic updates, post events) here, and every backend follows this list.
+the previous step's rates and spikes), 3. neuron updates, 4. global operations (``global-ops``;
+plus ``global-ops-init`` before everything, which computes their initial values once),
+5. stop conditions of ``simulate_until`` (``stop-conditions``), 6. recording.
+Later issues insert phases (delays, synaptic updates, post events) here, and every backend
+follows this list.
 """
 from __future__ import annotations
 
 from .manager import Pass, register_pass
+from .lowering.globalops import population_ops
+from .lowering.stop import has_stop_condition
 
 
 @register_pass
@@ -20,9 +24,17 @@ class Schedule(Pass):
         projections = []
         for post in pops:  # inputs grouped by post-synaptic population
             projections += [e.name for e in net.projections_into(post)]
+        # global operations (lowering/globalops.py): initial values at the start of a step while
+        # stale, then computed after all neuron updates for the next step; stop conditions
+        # (lowering/stop.py) after every state update of the step
+        gops = [p.name for p in net.populations if population_ops(p)]
+        stops = [p.name for p in net.populations if has_stop_condition(p)]
         net.schedule = [
+            ("global-ops-init", gops),
             ("reset-inputs", pops),
             ("input", projections),
             ("neurons", pops),
+            ("global-ops", gops),
+            ("stop-conditions", stops),
             ("record", [m.name for m in net.monitors]),
         ]

@@ -2,8 +2,28 @@
 
 Symbols are resolved by a callback (an attribute becomes a load, ``dt`` a
 constant, ...), so the same translator serves neurons, synapses and
-monitors.  Arithmetic is done in the network's float type; integer and bool
-operands are cast where arithmetic needs floats.
+monitors.
+
+Typing rules (ANNarchy generates C++; these follow what that code does):
+
+- Arithmetic (``+ - * / ^``, math functions, ``ite``) is done in the network's
+  float type (f64, or f32 with ``dtype=ann.float32``: every constant is then
+  rounded to f32 too); int and bool operands are converted to it.  Storing into
+  an ``int`` attribute truncates towards zero (C conversion; out of range
+  saturates, NaN gives 0); storing into a ``bool`` attribute is ``value != 0``.
+  ``n / m`` of two int attributes is therefore a float division (ANNarchy's
+  output depends on how SymPy prints it; we choose the float rule, always).
+- ``modulo(a, b)`` is ANNarchy's ``long(a) % long(b)``: both operands are
+  truncated to 64-bit integers, and the remainder has the sign of ``a`` (C).
+  ``modulo(a, 0)`` (undefined in C) gives NaN.  The Python operator ``a % b``
+  stays SymPy's ``Mod``, printed by SymPy as C's ``fmod``.
+- ``round`` is C's ``round`` (half away from zero); ``isnan``/``isfinite`` are
+  bool; comparisons of two int (or two bool) operands are exact integer
+  comparisons, mixed ones are done in the float type.
+- ``pos(x)``/``neg(x)``/``clip`` are ``x > 0 ? x : 0``-style selects (a NaN
+  ``x`` gives the bound, as in ANNarchy's macros).
+- ``int(x)`` / ``bool(x)`` (typed user functions) convert like a store into an
+  int / bool attribute.
 """
 from __future__ import annotations
 
@@ -14,9 +34,10 @@ import sympy
 from sympy.core.relational import Relational
 
 from anncompiler.errors import ModelError
+from anncompiler.parser.builtins import GLOBAL_OP_NAMES
 from anncompiler.ir.kernel import (BinOp, Call, Cast, Cmp, Const, Expr, Logic, MATH_FUNCTIONS,
                                    Select, UnOp)
-from anncompiler.ir.types import BOOL, DType, is_float
+from anncompiler.ir.types import BOOL, I32, I64, DType, is_float
 
 Resolver = Callable[[str], Expr]
 
@@ -56,7 +77,18 @@ class SympyToKernel:
         return Cmp("!=", e, zero)
 
     def const(self, v) -> Const:
-        return Const(float(v), self.ft)
+        try:
+            return Const(float(v), self.ft)
+        except OverflowError:  # a huge exact integer: +-inf, as a C double literal
+            return Const(math.copysign(math.inf, 1 if v > 0 else -1), self.ft)
+
+    def integer(self, e: Expr, t: DType = I64) -> Expr:
+        """C conversion to an integer type (truncation towards zero, saturating, NaN -> 0)."""
+        if e.dtype == t:
+            return e
+        if isinstance(e, Const) and e.dtype != BOOL and not is_float(e.dtype):
+            return Const(int(e.value), t)
+        return Cast(e, t)
 
     # translation ----------------------------------------------------------
     def __call__(self, expr) -> Expr:
@@ -72,6 +104,8 @@ class SympyToKernel:
             return Const(False, BOOL)
         if isinstance(e, sympy.Symbol):
             return self.resolve(e.name)
+        if e is sympy.zoo:
+            self.fail("the expression evaluates to complex infinity (a division by zero)")
         if e.is_Number:
             if e is sympy.nan:
                 return self.const(math.nan)
@@ -97,7 +131,9 @@ class SympyToKernel:
             return self.pow(e.base, e.exp)
         if isinstance(e, (sympy.Max, sympy.Min)):
             op = "max" if isinstance(e, sympy.Max) else "min"
-            args = [self.num(self.tr(a)) for a in e.args]
+            # numbers last: ``x > 0 ? x : 0`` gives 0 for a NaN x, as ANNarchy's pos/neg macros
+            ordered = sorted(e.args, key=lambda a: bool(a.is_Number))
+            args = [self.num(self.tr(a)) for a in ordered]
             out = args[0]
             for a in args[1:]:
                 out = BinOp(op, out, a, self.ft)
@@ -120,6 +156,22 @@ class SympyToKernel:
             return out
         if isinstance(e, sympy.Not):
             return UnOp("not", self.boolean(self.tr(e.args[0])), BOOL)
+        if isinstance(e, sympy.Xor):
+            args = [self.boolean(self.tr(a)) for a in e.args]
+            out = args[0]
+            for a in args[1:]:
+                out = Cmp("!=", out, a)
+            return out
+        if isinstance(e, sympy.ITE):
+            return Select(self.boolean(self.tr(e.args[0])), self.num(self.tr(e.args[1])),
+                          self.num(self.tr(e.args[2])), self.ft)
+        name = type(e).__name__ if isinstance(e, sympy.Function) else None
+        if name == "modulo" and len(e.args) == 2:
+            return self.modulo(*e.args)
+        if name == "int" and len(e.args) == 1:
+            return self.integer(self.tr(e.args[0]), I32)
+        if name == "bool" and len(e.args) == 1:
+            return self.boolean(self.tr(e.args[0]))
         func = e.func if isinstance(e, sympy.Function) else None
         if func in _SYMPY_FUNCS:
             return Call(_SYMPY_FUNCS[func], tuple(self.num(self.tr(a)) for a in e.args), self.ft)
@@ -129,7 +181,25 @@ class SympyToKernel:
             if name in ("isnan", "isfinite"):
                 return Call(name, args, BOOL)
             return Call(name, args, self.ft)
+        if isinstance(e, sympy.Function) and type(e).__name__ in GLOBAL_OP_NAMES and len(e.args) == 1:
+            # global operations (mean(x), gmax(x), ...): the resolver gets the name "mean(x)"
+            return self.resolve(f"{type(e).__name__}({e.args[0]})")
         self.fail(f"'{e}' cannot be compiled (not supported here yet)")
+
+    def modulo(self, a, b) -> Expr:
+        """ANNarchy's ``long(a) % long(b)``; NaN when ``long(b)`` is 0."""
+        ia, ib = self.integer(self.tr(a)), self.integer(self.tr(b))
+        if isinstance(ib, Const):
+            if ib.value == 0:
+                return self.const(math.nan)
+            if ib.value in (1, -1):
+                return self.const(0.0)
+            return self.num(BinOp("%", ia, ib, I64))
+        zero = Cmp("==", ib, Const(0, I64))
+        # no division by zero, and no INT64_MIN % -1 (a trap on x86): x % 1 == x % -1 == 0
+        unit = Logic("or", zero, Cmp("==", ib, Const(-1, I64)))
+        safe = Select(unit, Const(1, I64), ib, I64)
+        return Select(zero, self.const(math.nan), self.num(BinOp("%", ia, safe, I64)), self.ft)
 
     def mul(self, e) -> Expr:
         coeff, factors = e.as_coeff_mul()

@@ -55,6 +55,11 @@ def simulate(duration, measure_time=False):
 
 
 @_deprecated
+def simulate_until(max_duration, population, operator="and", measure_time=False):
+    return magic_network().simulate_until(max_duration, population, operator, measure_time)
+
+
+@_deprecated
 def step():
     magic_network().step()
 
@@ -118,11 +123,10 @@ def add_function(text: str):
 
 def functions(name: str):
     """A global function as a Python callable (numpy arrays in, array out)."""
-    import numpy as np
-    import sympy
+    from .functions import numpy_callable
+    from .network import _GLOBAL_CONSTANTS
     try:
         f = _GLOBAL_FUNCTIONS[name]
     except KeyError:
         raise KeyError(f"no global function '{name}'; declare it with ann.add_function()") from None
-    call = sympy.lambdify([sympy.Symbol(a) for a in f.args], f.body, "numpy")
-    return lambda *args: call(*[np.asarray(a, dtype=float) for a in args])
+    return numpy_callable(f, lambda: {c.name: float(c) for c in _GLOBAL_CONSTANTS.values()})

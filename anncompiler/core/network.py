@@ -296,6 +296,19 @@ class Network(metaclass=_NetworkMeta):
         self._require_compiled("step")
         self._run_steps(1)
 
+    def simulate_until(self, max_duration: float, population, operator: str = "and",
+                       measure_time: bool = False) -> float:
+        """Simulate until the ``stop_condition`` of ``population`` (one Population or a list,
+        combined with ``operator`` 'and' / 'or') holds, at most ``max_duration`` ms.
+
+        The conditions are tested after every step (at least one step is simulated); the
+        simulation stops after the first step where the combination holds.  Returns the
+        elapsed time in **ms** (steps * dt; ANNarchy 5 returns steps / dt, a bug).  A
+        population without ``stop_condition`` raises NetworkError.  See ``core/until.py``.
+        """
+        from .until import simulate_until
+        return simulate_until(self, max_duration, population, operator, measure_time)
+
     def _spiked_ranks(self, pop):
         key = f"{pop.name}._spiked"
         if not self.compiled or key not in self._arrays:

@@ -227,9 +227,8 @@ class Population(_AttributeAccess):
             self._init[name] = value
 
     def _function(self, fn):
-        import sympy
-        f = sympy.lambdify([sympy.Symbol(a) for a in fn.args], fn.body, "numpy")
-        return lambda *args: f(*[np.asarray(x, dtype=float) for x in args])
+        from .functions import numpy_callable
+        return numpy_callable(fn, lambda: {c.name: float(c) for c in self._net._all_constants()})
 
     # refractory -----------------------------------------------------------
     @property

@@ -11,6 +11,12 @@ import sympy
 ROUND = sympy.Function("round")
 ISNAN = sympy.Function("isnan")
 ISFINITE = sympy.Function("isfinite")
+#: ANNarchy's ``modulo(a, b)`` is C's ``long(a) % long(b)``; sympy's Mod (floored, and
+#: simplified with floored identities) would differ for negative operands
+MODULO = sympy.Function("modulo")
+#: C conversions, used for typed user functions (``f(x) = ... : int, float``)
+TO_INT = sympy.Function("int")
+TO_BOOL = sympy.Function("bool")
 GLOBAL_OPS = {"mean": sympy.Function("mean"), "max": sympy.Function("gmax"),
               "min": sympy.Function("gmin"), "norm1": sympy.Function("norm1"),
               "norm2": sympy.Function("norm2")}
@@ -39,7 +45,7 @@ BUILTINS.update({
     "negative": (lambda x: sympy.Min(x, 0), 1, 1),
     "clip": (lambda x, a, b: sympy.Min(sympy.Max(x, a), b), 3, 3),
     "ite": (_piecewise, 3, 3),
-    "modulo": (lambda a, b: sympy.Mod(a, b), 2, 2),
+    "modulo": (MODULO, 2, 2),
     "power": (lambda x, n: sympy.Pow(x, n), 2, 2),
     "round": (ROUND, 1, 1),
     "isnan": (ISNAN, 1, 1),

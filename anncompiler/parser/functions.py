@@ -12,7 +12,7 @@ import sympy
 
 from anncompiler.errors import EquationSyntaxError, ModelError
 from anncompiler.ir.model import Function
-from anncompiler.parser.builtins import RESERVED
+from anncompiler.parser.builtins import RESERVED, TO_BOOL, TO_INT
 from anncompiler.parser.expressions import Context, to_sympy
 from anncompiler.parser.lines import check_parens
 
@@ -61,6 +61,13 @@ def parse_function(text: str, model: str = "functions", known: Optional[dict] = 
                         f"(return type first, then one per argument), {len(types)} given", name=name)
     ctx.functions.pop(name, None)  # no recursion
     expr = to_sympy(body, ctx)
+    if types:  # C conversions of a typed function: int truncates, bool is != 0
+        conv = {"int": TO_INT, "bool": TO_BOOL}
+        sub = {sympy.Symbol(a): conv[t](sympy.Symbol(a)) for a, t in zip(args, types[1:]) if t in conv}
+        if sub:
+            expr = expr.subs(sub, simultaneous=True)
+        if types[0] in conv:
+            expr = conv[types[0]](expr)
     return Function(name=name, args=args, body=expr, types=types, source=source)
 
 

@@ -5,20 +5,24 @@ from anncompiler.errors import NetworkError
 
 from ..manager import Pass, register_pass
 from .context import LoweringContext
+from .globalops import declare_global_ops, global_ops_init_kernel, global_ops_kernel
 from .monitors import monitor_kernel, monitor_layout
 from .neurons import (conductance_resets, declare_population, input_targets, neuron_kernel,
                       spike_source_kernel)
 from .projections import declare_projection, rate_kernel, reset_inputs_kernel, spike_kernel
+from .stop import declare_stop, stop_kernels
 
 __all__ = ["LowerToKernels", "monitor_layout"]
 
 
-def lower_network(net):
+def lower_network(net, lanes: int = 8):
     if net.schedule is None:
         raise NetworkError("no schedule: run the 'schedule' pass before 'lower-to-kernels'")
-    ctx = LoweringContext(net)
+    ctx = LoweringContext(net, lanes)
     for p in net.populations:
         declare_population(ctx, p)
+        declare_global_ops(ctx, p)
+        declare_stop(ctx, p)
     for e in net.projections:
         declare_projection(ctx, e)
     kernels = ctx.km.kernels
@@ -42,6 +46,11 @@ def lower_network(net):
                 p = populations[name]
                 kernels.append(spike_source_kernel(ctx, p) if p.kind == "spike_source_array"
                                else neuron_kernel(ctx, p))
+        elif phase in ("global-ops-init", "global-ops"):
+            make = global_ops_init_kernel if phase == "global-ops-init" else global_ops_kernel
+            kernels += [k for k in (make(ctx, populations[name]) for name in names) if k is not None]
+        elif phase == "stop-conditions":
+            kernels += stop_kernels(ctx, [populations[name] for name in names])
         elif phase == "record":
             for name in names:
                 kernels.append(monitor_kernel(ctx, monitors[name]))
@@ -55,6 +64,8 @@ class LowerToKernels(Pass):
     """Emit the kernel module: arrays for all state and one kernel per phase item."""
     name = "lower-to-kernels"
     stage = "kernel"
+    #: partial sums per dendrite of rate-coded projections (1: sequential, as ANNarchy's scalar code)
+    lanes: int = 8
 
     def run(self, module):
-        module.kernels = lower_network(module.network)
+        module.kernels = lower_network(module.network, self.lanes)

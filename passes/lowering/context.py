@@ -31,8 +31,10 @@ def c64(v: int) -> Const:
 class LoweringContext:
     """Builds the kernel module's arrays and translates expressions for one network."""
 
-    def __init__(self, net: NetworkIR):
+    def __init__(self, net: NetworkIR, lanes: int = 8):
         self.net = net
+        #: independent partial sums per dendrite (see projections.reduce_row)
+        self.lanes = lanes
         self.ft = F32 if net.float_type in ("f32", "float32") else F64
         self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft)
         self.km.declare(STEP_COUNTER, I64, 1, "internal", 0)

@@ -16,6 +16,7 @@ from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
 from .context import LoweringContext, c64, i64, is_temp, population_sizes, unknown
+from .globalops import global_op_load
 from .random import replace_random, replace_random_expr
 
 I = Var("i", I64)
@@ -107,6 +108,9 @@ def resolver(ctx: LoweringContext, p: PopulationNode, index: Expr):
         if name == "t_last" and m.type == "spike":
             return BinOp("*", Cast(ctx.load(f"{p.name}._last_spike", index), ctx.ft),
                          Const(float(ctx.net.dt), ctx.ft), ctx.ft)
+        gop = global_op_load(ctx, p, name)  # mean(x), max(x)...: previous step (globalops.py)
+        if gop is not None:
+            return gop
         common = ctx.common_symbol(name)
         if common is not None:
             return common

@@ -14,7 +14,7 @@ import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
-from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Kernel, Let, Loop, Var
+from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Kernel, Let, Loop, Var, replace_exprs
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
@@ -114,8 +114,7 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     result: Expr = acc
     if op == "mean":
         result = BinOp("/", acc, Cast(BinOp("-", hi, lo, I64), ctx.ft), ctx.ft)
-    body = [Let(POST, post), Let(acc, Const(start, ctx.ft)),
-            Loop(SYN, lo, hi, [Let(acc, BinOp(combine, acc, value, ctx.ft))], f"synapses:{P}")]
+    body = [Let(POST, post)] + reduce_row(ctx, acc, start, combine, value, lo, hi, f"synapses:{P}")
     for t in e.targets:
         arr = f"{e.post}._sum_{t}"
         if op in ("sum", "mean"):
@@ -126,6 +125,43 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}")
     return Kernel(f"project_{P}", "input", [loop],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses")
+
+
+def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value: Expr,
+               lo: Expr, hi: Expr, space: str) -> list:
+    """``acc = start; for s in lo..hi: acc = acc (combine) value(s)``, in ``ctx.lanes`` lanes.
+
+    With L lanes, synapse ``lo + c*L + k`` goes to partial result ``k``, the remainder to
+    lane 0, and the lanes are combined pairwise in a fixed tree.  The order is explicit in the
+    IR, so every backend and thread count computes the same bits, and the L independent
+    chains let LLVM vectorise the row (a sequential sum cannot be vectorised without
+    reassociation).  ``lanes=1`` is the plain sequential loop of ANNarchy's scalar code.
+    """
+    lanes = max(1, ctx.lanes)
+    if lanes == 1:
+        return [Let(acc, Const(start, ctx.ft)),
+                Loop(SYN, lo, hi, [Let(acc, BinOp(combine, acc, value, ctx.ft))], space)]
+    parts = [Var(f"{acc.name}{k}", ctx.ft) for k in range(lanes)]
+    chunk, base, n = Var("c", I64), Var("base", I64), Var("nrow", I64)
+    unrolled = [Let(base, BinOp("+", lo, BinOp("*", chunk, c64(lanes), I64), I64))]
+    for k, part in enumerate(parts):
+        at = replace_exprs(value, {SYN: BinOp("+", base, c64(k), I64)})
+        unrolled.append(Let(part, BinOp(combine, part, at, ctx.ft)))
+    end = BinOp("+", lo, BinOp("*", BinOp("/", n, c64(lanes), I64), c64(lanes), I64), I64)
+    out = [Let(n, BinOp("-", hi, lo, I64))] + [Let(p, Const(start, ctx.ft)) for p in parts]
+    out.append(Loop(chunk, c64(0), BinOp("/", n, c64(lanes), I64), unrolled, space))
+    out.append(Loop(SYN, end, hi, [Let(parts[0], BinOp(combine, parts[0], value, ctx.ft))], space))
+    level = parts
+    while len(level) > 1:
+        nxt = []
+        for a, b in zip(level[::2], level[1::2]):
+            nxt.append(Var(f"{a.name}_{b.name}", ctx.ft))
+            out.append(Let(nxt[-1], BinOp(combine, a, b, ctx.ft)))
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    out.append(Let(acc, level[0]))
+    return out
 
 
 def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:

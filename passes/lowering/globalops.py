@@ -1,0 +1,182 @@
+"""Global operations in neuron equations: ``mean(x)``, ``max(x)``, ``min(x)``, ``norm1(x)``, ``norm2(x)``.
+
+ANNARCHY.md §5.2 and §5.4: the argument is a local attribute of the same
+population; the value is computed after all neuron updates of a step (the
+``global-ops`` phase of the schedule) and read by the equations of the
+*next* step, an implicit delay of one dt.  So an equation ``y = mean(r)``
+recorded at step k holds the mean of ``r`` as recorded at step k-1.
+
+Arrays: one f-type[1] per operation and attribute, ``P._mean_x``,
+``P._max_x``, ``P._min_x``, ``P._norm1_x``, ``P._norm2_x`` (the parser calls
+the functions ``mean``, ``gmax``, ``gmin``, ``norm1``, ``norm2``; the
+translator hands ``"gmax(x)"`` to the population's resolver, which loads the
+array here).
+
+Reductions run sequentially in ascending rank (row-major order for N-D
+geometries), in the network's float type, with no reassociation, so every
+backend gives the same bits: ``mean = (((x0 + x1) + x2) + ...) / N``,
+``norm1 = sum |x_i|``, ``norm2 = sqrt(sum x_i*x_i)``, ``max``/``min`` fold
+``a > b ? a : b`` / ``a < b ? a : b`` from ``x0`` (a NaN is therefore not
+propagated as numpy does).  int and bool attributes are converted to the
+float type first.
+
+Initial values (what equations see at the first step): computed from the
+state at the start of the first simulated step, i.e. from the initial
+values, including values assigned after ``compile()`` and before the first
+``simulate()``.  A flag ``P._gops_stale`` (bool[1], true after allocation)
+makes the ``global-ops-init`` kernel, scheduled first in every step,
+compute them once; setting the flag again (e.g. after a reset of the state)
+recomputes them at the next step.  ANNarchy instead initialises the
+generated ``_mean_x`` etc. to 0.0 (``init_globalops`` in its code
+generators), so its first step sees 0 for every operation; a value of the
+initial state is the sensible reading of "the previous step".
+"""
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from anncompiler.errors import ModelError
+from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Let, Loop, Var
+from anncompiler.ir.network import PopulationNode
+from anncompiler.ir.types import BOOL, I64
+from anncompiler.parser.builtins import GLOBAL_OPS
+
+from .context import LoweringContext, c64
+
+#: parser function name -> the name used in array names (and by the user)
+OPS = {f.__name__: user for user, f in GLOBAL_OPS.items()}
+_NAME_RE = re.compile(r"^(\w+)\((.*)\)$")
+STALE = "_gops_stale"
+
+
+def global_op_calls(expr) -> list:
+    """Applications of global operations inside a sympy expression, in pre-order."""
+    out = []
+    if expr is None or not isinstance(expr, sympy.Basic):
+        return out
+    for e in sympy.preorder_traversal(expr):
+        if isinstance(e, AppliedUndef) and type(e).__name__ in OPS and e not in out:
+            out.append(e)
+    return out
+
+
+def _exprs(m):
+    for eq in m.equations:
+        yield eq.source, eq.rhs
+    if m.spike is not None:
+        yield m.spike.source, m.spike.expr
+    for eq in m.reset:
+        yield eq.source, eq.rhs
+    for u in (m.updates or []) + (m.reset_updates or []):
+        yield u.source, u.value
+
+
+def population_ops(p: PopulationNode) -> list[tuple[str, str]]:
+    """``(op, attribute)`` pairs a population uses (op as the user writes it: mean, max, ...), in
+    order of first appearance; raises ModelError if an argument is not a local attribute."""
+    m = p.model
+    if p.kind != "neuron" or m is None:
+        return []
+    out = []
+    for source, expr in _exprs(m):
+        for call in global_op_calls(expr):
+            op = OPS[type(call).__name__]
+            arg = call.args[0] if len(call.args) == 1 else None
+            name = arg.name if isinstance(arg, sympy.Symbol) else str(arg)
+            a = m.attributes.get(name) if isinstance(arg, sympy.Symbol) else None
+            if a is None or a.locality != "local":
+                raise ModelError(f"global operation {op}({name}): '{name}' is not a local attribute of "
+                                 f"population {p.name}", model=m.name, equation=source or None, name=name)
+            if (op, name) not in out:
+                out.append((op, name))
+    return out
+
+
+def array_name(p: PopulationNode, op: str, attr: str) -> str:
+    return f"{p.name}._{op}_{attr}"
+
+
+def declare_global_ops(ctx: LoweringContext, p: PopulationNode) -> None:
+    ops = population_ops(p)
+    if not ops:
+        return
+    for op, attr in ops:
+        ctx.declare(array_name(p, op, attr), ctx.ft, 1, "state", 0.0)
+    ctx.declare(f"{p.name}.{STALE}", BOOL, 1, "internal", True)
+
+
+def global_op_load(ctx: LoweringContext, p: PopulationNode, name: str) -> Expr | None:
+    """The resolver hook: ``"mean(r)"`` -> a load of ``P._mean_r[0]``; None for other names."""
+    match = _NAME_RE.match(name)
+    if match is None or match.group(1) not in OPS:
+        return None
+    op, attr = OPS[match.group(1)], match.group(2).strip()
+    arr = array_name(p, op, attr)
+    if arr not in ctx.km.arrays:
+        a = p.model.attributes.get(attr)
+        if a is None or a.locality != "local":
+            raise ModelError(f"global operation {op}({attr}): '{attr}' is not a local attribute of "
+                             f"population {p.name}", model=p.model.name, name=attr)
+        raise ModelError(f"global operation {op}({attr}) of population {p.name} was not declared "
+                         "(run declare_global_ops before lowering the neurons)", model=p.model.name, name=attr)
+    return ctx.load(arr, 0)
+
+
+def _reduction(ctx: LoweringContext, p: PopulationNode, op: str, attr: str) -> list:
+    """Statements computing one operation into its array (sequential, ascending rank)."""
+    ft = ctx.ft
+    i = Var("i", I64)
+    acc = Var(f"_gop_{op}_{attr}", ft)
+
+    def x(index) -> Expr:
+        v = ctx.load(f"{p.name}.{attr}", index)
+        return v if v.dtype == ft else Cast(v, ft)
+
+    if op in ("max", "min"):
+        first = [Let(acc, x(c64(0)))]
+        start = c64(1)
+        step = BinOp(op, acc, x(i), ft)
+    else:
+        first = [Let(acc, Const(0.0, ft))]
+        start = c64(0)
+        term = {"mean": lambda v: v, "norm1": lambda v: Call("fabs", (v,), ft),
+                "norm2": lambda v: BinOp("*", v, v, ft)}[op](x(i))
+        step = BinOp("+", acc, term, ft)
+    body = first + [Loop(i, start, c64(p.size), [Let(acc, step)], f"neurons:{p.name}")]
+    value: Expr = acc
+    if op == "mean":
+        value = BinOp("/", acc, Const(float(p.size), ft), ft)
+    elif op == "norm2":
+        value = Call("sqrt", (acc,), ft)
+    body.append(ctx.store(array_name(p, op, attr), 0, value))
+    return body
+
+
+def _all_reductions(ctx, p) -> list:
+    body = []
+    for op, attr in population_ops(p):
+        body += _reduction(ctx, p, op, attr)
+    return body
+
+
+def global_ops_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
+    """The ``global-ops`` phase: after every neuron update of the step."""
+    body = _all_reductions(ctx, p)
+    if not body:
+        return None
+    return Kernel(f"global_ops_{p.name}", "global-ops", body,
+                  ", ".join(f"{op}({a})" for op, a in population_ops(p)) + f" of {p.name}")
+
+
+def global_ops_init_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
+    """The ``global-ops-init`` phase (first of a step): initial values while ``P._gops_stale``."""
+    body = _all_reductions(ctx, p)  # fresh statements (passes rewrite statements in place)
+    if not body:
+        return None
+    flag = f"{p.name}.{STALE}"
+    body.append(ctx.store(flag, 0, Const(False, BOOL)))
+    return Kernel(f"global_ops_init_{p.name}", "global-ops-init", [If(ctx.load(flag, 0), body)],
+                  f"initial global operations of {p.name}")
