@@ -33,6 +33,7 @@ another method (ModelError, as in ANNarchy); independent ODEs may mix freely.
 from __future__ import annotations
 
 import sympy
+from sympy.solvers.solveset import NonlinearError
 
 from anncompiler.errors import ModelError, NonLinearODEError
 from anncompiler.ir.model import Equation, ModelIR, Update
@@ -181,7 +182,7 @@ class _Discretiser:
             residuals.append(r)
         try:
             matrix, rhs = sympy.linear_eq_to_matrix(residuals, news)
-        except sympy.solvers.solveset.NonlinearError as exc:  # pragma: no cover - caught above
+        except NonlinearError as exc:  # pragma: no cover - caught above
             raise NonLinearODEError(f"the implicit method needs a linear ODE ({exc})",
                                     model=self.model.name, equation=eqs[0].source) from None
         det, nums = _cramer(matrix, rhs)
