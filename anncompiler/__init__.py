@@ -5,7 +5,17 @@ Network, Population, Projection, Monitor, distributions, and the legacy
 global API.  The compiler stages are ``anncompiler.ir``, ``anncompiler.passes``
 and ``anncompiler.backends``.
 """
+import os as _os
+
 import numpy as _np
+
+# In a source checkout the compiler stages (ir/, passes/, backends/) stand beside this package
+# and are installed into it by pyproject's package-dir; when Python imports this folder directly
+# (run from the repository root), let ``anncompiler.ir`` etc. resolve to them all the same.
+_here = _os.path.dirname(_os.path.abspath(__file__))
+_root = _os.path.dirname(_here)
+if not _os.path.isdir(_os.path.join(_here, "ir")) and _os.path.isfile(_os.path.join(_root, "ir", "kernel.py")):
+    __path__.append(_root)  # noqa: F821  (the package's own __path__)
 
 from .errors import (AnnCompilerError, ArityError, BackendError, ConnectivityError, EquationSyntaxError,
                      FlagError, IndexOutOfRangeError, IRVerificationError, LocalityError,

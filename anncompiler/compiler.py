@@ -82,7 +82,10 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     from anncompiler.runtime.state import allocate_arrays
 
     t0 = time.perf_counter()
-    module = CompilationModule(build_network_ir(net), options={"method": net._config["method"]})
+    # the partitions of lower-to-kernels follow the backend's thread count (passes/lowering/parallel.py)
+    threads = int((backend_options or {}).get("num_threads", 1) or 1)
+    module = CompilationModule(build_network_ir(net), options={"method": net._config["method"],
+                                                               "num_threads": threads})
     directory = dump_directory(dump_ir)
     instruments = [TimingInstrumentation()]
     dumper = DumpInstrumentation(directory) if directory else None

@@ -1,10 +1,14 @@
-"""The benchmark models of PEERS.md, built with anncompiler (same parameters as the peers)."""
+"""The benchmark models of PEERS.md, with the same parameters as the peers.
+
+Each builder takes the simulator module (``anncompiler`` or ``ANNarchy``: the same API) and a
+network, builds the model and returns (duration in ms, a function giving the measured value).
+"""
 from __future__ import annotations
 
-import anncompiler as ann
+import numpy as np
 
 
-def coba(net: ann.Network):
+def coba(ann, net):
     LIF = ann.Neuron(
         parameters=dict(El=-60., Vr=-60., Erev_exc=0., Erev_inh=-80., Vt=-50., tau=20., tau_exc=5.,
                         tau_inh=10., I=20.),
@@ -18,10 +22,10 @@ def coba(net: ann.Network):
     net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=0.6)
     net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=6.7)
     m = net.monitor(P, 'spike')
-    return 1000.0, lambda: m.mean_fr()
+    return 1000.0, lambda: _mean_rate(m, 1000.0)
 
 
-def rate(net: ann.Network, n: int, dense: bool):
+def rate(ann, net, n: int, dense: bool):
     neuron = ann.Neuron(parameters=dict(tau=10.0, B=1.0),
                         equations=["tau * dr/dt + r = sum(exc) + B : min=0.0"], name="Leaky")
     pop = net.create(n, neuron)
@@ -30,11 +34,10 @@ def rate(net: ann.Network, n: int, dense: bool):
         proj.all_to_all(weights=ann.Uniform(-0.02, 0.02, rng=net.default_rng))
     else:
         proj.fixed_probability(0.1, weights=ann.Uniform(-0.05, 0.05, rng=net.default_rng))
-    import numpy as np
     return 1000.0, lambda: float(np.mean(pop.r))
 
 
-def izhikevich(net: ann.Network):
+def izhikevich(ann, net):
     neuron = ann.Neuron(
         parameters="""
             noise = 5.0 : population
@@ -64,12 +67,17 @@ def izhikevich(net: ann.Network):
     net.connect(exc, pop, 'exc').all_to_all(weights=ann.Uniform(0.0, 0.5, rng=net.default_rng))
     net.connect(inh, pop, 'inh').all_to_all(weights=ann.Uniform(0.0, 1.0, rng=net.default_rng))
     m = net.monitor(pop, 'spike')
-    return 1000.0, lambda: m.mean_fr()
+    return 1000.0, lambda: _mean_rate(m, 1000.0)
+
+
+def _mean_rate(monitor, duration_ms):
+    spikes = monitor.get("spike")
+    return sum(len(s) for s in spikes.values()) / len(spikes) / (duration_ms / 1000.0)
 
 
 BENCHMARKS = {
     "coba": (0.1, coba),
-    "rate_sparse": (1.0, lambda net: rate(net, 4000, dense=False)),
-    "rate_dense": (1.0, lambda net: rate(net, 2000, dense=True)),
+    "rate_sparse": (1.0, lambda ann, net: rate(ann, net, 4000, dense=False)),
+    "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),
 }

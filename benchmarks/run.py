@@ -1,9 +1,10 @@
 """Benchmarks: anncompiler against the figures of its peers (PEERS.md), one fresh process per run.
 
-    python benchmarks/run.py [--runs 3] [--threads 1] [name ...]
+    python benchmarks/run.py [--runs 3] [--threads 1 2] [--peers] [name ...]
 
-Prints, per model, the median cold compile time and simulation time (with the spread), the
-mean firing rate or mean r, and the ratio to ANNarchy 5.0.4 at one thread as measured on a
+Prints, per model and thread count, the median cold compile time and simulation time (with the
+spread), the mean firing rate or mean r, and the ratios to ANNarchy 5.0.4 at one thread: measured
+here with ``--peers`` when ANNarchy is installed in this environment, else the figures of a
 2-core machine like ours (PEERS.md).  Not run by the tests.
 """
 from __future__ import annotations
@@ -22,25 +23,31 @@ ANNARCHY = {"coba": (0.153, 10.5), "rate_sparse": (1.64, 9.5), "rate_dense": (6.
             "izhikevich": (0.067, 11.2)}
 
 _CHILD = r"""
-import json, sys, time
+import json, sys, tempfile, time
 sys.path.insert(0, {here!r})
 t0 = time.perf_counter()
-import anncompiler as ann
+import {module} as ann
 from models import BENCHMARKS
 t_import = time.perf_counter() - t0
 dt, build = BENCHMARKS[{name!r}]
 net = ann.Network(dt=dt, seed=42)
 net.config(num_threads={threads})
-duration, measure = build(net)
-t0 = time.perf_counter(); net.compile(); t_compile = time.perf_counter() - t0
+duration, measure = build(ann, net)
+t0 = time.perf_counter(); net.compile(directory=tempfile.mkdtemp(), silent=True); t_compile = time.perf_counter() - t0
 t0 = time.perf_counter(); net.simulate(duration); t_sim = time.perf_counter() - t0
 print(json.dumps(dict(import_s=t_import, compile_s=t_compile, sim_s=t_sim, value=measure())))
 """
 
 
-def run_once(name: str, threads: int) -> dict:
-    code = _CHILD.format(here=HERE, name=name, threads=threads)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+def run_once(name: str, threads: int, module: str = "anncompiler") -> dict:
+    code = _CHILD.format(here=HERE, name=name, threads=threads, module=module)
+    env = dict(os.environ)
+    if module == "ANNarchy":  # keep ~/.config clean; cmake needs the venv's bin first on PATH
+        env["HOME"] = env.get("ANNC_BENCH_HOME", "/tmp/annc-bench-home")
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        env["ANNC_NO_CACHE"] = "1"
+    env.setdefault("ANNC_NO_CACHE", "1")  # cold compiles: each run compiles from scratch
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -50,27 +57,56 @@ def spread(values):
     return (max(values) - min(values)) / 2 if len(values) > 1 else 0.0
 
 
+def measure(name, threads, runs, module="anncompiler"):
+    results = [run_once(name, threads, module) for _ in range(runs)]
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        return {"error": errors[0]}
+    sims = [r["sim_s"] for r in results]
+    return {"compile": statistics.median(r["compile_s"] for r in results), "sim": statistics.median(sims),
+            "spread": spread(sims), "value": statistics.median(r["value"] for r in results)}
+
+
+def have(module: str) -> bool:
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", default=list(ANNARCHY))
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--peers", action="store_true", help="also run ANNarchy when it is installed here")
     args = ap.parse_args(argv)
-    print(f"{'benchmark':<13} {'compile s':>10} {'sim s':>16} {'rate/mean r':>12} "
-          f"{'sim / ANNarchy':>15} {'compile / ANNarchy':>19}")
+    peers = args.peers and have("ANNarchy")
+    print(f"{'benchmark':<12} {'simulator':<12} {'thr':>3} {'compile s':>10} {'sim s (± spread)':>18} "
+          f"{'rate / mean r':>13} {'sim / ANNarchy-1':>17} {'compile / ANNarchy':>19}")
     for name in args.names:
-        runs = [run_once(name, args.threads) for _ in range(args.runs)]
-        ok = [r for r in runs if "error" in r] == []
-        if not ok:
-            print(f"{name:<13} error: {next(r['error'] for r in runs if 'error' in r)}")
-            continue
-        comp = statistics.median(r["compile_s"] for r in runs)
-        sims = [r["sim_s"] for r in runs]
-        sim = statistics.median(sims)
-        value = statistics.median(r["value"] for r in runs)
-        peer_sim, peer_compile = ANNARCHY[name]
-        print(f"{name:<13} {comp:>10.3f} {sim:>9.3f} ±{spread(sims):<5.3f} {value:>12.3f} "
-              f"{sim / peer_sim:>15.2f} {comp / peer_compile:>19.3f}")
+        reference = None
+        if peers:
+            reference = measure(name, 1, args.runs, "ANNarchy")
+            if "error" in reference:
+                print(f"{name:<12} {'ANNarchy':<12} error: {reference['error']}")
+                reference = None
+            else:
+                _row(name, "ANNarchy", 1, reference, reference)
+        if reference is None:
+            sim, comp = ANNARCHY[name]
+            reference = {"sim": sim, "compile": comp}
+        for threads in args.threads:
+            r = measure(name, threads, args.runs)
+            if "error" in r:
+                print(f"{name:<12} {'anncompiler':<12} {threads:>3} error: {r['error']}")
+                continue
+            _row(name, "anncompiler", threads, r, reference)
+    if not peers:
+        print("(ratios against ANNarchy 5.0.4, 1 thread, on a 2-core machine like ours: PEERS.md)")
+
+
+def _row(name, simulator, threads, r, reference):
+    print(f"{name:<12} {simulator:<12} {threads:>3} {r['compile']:>10.3f} {r['sim']:>10.3f} ± {r['spread']:<5.3f} "
+          f"{r['value']:>13.3f} {r['sim'] / reference['sim']:>17.2f} {r['compile'] / reference['compile']:>19.3f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,14 @@ last kernel of a step the step counter ``net.t`` is incremented and the
 ``exit_conditions`` are tested: if one is true the chunk stops early, so that
 the runtime can drain monitor buffers before they overflow.
 
+Parallelism is declared, not scheduled: a kernel is *serial* (run by one
+thread) or *parallel* (run by every thread of a team: its top-level
+``parallel`` loops are shared out in static slices, everything else in it is
+replicated, so it may store only inside those loops); ``barrier`` makes every
+thread wait before a kernel starts.  ``KernelModule.num_threads`` is the number
+of partitions the lowering planned.  Run sequentially (the reference backend,
+one thread) the same module computes the same bits.
+
 Expressions are frozen dataclasses: hashable (CSE is a dictionary lookup),
 comparable, and typed (``dtype`` is fixed when the node is built).
 Statements are ordinary dataclasses holding lists of statements.
@@ -192,12 +200,20 @@ class Store(Stmt):
 class Loop(Stmt):
     """``for var in range(start, stop)``: iterations are independent unless
     ``space`` says otherwise; ``space`` names the index space (``neurons:P``,
-    ``rows:proj``, ``synapses:proj``, ``spikes:P``) for partitioning later."""
+    ``rows:proj``, ``synapses:proj``, ``spikes:P``, ``partitions:X``).
+
+    ``parallel``: a work-shared loop (top level of a parallel kernel only):
+    its iterations are independent and each writes only data it owns, so a
+    backend running T threads gives thread t the static slice
+    ``[start + n*t/T, start + n*(t+1)/T)`` (n = stop - start), with no barrier
+    after it.  Sequentially it is an ordinary loop.
+    """
     var: Var
     start: Expr
     stop: Expr
     body: list[Stmt]
     space: str = ""
+    parallel: bool = False
 
     def bodies(self):
         return (self.body,)
@@ -246,10 +262,21 @@ class ArrayDecl:
 
 @dataclass
 class Kernel:
+    """One step of the per-step schedule.
+
+    ``parallel``: run by every thread (see the module docstring): top-level
+    ``parallel`` loops are shared out, other statements are replicated and may
+    not store.  Otherwise the kernel is serial: one thread runs it while the
+    others go on to the next barrier.  ``barrier``: all threads wait here
+    before the kernel starts (the lowering places them where a thread reads
+    what another wrote).  Both are ignored when running on one thread.
+    """
     name: str
     phase: str
     body: list[Stmt]
     doc: str = ""
+    parallel: bool = False
+    barrier: bool = False
 
 
 #: the step counter array, an i64[1]; incremented after every step
@@ -263,6 +290,8 @@ class KernelModule:
     exit_conditions: list[Expr] = field(default_factory=list)
     dt: float = 1.0
     float_type: DType = F64
+    #: partitions planned by the lowering (the thread count it was lowered for)
+    num_threads: int = 1
 
     def declare(self, name, dtype, size, kind="state", init=0) -> ArrayDecl:
         if name in self.arrays:
@@ -365,6 +394,7 @@ def _format_body(body: list[Stmt], indent: int, out: list[str]) -> None:
             out.append(f"{pad}{s.array}[{format_expr(s.index)}] = {format_expr(s.value)}")
         elif isinstance(s, Loop):
             space = f"  [{s.space}]" if s.space else ""
+            space += "  parallel" if s.parallel else ""
             out.append(f"{pad}for %{s.var.name} in {format_expr(s.start)} .. {format_expr(s.stop)}:{space}")
             _format_body(s.body, indent + 1, out)
         elif isinstance(s, If):
@@ -380,13 +410,15 @@ def _format_body(body: list[Stmt], indent: int, out: list[str]) -> None:
 
 
 def format_kernel(k: Kernel) -> str:
-    out = [f"kernel @{k.name} (phase {k.phase})" + (f"  # {k.doc}" if k.doc else "") + ":"]
+    flags = "".join(f", {f}" for f in ("parallel", "barrier") if getattr(k, f))
+    out = [f"kernel @{k.name} (phase {k.phase}{flags})" + (f"  # {k.doc}" if k.doc else "") + ":"]
     _format_body(k.body, 1, out)
     return "\n".join(out)
 
 
 def format_module(m: KernelModule) -> str:
-    out = [f"// kernel module: dt={m.dt!r} float={m.float_type.value}"]
+    threads = f" threads={m.num_threads}" if m.num_threads != 1 else ""
+    out = [f"// kernel module: dt={m.dt!r} float={m.float_type.value}{threads}"]
     for a in m.arrays.values():
         init = "" if isinstance(a.init, np.ndarray) else f" = {a.init!r}"
         out.append(f"array {a.name}: {a.dtype.value}[{a.size}] {a.kind}{init}")
@@ -486,6 +518,22 @@ def _verify_body(body, m, scope, where):
             raise IRVerificationError(f"kernel IR, {where}: unknown statement {s!r}")
 
 
+def _verify_parallel(k: Kernel) -> None:
+    """Parallel loops only at the top level of parallel kernels; a parallel kernel stores only
+    inside them (the rest of it runs on every thread)."""
+    from anncompiler.errors import IRVerificationError
+    where = f"kernel IR, kernel @{k.name}"
+    for s in k.body:
+        nested = [x for b in s.bodies() for x in walk_stmts(b)]
+        if any(isinstance(x, Loop) and x.parallel for x in nested):
+            raise IRVerificationError(f"{where}: a parallel loop must be a top-level statement")
+        if isinstance(s, Loop) and s.parallel:
+            if not k.parallel:
+                raise IRVerificationError(f"{where}: parallel loop in a serial kernel")
+        elif k.parallel and any(isinstance(x, Store) for x in [s] + nested):
+            raise IRVerificationError(f"{where}: a parallel kernel stores outside its parallel loops")
+
+
 def verify_module(m: KernelModule) -> None:
     """Raise :class:`IRVerificationError` if the module is malformed."""
     from anncompiler.errors import IRVerificationError
@@ -497,6 +545,7 @@ def verify_module(m: KernelModule) -> None:
             raise IRVerificationError(f"kernel IR: kernel @{k.name} defined twice")
         names.add(k.name)
         _verify_body(k.body, m, {}, f"kernel @{k.name}")
+        _verify_parallel(k)
     for c in m.exit_conditions:
         _verify_expr(c, m, {}, "exit condition")
         if c.dtype != BOOL:

@@ -12,7 +12,7 @@ Special symbol names (sympy ``Symbol`` names, printed as is):
 - ``g_exc`` is an ordinary attribute of a spiking neuron (its target ``exc``).
 
 Function calls kept as sympy undefined functions, lowered later by name:
-``round``, ``modulo`` (C's ``long(a) % long(b)``), ``int``/``bool`` (C conversions,
+``round``, ``modulo`` (C's ``long(a) % long(b)``), ``c_int``/``c_bool`` (C conversions,
 from typed functions), random draws (``Normal(mu, sigma)``,
 ...), global operations (``mean(r)``, ...).  ``pos``/``neg``/``clip`` become
 ``Max``/``Min``, ``ite`` and if-blocks become ``Piecewise``.

@@ -97,10 +97,12 @@ class _Discretiser:
     def bounds(self, target):
         a = self.model.attributes[target]
         x = sympy.Symbol(target)
+        # ANNarchy's ``if (x < min) x = min;``: a NaN x stays NaN (pos/neg/clip, Max/Min in
+        # the translator, give the bound instead, as ANNarchy's macros do)
         if a.min is not None:
-            self.set(target, sympy.Max(x, a.min, evaluate=False), f"{target} >= {a.min}")
+            self.set(target, sympy.Piecewise((a.min, x < a.min), (x, True)), f"{target} >= {a.min}")
         if a.max is not None:
-            self.set(target, sympy.Min(x, a.max, evaluate=False), f"{target} <= {a.max}")
+            self.set(target, sympy.Piecewise((a.max, x > a.max), (x, True)), f"{target} <= {a.max}")
 
     # blocks ------------------------------------------------------------
     def block(self, eqs: list[Equation]):

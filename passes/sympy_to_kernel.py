@@ -22,7 +22,7 @@ Typing rules (ANNarchy generates C++; these follow what that code does):
   comparisons, mixed ones are done in the float type.
 - ``pos(x)``/``neg(x)``/``clip`` are ``x > 0 ? x : 0``-style selects (a NaN
   ``x`` gives the bound, as in ANNarchy's macros).
-- ``int(x)`` / ``bool(x)`` (typed user functions) convert like a store into an
+- ``c_int(x)`` / ``c_bool(x)`` (typed user functions) convert like a store into an
   int / bool attribute.
 """
 from __future__ import annotations
@@ -144,6 +144,11 @@ class SympyToKernel:
             return self.piecewise(e.args)
         if isinstance(e, Relational):
             a, b = self.tr(e.lhs), self.tr(e.rhs)
+            if type(e) in (sympy.Equality, sympy.Unequality):  # isnan(x) != 0, flag == 1: on bools
+                if b.dtype == BOOL and a.dtype != BOOL:
+                    a, b = b, a
+                if a.dtype == BOOL and isinstance(b, Const) and b.dtype != BOOL and b.value in (0, 1):
+                    b = Const(bool(b.value), BOOL)
             if a.dtype != b.dtype:
                 a, b = self.num(a), self.num(b)
             return Cmp(_REL[type(e)], a, b)
@@ -162,15 +167,17 @@ class SympyToKernel:
             for a in args[1:]:
                 out = Cmp("!=", out, a)
             return out
-        if isinstance(e, sympy.ITE):
-            return Select(self.boolean(self.tr(e.args[0])), self.num(self.tr(e.args[1])),
-                          self.num(self.tr(e.args[2])), self.ft)
+        if isinstance(e, sympy.ITE):  # sympy's boolean if-then-else (from Piecewise conditions)
+            c, x, y = (self.tr(a) for a in e.args)
+            if x.dtype == BOOL and y.dtype == BOOL:
+                return Select(self.boolean(c), x, y, BOOL)
+            return Select(self.boolean(c), self.num(x), self.num(y), self.ft)
         name = type(e).__name__ if isinstance(e, sympy.Function) else None
         if name == "modulo" and len(e.args) == 2:
             return self.modulo(*e.args)
-        if name == "int" and len(e.args) == 1:
+        if name == "c_int" and len(e.args) == 1:
             return self.integer(self.tr(e.args[0]), I32)
-        if name == "bool" and len(e.args) == 1:
+        if name == "c_bool" and len(e.args) == 1:
             return self.boolean(self.tr(e.args[0]))
         func = e.func if isinstance(e, sympy.Function) else None
         if func in _SYMPY_FUNCS:

@@ -211,10 +211,10 @@ def test_builtins():
     assert r("r") == 2 * sympy.Max(x, 0) + 2 * sympy.Min(x, 0)
     assert r("c") == sympy.Min(sympy.Max(x, a), b)
     assert r("f") == 2 * sympy.Abs(x)
-    assert r("m") == sympy.Function("modulo")(a, b)  # C long(a) % long(b), not sympy's floored Mod
+    assert type(r("m")).__name__ == "modulo" and r("m").args == (a, b)  # C long(a) % long(b), not Mod
     assert r("p") == 3 * x ** 2 + x ** 3 - x ** 2 + x ** 2 - x**2 + x**2 - x**2 + x**2 - x**2 + x**2 - 0 \
         or r("p") == x ** 3 + 2 * x ** 2
-    assert r("o") == sympy.Function("round")(x) + sympy.Function("isnan")(x) + sympy.Function("isfinite")(x)
+    assert sorted(type(f).__name__ for f in r("o").args) == ["isfinite", "isnan", "round"]
     assert r("e").has(sympy.exp(x), sympy.log(x), sympy.sqrt(x), sympy.asin(x), sympy.atan(x))
     assert r("h") == sympy.sinh(x) + sympy.cosh(x) + sympy.floor(x) + 2 * sympy.ceiling(x) + sympy.pi
     assert r("q") == sympy.Max(a, b) + sympy.Min(a, b)

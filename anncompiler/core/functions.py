@@ -14,7 +14,6 @@ import numpy as np
 import sympy
 
 _INT32_MIN, _INT32_MAX = -2.0 ** 31, 2.0 ** 31 - 1
-_INT64_MIN, _INT64_MAX = -2.0 ** 63, 2.0 ** 63 - 1
 
 
 def _to_int(x, lo=_INT32_MIN, hi=_INT32_MAX):
@@ -29,11 +28,20 @@ def _c_round(x):
     return r + np.where(np.abs(x - r) >= 0.5, np.sign(x), 0.0)
 
 
-def _modulo(a, b):
-    ia, ib = _to_int(a, _INT64_MIN, _INT64_MAX), _to_int(b, _INT64_MIN, _INT64_MAX)
+def _long(x):
+    """C ``long(x)`` as the compiled code does it: int64, saturating, NaN -> 0."""
+    x = np.asarray(x, dtype=float)
+    big = x >= 2.0 ** 63
     with np.errstate(all="ignore"):
-        r = np.fmod(ia, np.where(ib == 0, 1.0, ib))
-    return np.where(ib == 0, np.nan, r)
+        out = np.where(np.isnan(x) | big, 0.0, np.trunc(np.maximum(x, -2.0 ** 63))).astype(np.int64)
+    return np.where(big, np.iinfo(np.int64).max, out)
+
+
+def _modulo(a, b):
+    ia, ib = _long(a), _long(b)
+    unit = (ib == 0) | (ib == -1)
+    r = np.fmod(ia, np.where(unit, 1, ib))  # integer fmod: C's %, sign of the dividend
+    return np.where(ib == 0, np.nan, r.astype(float))
 
 
 def _max(a, b):
@@ -46,8 +54,8 @@ def _min(a, b):
     return np.where(a < b, a, b)
 
 
-_MODULES = {"round": _c_round, "modulo": _modulo, "int": _to_int,
-            "bool": lambda x: np.asarray(x) != 0, "isnan": np.isnan, "isfinite": np.isfinite,
+_MODULES = {"round": _c_round, "modulo": _modulo, "c_int": _to_int,
+            "c_bool": lambda x: np.asarray(x) != 0, "isnan": np.isnan, "isfinite": np.isfinite,
             "c_fmod": np.fmod, "c_max": _max, "c_min": _min}
 _FMOD, _CMAX, _CMIN = sympy.Function("c_fmod"), sympy.Function("c_max"), sympy.Function("c_min")
 

@@ -7,16 +7,61 @@ from __future__ import annotations
 
 import sympy
 
-# undefined functions, lowered later by name
-ROUND = sympy.Function("round")
-ISNAN = sympy.Function("isnan")
-ISFINITE = sympy.Function("isfinite")
+import math
+
+
+def _c_long(x: float, bits: int = 64) -> int:
+    """C conversion to a signed integer as the compiled code does it (saturating, NaN -> 0)."""
+    if x != x:
+        return 0
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if math.isinf(x):
+        return hi if x > 0 else lo
+    return max(lo, min(hi, int(x)))
+
+
+def _c_round(x: float):
+    if not math.isfinite(x):
+        return sympy.Float(x)
+    r = math.trunc(x)
+    if abs(x - r) >= 0.5:
+        r += 1 if x > 0 else -1
+    return sympy.Integer(r)
+
+
+def _c_modulo(a: float, b: float):
+    x, y = _c_long(a), _c_long(b)
+    if y == 0:  # undefined in C (ANNarchy's generated code traps); the parser reports it
+        raise ZeroDivisionError(f"modulo({a!r}, {b!r}) is an integer modulo by zero (long({b!r}) == 0)")
+    q = abs(x) // abs(y)
+    return sympy.Integer(x - y * (q if (x < 0) == (y < 0) else -q))
+
+
+def _c_function(name: str, nargs: int, numeric):
+    """A sympy function lowered later by name (``type(e).__name__``); with numeric arguments
+    it evaluates at once, with the compiled code's semantics (sympy cannot handle an
+    unevaluated function of numbers in Piecewise conditions)."""
+    def eval_(cls, *args):
+        if not all(a.is_number for a in args):  # free symbols (or not numeric at all)
+            return None
+        try:
+            values = [float(a) for a in args]
+        except (TypeError, ValueError):  # complex, zoo...: left to the later passes
+            return None
+        return numeric(*values)
+    return type(name, (sympy.Function,), {"nargs": nargs, "eval": classmethod(eval_)})
+
+
+# functions lowered later by name
+ROUND = _c_function("round", 1, _c_round)
+ISNAN = _c_function("isnan", 1, lambda x: sympy.Integer(int(math.isnan(x))))
+ISFINITE = _c_function("isfinite", 1, lambda x: sympy.Integer(int(math.isfinite(x))))
 #: ANNarchy's ``modulo(a, b)`` is C's ``long(a) % long(b)``; sympy's Mod (floored, and
 #: simplified with floored identities) would differ for negative operands
-MODULO = sympy.Function("modulo")
+MODULO = _c_function("modulo", 2, _c_modulo)
 #: C conversions, used for typed user functions (``f(x) = ... : int, float``)
-TO_INT = sympy.Function("int")
-TO_BOOL = sympy.Function("bool")
+TO_INT = _c_function("c_int", 1, lambda x: sympy.Integer(_c_long(x, 32)))
+TO_BOOL = _c_function("c_bool", 1, lambda x: sympy.Integer(int(x != 0)))
 GLOBAL_OPS = {"mean": sympy.Function("mean"), "max": sympy.Function("gmax"),
               "min": sympy.Function("gmin"), "norm1": sympy.Function("norm1"),
               "norm2": sympy.Function("norm2")}
@@ -26,8 +71,16 @@ DISTRIBUTIONS = {"Uniform": (2, 2), "DiscreteUniform": (2, 2), "Normal": (2, 4),
 DISTRIBUTION_FUNCS = {name: sympy.Function(name) for name in DISTRIBUTIONS}
 
 
+def as_condition(c):
+    """A condition as sympy needs it (Piecewise, And, Or): a number or an expression such as
+    ``isnan(x)`` is true when non-zero, as in C."""
+    if isinstance(c, (bool, sympy.logic.boolalg.Boolean)):
+        return c
+    return sympy.Ne(c, 0)
+
+
 def _piecewise(c, a, b):
-    return sympy.Piecewise((a, c), (b, True))
+    return sympy.Piecewise((a, as_condition(c)), (b, True))
 
 
 # name -> (callable, min args, max args)

@@ -21,7 +21,7 @@ from typing import Optional
 import sympy
 
 from anncompiler.errors import ArityError, EquationSyntaxError, ModelError, UnknownNameError
-from anncompiler.parser.builtins import BUILTINS, GLOBAL_OPS
+from anncompiler.parser.builtins import BUILTINS, GLOBAL_OPS, as_condition
 from anncompiler.parser.lines import check_parens
 
 GRAD = sympy.Dummy("grad")          # placeholder of dx/dt while solving an ODE
@@ -74,7 +74,7 @@ def _convert(text: str, ctx: Context, offset: int) -> sympy.Basic:
     if text.startswith("if") and _IF_RE.match(text):
         cond, a, b = _split_if(text, ctx)
         c = _convert(cond, ctx, offset)
-        return sympy.Piecewise((_convert(a, ctx, offset), c), (_convert(b, ctx, offset), True))
+        return sympy.Piecewise((_convert(a, ctx, offset), as_condition(c)), (_convert(b, ctx, offset), True))
     return _Builder(ctx, offset).build(text)
 
 
@@ -188,11 +188,11 @@ class _Builder:
             return -x
         if isinstance(node.op, ast.UAdd):
             return x
-        return sympy.Not(x)
+        return sympy.Not(as_condition(x))
 
     def v_BoolOp(self, node):
         f = sympy.And if isinstance(node.op, ast.And) else sympy.Or
-        return f(*[self.visit(v) for v in node.values])
+        return f(*[as_condition(self.visit(v)) for v in node.values])
 
     def v_Compare(self, node):
         parts, left = [], self.visit(node.left)
@@ -206,7 +206,8 @@ class _Builder:
         return parts[0] if len(parts) == 1 else sympy.And(*parts)
 
     def v_IfExp(self, node):
-        return sympy.Piecewise((self.visit(node.body), self.visit(node.test)), (self.visit(node.orelse), True))
+        return sympy.Piecewise((self.visit(node.body), as_condition(self.visit(node.test))),
+                               (self.visit(node.orelse), True))
 
     def v_Call(self, node):
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):

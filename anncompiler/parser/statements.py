@@ -64,6 +64,8 @@ def parse_equation(stmt: Statement, ctx: Context, *, allow_ode: bool = True,
         return _ode(lhs, rhs, op, pos, grads, ctx, stmt, method)
     target = _target(lhs, ctx, remote)
     value = to_sympy(rhs, ctx)
+    if op != "=" and isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Symbol):
+        value = sympy.Piecewise((1, value), (0, True))  # 'x += cond': a bool in arithmetic is 0 or 1 (C)
     if op == "=":
         return Equation(target=target, kind="assign", rhs=value, method=method, source=stmt.source)
     return Equation(target=target, kind="increment", rhs=value, op=op[0], method=method, source=stmt.source)

@@ -1,7 +1,9 @@
 """The llvm backend (the default): kernel IR -> LLVM IR -> native code (MCJIT).
 
 ``emit`` builds, optimises and JIT-compiles the module (dumps: raw and
-optimised LLVM IR); ``load`` binds it to the runtime's arrays.
+optimised LLVM IR); ``load`` binds it to the runtime's arrays.  A module
+lowered into partitions runs on ``num_threads`` threads through libgomp
+(``openmp.py``; one thread, with a warning, when it is missing).
 """
 from __future__ import annotations
 
@@ -31,14 +33,24 @@ class LLVMBackend(Backend):
         self.opt_level = int(opt_level)
         self.cache = bool(cache)
 
+    def threads(self, module: KernelModule) -> int:
+        """Threads of the parallel region: option ``num_threads`` (default: the partitions the
+        module was lowered for); 1 without libgomp (with a warning) or without parallel kernels."""
+        from .openmp import usable_threads
+        requested = int(self.options.get("num_threads") or module.num_threads or 1)
+        if requested <= 1 or not any(k.parallel for k in module.kernels):
+            return 1
+        return usable_threads(requested)
+
     def emit(self, module: KernelModule) -> Artefact:
         from .codegen import emit_module
         from .jit import compile_ir, host_target
         triple, layout = host_target()
-        raw = str(emit_module(module, triple=triple, data_layout=layout))
+        threads = self.threads(module)
+        raw = str(emit_module(module, triple=triple, data_layout=layout, threads=threads))
         compiled = compile_ir(raw, self.opt_level, cache=self.cache)
         return Artefact(self.name, {"llvm.ll": raw, "llvm-opt.ll": compiled.optimised_ir},
-                        (compiled, module), {"cache_hit": compiled.from_cache})
+                        (compiled, module), {"cache_hit": compiled.from_cache, "threads": threads})
 
     def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
         from .runtime import LLVMSimulator

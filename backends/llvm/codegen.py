@@ -5,7 +5,24 @@ pointers (so the vectoriser need not prove they do not overlap), and an
 exported ``i64 run(ptr table, i64 n_steps)`` holding the whole step loop.
 Locals are allocas in the entry block (mem2reg makes them registers); loops
 are emitted already rotated with an i64 induction variable, the shape the
-loop vectoriser wants.  No fast-math flags anywhere: results must match the
+loop vectoriser wants.
+
+With several threads (a module lowered into partitions, ``threads > 1``)
+``run`` packs ``(table, n_steps, steps done, stop flag)`` into a struct and
+calls ``GOMP_parallel(run.omp, data, threads, 0)``: ``run.omp`` is the step
+loop run by every thread of the team.  Parallel kernels take ``(tid,
+nthreads)`` and give each thread its static slice of their parallel loops;
+serial kernels run on thread 0; the team barrier is called before every
+kernel marked ``barrier``, and at the end of a step (thread 0 increments the
+step counter and evaluates the exit conditions between two barriers, so all
+threads leave the loop together).
+
+The barrier is the team's own (``_emit_barrier``: sense-reversing, a short
+spin, then ``sched_yield``) rather than ``GOMP_barrier``: libgomp spins some
+300000 iterations before sleeping, which on a machine where another process
+holds a core makes each of the thousands of barriers of a simulation cost a
+time slice (COBA: 30 s instead of 0.1 s); yielding gives the core to the
+thread being waited for.  No fast-math flags anywhere: results must match the
 reference backend (``+ - * /`` bit for bit, libm calls identical).
 """
 from __future__ import annotations
@@ -56,6 +73,8 @@ class _Emitter:
         self.b = ir.IRBuilder(self.entry)
         self.slots: dict[tuple[str, DType], ir.Value] = {}  # Let locals
         self.loop_vars: dict[str, tuple[ir.Value, ir.Value]] = {}  # name -> (value, i64 value)
+        #: (thread number, team size) as i64 in a parallel kernel run by a team, else None
+        self.thread: tuple[ir.Value, ir.Value] | None = None
 
     # -- helpers ----------------------------------------------------------
     def _decl(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
@@ -283,6 +302,13 @@ class _Emitter:
         ``if (start < stop) do { body } while (++i < stop)``."""
         b = self.b
         start, stop = self.index(s.start), self.index(s.stop)
+        if s.parallel and self.thread is not None:  # this thread's static slice
+            tid, nth = self.thread
+            n = b.sub(stop, start)
+            n = b.select(b.icmp_signed("<", n, ir.Constant(I64T, 0)), ir.Constant(I64T, 0), n)
+            first = b.sdiv(b.mul(n, tid), nth)
+            last = b.sdiv(b.mul(n, b.add(tid, ir.Constant(I64T, 1))), nth)
+            start, stop = b.add(start, first), b.add(start, last)
         body = self.func.append_basic_block(f"{s.var.name}.body")
         done = self.func.append_basic_block(f"{s.var.name}.done")
         pre = b.block
@@ -305,14 +331,17 @@ class _Emitter:
 
 
 def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str = "",
-                data_layout: str = "") -> ir.Module:
-    """Build the LLVM module of a kernel module (see the module docstring)."""
+                data_layout: str = "", threads: int = 1) -> ir.Module:
+    """Build the LLVM module of a kernel module (see the module docstring); ``threads > 1``
+    runs the steps in an OpenMP parallel region when the module has parallel kernels."""
     lmod = ir.Module(name=name)
     lmod.triple, lmod.data_layout = triple or lmod.triple, data_layout
+    threaded = threads > 1 and any(k.parallel for k in module.kernels)
     kernels = []
     for n, k in enumerate(module.kernels):
         arrays = array_signature(module, k.body)
-        fn = ir.Function(lmod, ir.FunctionType(ir.VoidType(), [PTR] * len(arrays)),
+        team = threaded and k.parallel
+        fn = ir.Function(lmod, ir.FunctionType(ir.VoidType(), [PTR] * len(arrays) + [I64T, I64T] * team),
                          _symbol(f"k{n}_", k.name))
         fn.linkage = "internal"
         fn.attributes.add("nounwind")
@@ -321,11 +350,177 @@ def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str =
             arg.add_attribute("noalias")
             arg.add_attribute("captures(none)")
         em = _Emitter(lmod, fn, module, dict(zip(arrays, fn.args)))
+        if team:
+            fn.args[-2].name, fn.args[-1].name = "tid", "nthreads"
+            em.thread = (fn.args[-2], fn.args[-1])
         em.body(k.body)
         em.b.ret_void()
         kernels.append((fn, arrays))
-    _emit_run(lmod, module, kernels)
+    if threaded:
+        _emit_parallel_run(lmod, module, kernels, threads)
+    else:
+        _emit_run(lmod, module, kernels)
     return lmod
+
+
+def _load_pointers(em: "_Emitter", module: K.KernelModule, kernels, table: ir.Value) -> None:
+    """Data pointers of the arrays used, loaded once from the table, before the step loop."""
+    names = list(module.arrays)
+    used = {K.STEP_COUNTER} | {a for _, arrays in kernels for a in arrays}
+    used |= {x.array for c in module.exit_conditions for x in K.walk_expr(c) if isinstance(x, K.Load)}
+    for a in names:
+        if a in used:
+            slot = em.b.gep(table, [ir.Constant(I64T, names.index(a))], inbounds=True, source_etype=PTR)
+            em.ptrs[a] = em.b.load(slot, typ=PTR, name=a)
+
+
+def _end_of_step(em: "_Emitter", module: K.KernelModule) -> ir.Value:
+    """Increment the step counter; the i1 "stop now" of the exit conditions."""
+    b = em.b
+    t_ptr = em.ptrs[K.STEP_COUNTER]
+    b.store(b.add(b.load(t_ptr, typ=I64T, align=8), ir.Constant(I64T, 1)), t_ptr, align=8)
+    stop = ir.Constant(I1, 0)
+    for c in module.exit_conditions:
+        stop = b.or_(stop, em.expr(c))
+    return stop
+
+
+#: the struct shared by the threads: table, n_steps, steps done, stop flag, barrier count, barrier sense
+_DATA = ir.LiteralStructType([PTR, I64T, I64T, I64T, I64T, I64T])
+#: spins of a waiting thread before it yields its core
+SPINS = 2000
+
+
+def _atomic(b: ir.IRBuilder, instr):
+    """Insert an atomic instruction built directly (the builder's helpers check the pointee type
+    of typed pointers, which opaque pointers lack)."""
+    b._insert(instr)
+    return instr
+
+
+def _emit_barrier(lmod: ir.Module) -> ir.Function:
+    """``team.barrier(data, local_sense, nthreads)``: a sense-reversing barrier on the counter and
+    sense of ``data`` (acquire/release: what a thread wrote before it is visible after it)."""
+    fn = ir.Function(lmod, ir.FunctionType(ir.VoidType(), [PTR, PTR, I64T]), "team.barrier")
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    fn.attributes.add("noinline")
+    data, local, nth = fn.args
+    sched_yield = ir.Function(lmod, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    sense = b.xor(b.load(local, typ=I64T), ir.Constant(I64T, 1))
+    b.store(sense, local)
+    count, shared = _field(b, data, 4), _field(b, data, 5)
+    old = _atomic(b, ir.instructions.AtomicRMW(b.block, "add", count, ir.Constant(I64T, 1), "acq_rel", "old"))
+    last = fn.append_basic_block("last")
+    wait = fn.append_basic_block("wait")
+    spin = fn.append_basic_block("spin")
+    rest = fn.append_basic_block("yield")
+    done = fn.append_basic_block("done")
+    b.cbranch(b.icmp_signed("==", old, b.sub(nth, ir.Constant(I64T, 1))), last, wait)
+    b.position_at_end(last)  # the last one in resets the counter and releases the others
+    _atomic(b, ir.instructions.StoreAtomicInstr(b.block, ir.Constant(I64T, 0), count, "monotonic", 8))
+    _atomic(b, ir.instructions.StoreAtomicInstr(b.block, sense, shared, "release", 8))
+    b.branch(done)
+    b.position_at_end(wait)
+    b.branch(spin)
+    b.position_at_end(spin)
+    k = b.phi(I64T, name="spins")
+    k.add_incoming(ir.Constant(I64T, 0), wait)
+    seen = b.load_atomic(shared, "acquire", 8, typ=I64T)
+    k1 = b.add(k, ir.Constant(I64T, 1))
+    b.cbranch(b.icmp_signed("==", seen, sense), done, rest)
+    b.position_at_end(rest)
+    with b.if_then(b.icmp_signed(">", k, ir.Constant(I64T, SPINS))):
+        b.call(sched_yield, [])
+    k.add_incoming(k1, b.block)
+    b.branch(spin)
+    b.position_at_end(done)
+    b.ret_void()
+    return fn
+
+
+def _field(b: ir.IRBuilder, data: ir.Value, k: int) -> ir.Value:
+    index = [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), k)]
+    if data.type.is_opaque:
+        return b.gep(data, index, inbounds=True, source_etype=_DATA)
+    return b.gep(data, index, inbounds=True)  # the alloca (a typed pointer in llvmlite)
+
+
+def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads: int) -> None:
+    """``run`` calling ``GOMP_parallel`` on ``run.omp``, the step loop of every thread."""
+    void = ir.VoidType()
+    i32 = ir.IntType(32)
+    omp = ir.Function(lmod, ir.FunctionType(void, [PTR]), "run.omp")
+    omp.linkage = "internal"
+    omp.attributes.add("nounwind")
+    gomp_parallel = ir.Function(lmod, ir.FunctionType(void, [PTR, PTR, i32, i32]), "GOMP_parallel")
+    team_barrier = _emit_barrier(lmod)
+    thread_num = ir.Function(lmod, ir.FunctionType(i32, []), "omp_get_thread_num")
+    num_threads = ir.Function(lmod, ir.FunctionType(i32, []), "omp_get_num_threads")
+    for f in (thread_num, num_threads):
+        f.attributes.add("nounwind")
+
+    # run(table, n): pack the arguments, start the team, return the steps done
+    fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
+    table, n = fn.args
+    table.name, n.name = "table", "n_steps"
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    data = b.alloca(_DATA, name="data")
+    for k, v in enumerate((table, n) + (ir.Constant(I64T, 0),) * 4):
+        b.store(v, _field(b, data, k))
+    with b.if_then(b.icmp_signed(">", n, ir.Constant(I64T, 0))):
+        b.call(gomp_parallel, [omp, data, ir.Constant(i32, threads), ir.Constant(i32, 0)])
+    b.ret(b.load(_field(b, data, 2), typ=I64T))
+
+    # run.omp(data): the step loop of one thread
+    (data,) = omp.args
+    data.name = "data"
+    em = _Emitter(lmod, omp, module, {})
+    b = em.b
+    tid = b.sext(b.call(thread_num, []), I64T, name="tid")
+    nth = b.sext(b.call(num_threads, []), I64T, name="nthreads")
+    is_master = b.icmp_signed("==", tid, ir.Constant(I64T, 0))
+    local_sense = b.alloca(I64T, name="sense")
+    b.store(ir.Constant(I64T, 0), local_sense)
+
+    def barrier_fn():
+        b.call(team_barrier, [data, local_sense, nth])
+
+    n = b.load(_field(b, data, 1), typ=I64T, name="n_steps")
+    _load_pointers(em, module, kernels, b.load(_field(b, data, 0), typ=PTR, name="table"))
+    head = omp.append_basic_block("step.head")
+    body = omp.append_basic_block("step.body")
+    done = omp.append_basic_block("done")
+    entry = b.block
+    b.branch(head)
+    b.position_at_end(head)
+    step = b.phi(I64T, name="step")
+    step.add_incoming(ir.Constant(I64T, 0), entry)
+    b.cbranch(b.icmp_signed("<", step, n), body, done)
+    b.position_at_end(body)
+    for (kfn, arrays), k in zip(kernels, module.kernels):
+        if k.barrier:
+            barrier_fn()
+        args = [em.ptrs[a] for a in arrays]
+        if k.parallel:
+            b.call(kfn, args + [tid, nth])
+        else:
+            with b.if_then(is_master):
+                b.call(kfn, args)
+    if not module.kernels or module.kernels[-1].parallel:
+        barrier_fn()  # every thread is done with the step before the counter moves
+    nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
+    with b.if_then(is_master):
+        stop = _end_of_step(em, module)
+        b.store(b.zext(stop, I64T), _field(b, data, 3))
+        b.store(nxt, _field(b, data, 2))
+    barrier_fn()
+    stop = b.icmp_signed("!=", b.load(_field(b, data, 3), typ=I64T), ir.Constant(I64T, 0))
+    step.add_incoming(nxt, b.block)
+    b.cbranch(stop, done, head)
+    b.position_at_end(done)
+    b.ret_void()
 
 
 def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
@@ -333,15 +528,9 @@ def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
     fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
     table, n = fn.args
     table.name, n.name = "table", "n_steps"
-    names = list(module.arrays)
-    used = {K.STEP_COUNTER} | {a for _, arrays in kernels for a in arrays}
-    used |= {x.array for c in module.exit_conditions for x in K.walk_expr(c) if isinstance(x, K.Load)}
     em = _Emitter(lmod, fn, module, {})
     b = em.b
-    for a in names:  # data pointers are loaded once, before the step loop
-        if a in used:
-            slot = b.gep(table, [ir.Constant(I64T, names.index(a))], inbounds=True, source_etype=PTR)
-            em.ptrs[a] = b.load(slot, typ=PTR, name=a)
+    _load_pointers(em, module, kernels, table)
     head = fn.append_basic_block("step.head")
     body = fn.append_basic_block("step.body")
     done = fn.append_basic_block("done")
@@ -354,12 +543,8 @@ def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
     b.position_at_end(body)
     for kfn, arrays in kernels:
         b.call(kfn, [em.ptrs[a] for a in arrays])
-    t_ptr = em.ptrs[K.STEP_COUNTER]
-    b.store(b.add(b.load(t_ptr, typ=I64T, align=8), ir.Constant(I64T, 1)), t_ptr, align=8)
+    stop = _end_of_step(em, module)
     nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
-    stop = ir.Constant(I1, 0)
-    for c in module.exit_conditions:
-        stop = b.or_(stop, em.expr(c))
     last = b.block
     step.add_incoming(nxt, last)
     b.cbranch(stop, done, head)

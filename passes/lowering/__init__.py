@@ -7,6 +7,7 @@ from ..manager import Pass, register_pass
 from .context import LoweringContext
 from .globalops import declare_global_ops, global_ops_init_kernel, global_ops_kernel
 from .monitors import monitor_kernel, monitor_layout
+from .parallel import place_barriers
 from .neurons import (conductance_resets, declare_population, input_targets, neuron_kernel,
                       spike_source_kernel)
 from .projections import declare_projection, rate_kernel, reset_inputs_kernel, spike_kernel
@@ -15,10 +16,10 @@ from .stop import declare_stop, stop_kernels
 __all__ = ["LowerToKernels", "monitor_layout"]
 
 
-def lower_network(net, lanes: int = 8):
+def lower_network(net, lanes: int = 8, threads: int = 1):
     if net.schedule is None:
         raise NetworkError("no schedule: run the 'schedule' pass before 'lower-to-kernels'")
-    ctx = LoweringContext(net, lanes)
+    ctx = LoweringContext(net, lanes, threads)
     for p in net.populations:
         declare_population(ctx, p)
         declare_global_ops(ctx, p)
@@ -44,8 +45,8 @@ def lower_network(net, lanes: int = 8):
         elif phase == "neurons":
             for name in names:
                 p = populations[name]
-                kernels.append(spike_source_kernel(ctx, p) if p.kind == "spike_source_array"
-                               else neuron_kernel(ctx, p))
+                k = spike_source_kernel(ctx, p) if p.kind == "spike_source_array" else neuron_kernel(ctx, p)
+                kernels += k if isinstance(k, list) else [k]
         elif phase in ("global-ops-init", "global-ops"):
             make = global_ops_init_kernel if phase == "global-ops-init" else global_ops_kernel
             kernels += [k for k in (make(ctx, populations[name]) for name in names) if k is not None]
@@ -56,6 +57,8 @@ def lower_network(net, lanes: int = 8):
                 kernels.append(monitor_kernel(ctx, monitors[name]))
         else:
             raise NetworkError(f"unknown schedule phase '{phase}'")
+    if ctx.threads > 1:
+        place_barriers(kernels)
     return ctx.km
 
 
@@ -66,6 +69,9 @@ class LowerToKernels(Pass):
     stage = "kernel"
     #: partial sums per dendrite of rate-coded projections (1: sequential, as ANNarchy's scalar code)
     lanes: int = 8
+    #: partitions for that many threads (parallel.py); 0: ``module.options["num_threads"]``, else 1
+    threads: int = 0
 
     def run(self, module):
-        module.kernels = lower_network(module.network, self.lanes)
+        threads = self.threads or int(module.options.get("num_threads", 1) or 1)
+        module.kernels = lower_network(module.network, self.lanes, threads)

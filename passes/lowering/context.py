@@ -1,6 +1,8 @@
 """Shared state of ``lower-to-kernels``: array naming, declarations and symbol resolution."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy
 
@@ -31,12 +33,14 @@ def c64(v: int) -> Const:
 class LoweringContext:
     """Builds the kernel module's arrays and translates expressions for one network."""
 
-    def __init__(self, net: NetworkIR, lanes: int = 8):
+    def __init__(self, net: NetworkIR, lanes: int = 8, threads: int = 1):
         self.net = net
         #: independent partial sums per dendrite (see projections.reduce_row)
         self.lanes = lanes
+        #: partitions of every index space (parallel.py); 1: the plain sequential kernels
+        self.threads = max(1, int(threads))
         self.ft = F32 if net.float_type in ("f32", "float32") else F64
-        self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft)
+        self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft, num_threads=self.threads)
         self.km.declare(STEP_COUNTER, I64, 1, "internal", 0)
         #: projection name -> its synapse attributes as stored (a single weight is global)
         self.synapse_attributes: dict[str, dict[str, Attribute]] = {}
@@ -57,8 +61,16 @@ class LoweringContext:
             index = c64(index)
         want = self.km.arrays[name].dtype
         if value.dtype != want:
-            value = Cast(value, want) if not (isinstance(value, Const)) else Const(
-                bool(value.value) if want == BOOL else (float(value.value) if want in (F32, F64) else int(value.value)), want)
+            if not isinstance(value, Const):
+                value = Cast(value, want)
+            elif want == BOOL:
+                value = Const(bool(value.value), want)
+            elif want in (F32, F64):
+                value = Const(float(value.value), want)
+            elif math.isfinite(value.value) and abs(value.value) < 2 ** 31:
+                value = Const(int(value.value), want)
+            else:  # NaN, inf, out of range: the saturating conversion of the backends
+                value = Cast(value, want)
         return Store(name, index, value)
 
     def increment(self, name: str, index: Expr | int, amount: Expr) -> Store:

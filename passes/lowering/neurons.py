@@ -15,6 +15,7 @@ from anncompiler.ir.kernel import BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
+from . import parallel
 from .context import LoweringContext, c64, i64, is_temp, population_sizes, unknown
 from .globalops import global_op_load
 from .random import replace_random, replace_random_expr
@@ -125,7 +126,8 @@ def _store_target(ctx, p, index):
     return store
 
 
-def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
+def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kernel]:
+    """The update kernel of a population; several kernels when lowered for threads (parallel.py)."""
     m = p.model
     if m.updates is None:
         raise ModelError("the model was not discretised (run 'discretise-odes' before 'lower-to-kernels')",
@@ -146,11 +148,13 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     rand, loc = replace_random(ctx, p, loc, res, I)
     all_updates = rand + ctx.lower_updates(loc, res, store, m.name)
     if m.type == "rate":
-        if loc:
-            body.append(Loop(I, c64(0), c64(p.size), all_updates, f"neurons:{p.name}"))
-        return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons)")
+        loops = [Loop(I, c64(0), c64(p.size), all_updates, f"neurons:{p.name}")] if loc else []
+        if ctx.threads > 1:
+            return parallel.neuron_kernels(ctx, p, body, loops, f"{m.name} ({p.size} neurons)")
+        return Kernel(f"update_{p.name}", "neurons", body + loops, f"{m.name} ({p.size} neurons)")
 
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
+    glob = list(body)
     body.append(ctx.store(n_spiked, 0, c64(0)))
     cond = ctx.translator(res, m.name, m.spike.source if m.spike else "")
     rand_test, spike_expr = replace_random_expr(ctx, p, m.spike.source, m.spike.expr, res, I) if m.spike \
@@ -159,9 +163,9 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     rand_test += rand_reset
     emit: list = ctx.lower_updates(reset_updates, res, store, m.name)
     n = ctx.load(n_spiked, 0)
-    emit += [ctx.store(spiked, n, Cast(I, I32)),
-             ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64)),
-             ctx.store(f"{p.name}._last_spike", I, ctx.load("net.t", 0))]
+    emit += parallel.segment_append(ctx, p, I) if ctx.threads > 1 else [
+        ctx.store(spiked, n, Cast(I, I32)), ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64))]
+    emit.append(ctx.store(f"{p.name}._last_spike", I, ctx.load("net.t", 0)))
     if has_refractory(p):
         emit.append(ctx.store(f"{p.name}._refractory_remaining", I, refractory_on_spike(ctx, p, res)))
     spike_test = [If(cond.boolean(cond(spike_expr)), emit)] if m.spike is not None else []
@@ -177,9 +181,12 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
         test = [If(Cmp(">", ctx.load(rem, I), Const(0, I32)), [countdown], spike_test)]
     else:
         updates, test = all_updates, spike_test
-    body.append(Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}"))
+    loops = [Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}")]
     if test:
-        body.append(Loop(I, c64(0), c64(p.size), rand_test + test, f"neurons:{p.name}"))
+        loops.append(Loop(I, c64(0), c64(p.size), rand_test + test, f"neurons:{p.name}"))
+    if ctx.threads > 1:
+        return parallel.neuron_kernels(ctx, p, glob, loops, f"{m.name} ({p.size} neurons, spiking)")
+    body += loops
     return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)")
 
 

@@ -18,6 +18,7 @@ from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Kernel, Let, Loop, V
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
+from . import parallel
 from .context import LoweringContext, c64, i64, is_temp
 
 ROW = Var("k", I64)
@@ -50,6 +51,8 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr)
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+    if ctx.threads > 1:
+        parallel.declare_splits(ctx, e)
 
 
 def _nonempty(a) -> np.ndarray:
@@ -95,7 +98,10 @@ def reset_inputs_kernel(ctx: LoweringContext, post: str, arrays: list[str]) -> K
     i = Var("i", I64)
     body = [Loop(i, c64(0), c64(pop.size), [ctx.store(a, i, Const(0.0, ctx.ft)) for a in arrays],
                  f"neurons:{post}")]
-    return Kernel(f"reset_inputs_{post}", "input", body, f"zero the inputs of {post}")
+    if ctx.threads > 1:  # each partition zeroes its own neurons
+        body[0].start, body[0].stop = parallel.LO, parallel.HI
+        body = [parallel.partitions(ctx, post, parallel.partition_bounds(ctx, pop.size) + body)]
+    return Kernel(f"reset_inputs_{post}", "input", body, f"zero the inputs of {post}", parallel=ctx.threads > 1)
 
 
 def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
@@ -123,8 +129,12 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
             # ANNarchy: max/min dendrites replace the sum (one projection per target)
             body.append(ctx.store(arr, POST, result))
     loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}")
+    split = ctx.threads > 1 and parallel.projection_is_parallel(ctx, e)
+    if split:  # the rows of each post partition
+        loop = parallel.row_partition(ctx, e, ROW, body, f"rows:{P}")
     return Kernel(f"project_{P}", "input", [loop],
-                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses")
+                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses",
+                  parallel=split)
 
 
 def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value: Expr,
@@ -194,13 +204,19 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
             body.append(ctx.store(f"{P}.{eq.target}", index, value))
     spiked, n_spiked = f"{e.pre}._spiked", f"{e.pre}._n_spiked"
     q = Var("q", I64)
+    # several threads: every post partition walks all the spikes, through its own synapses only
+    split = ctx.threads > 1 and parallel.projection_is_parallel(ctx, e)
+    lo, hi = parallel.inverse_bounds(ctx, e, PRE) if split else (
+        i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64))))
     spikes = Loop(Var("n", I64), c64(0), ctx.load(n_spiked, 0), [
         Let(PRE, i64(ctx.load(spiked, Var("n", I64)))),
-        Loop(q, i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64))),
-             body, f"synapses:{P}"),
+        Loop(q, lo, hi, body, f"synapses:{P}"),
     ], f"spikes:{e.pre}")
+    if split:
+        spikes = parallel.partitions(ctx, e.name, [spikes])
     return Kernel(f"project_{P}", "input", [spikes],
-                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses")
+                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses",
+                  parallel=split)
 
 
 def _g_increment(eq):

@@ -1,0 +1,60 @@
+"""libgomp for the llvm backend's parallel region (``GOMP_parallel``, ``omp_get_thread_num``,
+``omp_get_num_threads``; the barrier is the generated code's own, which yields with the C
+library's ``sched_yield``).
+
+The JIT-compiled code calls these as external symbols, which MCJIT resolves from the process:
+the library is loaded once with ``llvm.load_library_permanently``.  A symbol MCJIT cannot find
+only fails at call time (a crash), so every symbol is checked with ``address_of_symbol`` first;
+without them the backend runs on one thread and says so once.
+"""
+from __future__ import annotations
+
+import ctypes.util
+import os
+import warnings
+
+import llvmlite.binding as llvm
+
+#: the entry points the generated code calls
+SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads", "sched_yield")
+
+_state: dict = {"loaded": None, "warned": False}
+
+
+def _candidates() -> list[str]:
+    found = ctypes.util.find_library("gomp")
+    names = [found] if found else []
+    return names + [n for n in ("libgomp.so.1", "libgomp.so", "libgomp.1.dylib") if n not in names]
+
+
+def load_libgomp() -> bool:
+    """Make the libgomp symbols resolvable by MCJIT; True when all of :data:`SYMBOLS` are."""
+    if all(llvm.address_of_symbol(s) for s in SYMBOLS):
+        return True
+    for name in _candidates():
+        try:
+            llvm.load_library_permanently(name)
+        except RuntimeError:
+            continue
+        if all(llvm.address_of_symbol(s) for s in SYMBOLS):
+            return True
+    return False
+
+
+def openmp_available() -> bool:
+    """``load_libgomp()``, once per process (``ANNC_NO_OPENMP=1`` forces False)."""
+    if _state["loaded"] is None:
+        _state["loaded"] = os.environ.get("ANNC_NO_OPENMP", "") in ("", "0") and load_libgomp()
+    return _state["loaded"]
+
+
+def usable_threads(requested: int) -> int:
+    """``requested`` when libgomp is there, else 1 (with a RuntimeWarning, the first time)."""
+    requested = max(1, int(requested))
+    if requested == 1 or openmp_available():
+        return requested
+    if not _state["warned"]:
+        _state["warned"] = True
+        warnings.warn(f"anncompiler: libgomp (OpenMP) was not found; the llvm backend runs on one thread "
+                      f"instead of {requested}", RuntimeWarning, stacklevel=3)
+    return 1
