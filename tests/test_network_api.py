@@ -208,3 +208,11 @@ def test_legacy_objects_warn_and_clear_starts_over():
         ann.compile()
         ann.simulate(3.0)
         assert ann.get_current_step() == 3
+
+
+def test_constant_arithmetic_uses_the_current_value():
+    net = ann.Network()
+    c = net.constant("kc_arith", 2.0)
+    c.set(5.0)
+    assert c + 1 == 6.0 and 1 + c == 6.0 and c * 2 == 10.0 and c == 5.0 and float(c) == 5.0
+    assert f"{c:.1f}" == "5.0" and c > 4

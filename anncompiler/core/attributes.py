@@ -116,3 +116,22 @@ class Constant(float):
 
     def __repr__(self):
         return f"Constant({self.name!r}, {self._value!r})"
+
+
+def _current_value_operator(name: str):
+    """A float operator that uses the constant's current value (a float subclass keeps the
+    value it was created with, so ``c.set(5); c + 1`` would otherwise give the old sum)."""
+    op = getattr(float, name)
+
+    def method(self, *args):
+        return op(self._value, *(a._value if isinstance(a, Constant) else a for a in args))
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+              "__neg__", "__pos__", "__abs__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+              "__bool__", "__int__", "__round__", "__str__", "__format__"):
+    setattr(Constant, _name, _current_value_operator(_name))
+Constant.__hash__ = lambda self: hash(self.name)
