@@ -41,6 +41,8 @@ from .context import LoweringContext, c64, i64
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
 COUNT = Var("part_spikes", I64)
+#: doc of the serial kernels of global updates (run first in the neuron phase)
+GLOBAL_DOC = "global updates of "
 
 
 def first_of(ctx: LoweringContext, size: int, part) -> BinOp:
@@ -160,7 +162,7 @@ def neuron_kernels(ctx: LoweringContext, p: PopulationNode, glob: list[Stmt], lo
     if defined & _vars_used(loops):  # the loops read locals of the global part: keep them together
         kernels = [Kernel(name, "neurons", glob + [partitions(ctx, p.name, body, parallel=False)], doc)]
     else:
-        kernels = [Kernel(f"{name}_global", "neurons", glob, f"global updates of {p.name}")] if glob else []
+        kernels = [Kernel(f"{name}_global", "neurons", glob, GLOBAL_DOC + p.name)] if glob else []
         kernels.append(Kernel(name, "neurons", [partitions(ctx, p.name, body)], doc, parallel=True))
     if spiking:
         kernels.append(compaction_kernel(ctx, p))
@@ -198,7 +200,7 @@ def _group_neuron_phase(kernels: list[Kernel]) -> None:
         if k is not None and k.phase == "neurons":
             run.append(k)
             continue
-        rank = lambda x: 0 if x.name.endswith("_global") and not x.parallel else (1 if x.parallel else 2)  # noqa
+        rank = lambda x: 1 if x.parallel else (0 if x.doc.startswith(GLOBAL_DOC) else 2)  # noqa: E731
         out += sorted(run, key=rank)
         run = []
         if k is not None:
