@@ -292,6 +292,9 @@ class KernelModule:
     float_type: DType = F64
     #: partitions planned by the lowering (the thread count it was lowered for)
     num_threads: int = 1
+    #: user-level arrays stored inside another one: name -> (array, element indices), e.g. the
+    #: per-synapse weights of a projection kept in a dense matrix or in a fused projection
+    views: dict = field(default_factory=dict)
 
     def declare(self, name, dtype, size, kind="state", init=0) -> ArrayDecl:
         if name in self.arrays:
@@ -422,6 +425,8 @@ def format_module(m: KernelModule) -> str:
     for a in m.arrays.values():
         init = "" if isinstance(a.init, np.ndarray) else f" = {a.init!r}"
         out.append(f"array {a.name}: {a.dtype.value}[{a.size}] {a.kind}{init}")
+    for name, (array, index) in m.views.items():
+        out.append(f"view {name} = {array}[{len(index)} elements]")
     for k in m.kernels:
         out.append("")
         out.append(format_kernel(k))

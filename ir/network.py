@@ -43,6 +43,8 @@ class ProjectionEdge:
     init: dict = field(default_factory=dict)
     #: filled by passes: notes shown in dumps (e.g. why fused)
     notes: list[str] = field(default_factory=list)
+    #: for a fused projection: member name -> positions of its synapses in this one
+    members: dict = field(default_factory=dict)
 
     @property
     def target(self) -> str:

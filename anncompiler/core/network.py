@@ -247,6 +247,10 @@ class Network(metaclass=_NetworkMeta):
             raise NetworkError(f"call compile() before {what}()")
 
     def _state_array(self, name):
+        view = self.kernel_module.views.get(name) if self.kernel_module is not None else None
+        if view is not None:
+            from anncompiler.runtime.state import GatheredArray
+            return GatheredArray(self._arrays[view[0]], view[1])
         try:
             return self._arrays[name]
         except KeyError:

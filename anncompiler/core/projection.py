@@ -16,6 +16,10 @@ from .population import IndividualNeuron, Population, PopulationView
 from .random import RandomDistribution
 
 _DEFAULT_RATE = None
+#: ANNarchy's storage format names -> ours ('auto' lets the fuse-connectivity pass choose by density)
+_STORAGE_FORMATS = {None: "auto", "auto": "auto", "default": "auto", "csr": "csr", "lil": "csr",
+                    "csr_scalar": "csr", "csr_vector": "csr", "ell": "csr", "ellr": "csr", "sell": "csr",
+                    "coo": "csr", "hyb": "csr", "bsr": "csr", "dense": "dense"}
 
 
 def _default_synapse() -> Synapse:
@@ -62,14 +66,16 @@ class Projection:
         return f"Projection({self.name!r}, {self.pre.name} -> {self.post.name}, target={self.target!r})"
 
     # connectors -------------------------------------------------------------
-    def _connect(self, builder, *args, **kwargs):
+    def _connect(self, builder, *args, storage_format=None, **kwargs):
         self._net._check_not_compiled("connect a projection")
         if self.connectivity is not None:
             raise NetworkError(f"projection {self.name} is already connected")
-        kwargs.pop("storage_format", None)
-        kwargs.pop("storage_order", None)
+        if storage_format not in _STORAGE_FORMATS:
+            raise NetworkError(f"projection {self.name}: unknown storage_format {storage_format!r} "
+                               f"(use one of {sorted(f for f in _STORAGE_FORMATS if f)})")
         self.connectivity = builder(*args, self._pre_ranks, self._post_ranks, self.pre.size, self.post.size,
                                     **kwargs)
+        self.connectivity.storage_format = _STORAGE_FORMATS[storage_format]
         return self
 
     def _common(self, kwargs, self_conn=True):
@@ -82,34 +88,35 @@ class Projection:
                    storage_format=None, storage_order=None):
         return self._connect(connectors.all_to_all, weights=weights, delays=delays,
                              allow_self_connections=allow_self_connections,
-                             force_multiple_weights=force_multiple_weights, **self._common({}))
+                             force_multiple_weights=force_multiple_weights, storage_format=storage_format, **self._common({}))
 
     def one_to_one(self, weights=1.0, delays=0.0, force_multiple_weights=False, storage_format=None,
                    storage_order=None):
         return self._connect(connectors.one_to_one, weights=weights, delays=delays,
-                             force_multiple_weights=force_multiple_weights, **self._common({}))
+                             force_multiple_weights=force_multiple_weights, storage_format=storage_format, **self._common({}))
 
     def fixed_probability(self, probability, weights, delays=0.0, allow_self_connections=False,
                           force_multiple_weights=False, storage_format=None, storage_order=None):
         return self._connect(connectors.fixed_probability, probability, weights=weights, delays=delays,
                              allow_self_connections=allow_self_connections,
-                             force_multiple_weights=force_multiple_weights, **self._common({}))
+                             force_multiple_weights=force_multiple_weights, storage_format=storage_format, **self._common({}))
 
     def fixed_number_pre(self, number, weights, delays=0.0, allow_self_connections=False,
                          force_multiple_weights=False, storage_format=None, storage_order=None):
         return self._connect(connectors.fixed_number_pre, number, weights=weights, delays=delays,
                              allow_self_connections=allow_self_connections,
-                             force_multiple_weights=force_multiple_weights, **self._common({}))
+                             force_multiple_weights=force_multiple_weights, storage_format=storage_format, **self._common({}))
 
     def fixed_number_post(self, number, weights=1.0, delays=0.0, allow_self_connections=False,
                           force_multiple_weights=False, storage_format=None, storage_order=None):
         return self._connect(connectors.fixed_number_post, number, weights=weights, delays=delays,
                              allow_self_connections=allow_self_connections,
-                             force_multiple_weights=force_multiple_weights, **self._common({}))
+                             force_multiple_weights=force_multiple_weights, storage_format=storage_format, **self._common({}))
 
     def from_matrix(self, weights, delays=0.0, pre_post=False, storage_format=None, storage_order=None):
         return self._connect(lambda *a, **k: connectors.from_matrix(weights, *a, delays=delays,
-                                                                     pre_post=pre_post))
+                                                                     pre_post=pre_post),
+                             storage_format=storage_format)
 
     # ANNarchy 4 names
     connect_all_to_all = all_to_all

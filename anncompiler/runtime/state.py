@@ -19,3 +19,45 @@ def allocate_arrays(km) -> dict[str, np.ndarray]:
                 arr[:value.size] = value.reshape(-1).astype(dtype, copy=False)
         arrays[decl.name] = arr
     return arrays
+
+
+class GatheredArray:
+    """The elements ``index`` of a state array, read and written in place.
+
+    What a user sees of an attribute stored inside another array (per-synapse weights kept in
+    a dense matrix or in a fused projection): reads gather a copy, writes scatter into the
+    shared array the native code uses.
+    """
+
+    def __init__(self, base: np.ndarray, index: np.ndarray):
+        self.base, self.index = base, np.asarray(index, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return len(self.index)
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    def __len__(self):
+        return len(self.index)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.base[self.index]
+        return out if dtype is None else out.astype(dtype)
+
+    def __getitem__(self, key):
+        return np.asarray(self)[key]
+
+    def __setitem__(self, key, value):
+        if key is Ellipsis or key == slice(None):
+            self.base[self.index] = value
+        else:
+            self.base[self.index[key]] = value
+
+    def reshape(self, *shape):
+        return np.asarray(self).reshape(*shape)
+
+    def tolist(self):
+        return np.asarray(self).tolist()

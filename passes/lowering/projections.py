@@ -41,6 +41,12 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         from dataclasses import replace
         attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
     ctx.synapse_attributes[e.name] = attrs
+    if c.storage_format == "dense" and not c.single_weight:
+        declare_dense_weights(ctx, e)
+        attrs = {k: a for k, a in attrs.items() if k != "w"}
+    else:
+        for member, positions in e.members.items():
+            ctx.km.views[f"{member}.w"] = (f"{P}.w", positions)
     ctx.declare_attributes(P, attrs, sizes, init)
     if e.synapse.type == "spike":
         order = np.argsort(c.pre_ranks, kind="stable")
@@ -53,6 +59,20 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
     if ctx.threads > 1:
         parallel.declare_splits(ctx, e)
+
+
+def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
+    """``P.w`` as a row-major [rows x pre size] matrix (zero where no synapse); the per-synapse
+    weights the user sees are a view of it."""
+    c = e.connectivity
+    rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
+    flat = rows * c.pre_size + np.asarray(c.pre_ranks, dtype=np.int64)
+    matrix = np.zeros(c.n_rows * c.pre_size)
+    matrix[flat] = c.weights
+    ctx.declare(f"{e.name}.w", ctx.ft, max(1, matrix.size), "parameter", matrix)
+    ctx.km.views[f"{e.name}.w"] = (f"{e.name}.w", flat)
+    for member, positions in e.members.items():
+        ctx.km.views[f"{member}.w"] = (f"{e.name}.w", flat[positions])
 
 
 def _nonempty(a) -> np.ndarray:
@@ -108,15 +128,24 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     """Weighted sum with ``operation`` (sum/max/min/mean) over each dendrite."""
     P, syn = e.name, e.synapse
     psp = syn.psp if syn.psp is not None else sympy.Symbol("w") * sympy.Symbol("pre.r")
-    pre = i64(ctx.load(f"{P}.pre_ranks", SYN))
     post = i64(ctx.load(f"{P}.post_ranks", ROW))
-    tr = ctx.translator(_resolver(ctx, e, SYN, ROW, pre, POST), syn.name, "psp")
+    dense = e.connectivity.storage_format == "dense"
+    if dense:  # SYN runs over pre ranks; the weight of (row, pre) is at row*pre_size + pre
+        width = c64(e.connectivity.pre_size)
+        syn_index = BinOp("+", BinOp("*", ROW, width, I64), SYN, I64)
+        resolve = _resolver(ctx, e, syn_index, ROW, SYN, POST)
+    else:
+        resolve = _resolver(ctx, e, SYN, ROW, i64(ctx.load(f"{P}.pre_ranks", SYN)), POST)
+    tr = ctx.translator(resolve, syn.name, "psp")
     value = tr.num(tr(psp))
     acc = Var("acc", ctx.ft)
     op = syn.operation
     start = {"sum": 0.0, "mean": 0.0, "max": -math.inf, "min": math.inf}[op]
     combine = {"sum": "+", "mean": "+", "max": "max", "min": "min"}[op]
-    lo, hi = i64(ctx.load(f"{P}.row_ptr", ROW)), i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
+    if dense:
+        lo, hi = c64(0), c64(e.connectivity.pre_size)
+    else:
+        lo, hi = i64(ctx.load(f"{P}.row_ptr", ROW)), i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
     result: Expr = acc
     if op == "mean":
         result = BinOp("/", acc, Cast(BinOp("-", hi, lo, I64), ctx.ft), ctx.ft)
@@ -133,8 +162,8 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     if split:  # the rows of each post partition
         loop = parallel.row_partition(ctx, e, ROW, body, f"rows:{P}")
     return Kernel(f"project_{P}", "input", [loop],
-                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses",
-                  parallel=split)
+                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses, "
+                  f"{e.connectivity.storage_format}", parallel=split)
 
 
 def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value: Expr,
