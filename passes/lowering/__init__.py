@@ -16,7 +16,7 @@ from .stop import declare_stop, stop_kernels
 __all__ = ["LowerToKernels", "monitor_layout"]
 
 
-def lower_network(net, lanes: int = 8, threads: int = 1):
+def lower_network(net, lanes: int = 16, threads: int = 1):
     if net.schedule is None:
         raise NetworkError("no schedule: run the 'schedule' pass before 'lower-to-kernels'")
     ctx = LoweringContext(net, lanes, threads)
@@ -68,7 +68,7 @@ class LowerToKernels(Pass):
     name = "lower-to-kernels"
     stage = "kernel"
     #: partial sums per dendrite of rate-coded projections (1: sequential, as ANNarchy's scalar code)
-    lanes: int = 8
+    lanes: int = 16
     #: partitions for that many threads (parallel.py); 0: ``module.options["num_threads"]``, else 1
     threads: int = 0
 

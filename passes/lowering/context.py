@@ -33,7 +33,7 @@ def c64(v: int) -> Const:
 class LoweringContext:
     """Builds the kernel module's arrays and translates expressions for one network."""
 
-    def __init__(self, net: NetworkIR, lanes: int = 8, threads: int = 1):
+    def __init__(self, net: NetworkIR, lanes: int = 16, threads: int = 1):
         self.net = net
         #: independent partial sums per dendrite (see projections.reduce_row)
         self.lanes = lanes

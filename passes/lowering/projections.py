@@ -171,7 +171,8 @@ def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value
     """``acc = start; for s in lo..hi: acc = acc (combine) value(s)``, in ``ctx.lanes`` lanes.
 
     With L lanes, synapse ``lo + c*L + k`` goes to partial result ``k``, the remainder to
-    lane 0, and the lanes are combined pairwise in a fixed tree.  The order is explicit in the
+    lane 0, and the lanes are then combined in order (0, 1, ..., L-1): that shape lets the SLP
+    vectoriser keep the partial sums in vector registers (a pairwise tree made it split them).  The order is explicit in the
     IR, so every backend and thread count computes the same bits, and the L independent
     chains let LLVM vectorise the row (a sequential sum cannot be vectorised without
     reassociation).  ``lanes=1`` is the plain sequential loop of ANNarchy's scalar code.
@@ -190,15 +191,12 @@ def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value
     out = [Let(n, BinOp("-", hi, lo, I64))] + [Let(p, Const(start, ctx.ft)) for p in parts]
     out.append(Loop(chunk, c64(0), BinOp("/", n, c64(lanes), I64), unrolled, space))
     out.append(Loop(SYN, end, hi, [Let(parts[0], BinOp(combine, parts[0], value, ctx.ft))], space))
-    level = parts
-    while len(level) > 1:
-        nxt = []
-        for a, b in zip(level[::2], level[1::2]):
-            nxt.append(Var(f"{a.name}_{b.name}", ctx.ft))
-            out.append(Let(nxt[-1], BinOp(combine, a, b, ctx.ft)))
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
+    total = parts[0]
+    for k, part in enumerate(parts[1:], 1):  # lanes combined in order: SLP keeps one vector accumulator
+        nxt = Var(f"{acc.name}_0_{k}", ctx.ft)
+        out.append(Let(nxt, BinOp(combine, total, part, ctx.ft)))
+        total = nxt
+    level = [total]
     out.append(Let(acc, level[0]))
     return out
 
