@@ -27,7 +27,7 @@ import numpy as np
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import (BOOL, F32, F64, I32, I64, INT_BITS, U32, U64, DType, is_float, is_int,
+from anncompiler.ir.types import (BOOL, F32, F64, INT_BITS, U32, U64, DType, is_float, is_int,
                                   is_unsigned)
 
 from .base import Artefact, Backend, Simulator, check_arrays, register_backend

@@ -27,7 +27,7 @@ from typing import Iterator, Union
 
 import numpy as np
 
-from .types import DType, BOOL, I32, I64, F64, U32, U64, is_float, is_int, is_signed, is_unsigned
+from .types import DType, BOOL, I64, F64, is_float, is_int, is_signed
 
 # --------------------------------------------------------------------------
 # expressions

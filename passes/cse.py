@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from anncompiler.ir.kernel import (BinOp, Call, Cast, Cmp, Comment, Const, Expr, If, Let, Load, Logic,
-                                   Loop, Select, Store, UnOp, Var, replace_exprs, walk_expr, walk_stmts)
+from anncompiler.ir.kernel import (Cast, Const, Expr, If, Let, Load, Loop, Store, Var, replace_exprs, walk_expr, walk_stmts)
 
 from .manager import Pass, register_pass
 

@@ -124,7 +124,6 @@ def add_function(text: str):
 def functions(name: str):
     """A global function as a Python callable (numpy arrays in, array out)."""
     from .functions import numpy_callable
-    from .network import _GLOBAL_CONSTANTS
     try:
         f = _GLOBAL_FUNCTIONS[name]
     except KeyError:

@@ -116,6 +116,20 @@ class LoweringContext:
         return out
 
 
+def model_sources(m, with_updates: bool = False):
+    """(source line, expression) of every equation-like line of a model, in declaration order:
+    equations, spike condition, reset (and the discrete updates when asked)."""
+    for eq in m.equations:
+        yield eq.source, eq.rhs
+    if m.spike is not None:
+        yield m.spike.source, m.spike.expr
+    for eq in m.reset:
+        yield eq.source, eq.rhs
+    if with_updates:
+        for u in (m.updates or []) + (m.reset_updates or []):
+            yield u.source, u.value
+
+
 def unknown(model: str, name: str, where: str = "") -> ModelError:
     return ModelError(f"'{name}' is not defined{where}", model=model, name=name)
 

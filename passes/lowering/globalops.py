@@ -44,7 +44,7 @@ from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I64
 from anncompiler.parser.builtins import GLOBAL_OPS
 
-from .context import LoweringContext, c64
+from .context import LoweringContext, c64, model_sources
 
 #: parser function name -> the name used in array names (and by the user)
 OPS = {f.__name__: user for user, f in GLOBAL_OPS.items()}
@@ -63,17 +63,6 @@ def global_op_calls(expr) -> list:
     return out
 
 
-def _exprs(m):
-    for eq in m.equations:
-        yield eq.source, eq.rhs
-    if m.spike is not None:
-        yield m.spike.source, m.spike.expr
-    for eq in m.reset:
-        yield eq.source, eq.rhs
-    for u in (m.updates or []) + (m.reset_updates or []):
-        yield u.source, u.value
-
-
 def population_ops(p: PopulationNode) -> list[tuple[str, str]]:
     """``(op, attribute)`` pairs a population uses (op as the user writes it: mean, max, ...), in
     order of first appearance; raises ModelError if an argument is not a local attribute."""
@@ -81,7 +70,7 @@ def population_ops(p: PopulationNode) -> list[tuple[str, str]]:
     if p.kind != "neuron" or m is None:
         return []
     out = []
-    for source, expr in _exprs(m):
+    for source, expr in model_sources(m, with_updates=True):
         for call in global_op_calls(expr):
             op = OPS[type(call).__name__]
             arg = call.args[0] if len(call.args) == 1 else None

@@ -16,7 +16,7 @@ from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
 from . import parallel
-from .context import LoweringContext, c64, i64, is_temp, population_sizes, unknown
+from .context import LoweringContext, c64, is_temp, population_sizes, unknown
 from .globalops import global_op_load
 from .random import replace_random, replace_random_expr
 

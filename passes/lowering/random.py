@@ -34,6 +34,8 @@ from anncompiler.ir import philox
 from anncompiler.ir.kernel import STEP_COUNTER, Cast, Expr, Let, Var
 from anncompiler.ir.types import F64
 
+from .context import model_sources
+
 STREAMS_ATTR = "_random_streams"
 
 
@@ -52,16 +54,6 @@ def random_calls(expr) -> list:
     return out
 
 
-def _model_sources(m):
-    """(source, expression) of every equation-like line, in numbering order."""
-    for eq in m.equations:
-        yield eq.source, eq.rhs
-    if m.spike is not None:
-        yield m.spike.source, m.spike.expr
-    for eq in m.reset:
-        yield eq.source, eq.rhs
-
-
 def stream_table(ctx) -> dict:
     """``(population, source, call) -> stream``, built once per lowering."""
     table = getattr(ctx, STREAMS_ATTR, None)
@@ -70,7 +62,7 @@ def stream_table(ctx) -> dict:
         for p in ctx.net.populations:
             if p.kind != "neuron" or p.model is None:
                 continue
-            for source, expr in _model_sources(p.model):
+            for source, expr in model_sources(p.model):
                 for call in random_calls(expr):
                     table.setdefault((p.name, source, call), len(table))
         setattr(ctx, STREAMS_ATTR, table)
