@@ -40,7 +40,7 @@ def rate(ann, net, n: int, dense: bool):
 def izhikevich(ann, net):
     neuron = ann.Neuron(
         parameters="""
-            noise = 5.0 : population
+            noise = 5.0
             a = 0.02
             b = 0.2
             c = -65.0
