@@ -25,6 +25,22 @@ def coba(ann, net):
     return 1000.0, lambda: _mean_rate(m, 1000.0)
 
 
+def cuba(ann, net):
+    """Brian2's examples/CUBA.py (Vogels & Abbott 2005, current-based): El=-49 mV, we=1.62 mV,
+    wi=-9 mV, 4000 neurons, p=0.02, refractory 5 ms, dt=0.1 ms; about 5.6 Hz."""
+    LIF = ann.Neuron(
+        parameters=dict(Vr=-60., Vt=-50., El=-49., taum=20., taue=5., taui=10.),
+        equations=["taum * dv/dt = (g_exc + g_inh - (v - El))",
+                   "taue * dg_exc/dt = -g_exc", "taui * dg_inh/dt = -g_inh"],
+        spike="v > Vt", reset="v = Vr", refractory=5.0, name="CUBA")
+    P = net.create(4000, LIF)
+    P.v = ann.Uniform(-60., -50., rng=net.default_rng)
+    net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=1.62)
+    net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=-9.0)
+    m = net.monitor(P, 'spike')
+    return 1000.0, lambda: _mean_rate(m, 1000.0)
+
+
 def rate(ann, net, n: int, dense: bool):
     neuron = ann.Neuron(parameters=dict(tau=10.0, B=1.0),
                         equations=["tau * dr/dt + r = sum(exc) + B : min=0.0"], name="Leaky")
@@ -77,6 +93,7 @@ def _mean_rate(monitor, duration_ms):
 
 BENCHMARKS = {
     "coba": (0.1, coba),
+    "cuba": (0.1, cuba),
     "rate_sparse": (1.0, lambda ann, net: rate(ann, net, 4000, dense=False)),
     "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),

@@ -21,6 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 #: ANNarchy 5.0.4, 1 thread, on a 2-core machine like ours (PEERS.md): (sim s, cold compile s)
 ANNARCHY = {"coba": (0.153, 10.5), "rate_sparse": (1.64, 9.5), "rate_dense": (6.60, 9.6),
             "izhikevich": (0.067, 11.2)}
+#: Brian2 standalone, 1 thread, same machine (PEERS.md): sim s (models ANNarchy has no figure for)
+BRIAN2 = {"cuba": 0.073, "coba": 0.105}
+ALL = ["coba", "cuba", "rate_sparse", "rate_dense", "izhikevich"]
 
 _CHILD = r"""
 import json, sys, tempfile, time
@@ -74,7 +77,7 @@ def have(module: str) -> bool:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="*", default=list(ANNARCHY))
+    ap.add_argument("names", nargs="*", default=ALL)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--peers", action="store_true", help="also run ANNarchy when it is installed here")
@@ -91,9 +94,11 @@ def main(argv=None):
                 reference = None
             else:
                 _row(name, "ANNarchy", 1, reference, reference)
-        if reference is None:
+        if reference is None and name in ANNARCHY:
             sim, comp = ANNARCHY[name]
             reference = {"sim": sim, "compile": comp}
+        if reference is None:  # no ANNarchy figure: compare with Brian2's (PEERS.md)
+            reference = {"sim": BRIAN2.get(name, float("nan")), "compile": float("nan")}
         for threads in args.threads:
             r = measure(name, threads, args.runs)
             if "error" in r:
@@ -101,7 +106,8 @@ def main(argv=None):
                 continue
             _row(name, "anncompiler", threads, r, reference)
     if not peers:
-        print("(ratios against ANNarchy 5.0.4, 1 thread, on a 2-core machine like ours: PEERS.md)")
+        print("(ratios against ANNarchy 5.0.4, 1 thread, on a 2-core machine like ours: PEERS.md; "
+              "cuba against Brian2 standalone, 1 thread)")
 
 
 def _row(name, simulator, threads, r, reference):
