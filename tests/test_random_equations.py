@@ -18,9 +18,8 @@ from anncompiler.ir.types import F64, I64, U32
 
 from kernel_samples import PHILOX_KAT, allocate, new_module, sample_philox
 
-HAS_LLVM = get_backend("llvm").is_available()
-BACKENDS = ["reference", "llvm"] if HAS_LLVM else ["reference"]
-FAST = "llvm" if HAS_LLVM else "reference"
+BACKENDS = ["reference", "llvm"]  # llvmlite is a core dependency: no skipping without it
+FAST = "llvm"
 
 
 def run_module(m, backend, n=1):
@@ -175,7 +174,6 @@ def test_same_seed_same_draws_other_seed_differs():
     assert not np.any(runs[0][0] == runs[2][0])
 
 
-@pytest.mark.skipif(not HAS_LLVM, reason="no llvmlite")
 def test_llvm_and_reference_draw_the_same_numbers():
     extra = ["dy/dt = -y + Normal(0.0, 1.0)", "g = Uniform(0.0, 1.0) : population"]
     got = {}
@@ -277,7 +275,6 @@ def test_wrong_arity_is_a_model_error():
         net.compile(backend="reference")
 
 
-@pytest.mark.skipif(not HAS_LLVM, reason="no llvmlite")
 def test_normal_loop_is_vectorised(tmp_path):
     net = ann.Network(dt=1.0, seed=1)
     net.create(1000, ann.Neuron(equations=["r = Normal(0.0, 1.0)"]))
@@ -298,7 +295,6 @@ def test_clipping_bounds():
     assert abs(np.array(pop.gamma1).mean() - 3.0) < 5 * math.sqrt(3.0 / 1000)
 
 
-@pytest.mark.skipif(not HAS_LLVM, reason="no llvmlite")
 def test_float32_and_refractory_backends_agree():
     got = {}
     for backend in ("reference", "llvm"):
