@@ -11,7 +11,7 @@ from anncompiler.ir.kernel import Kernel
 
 from kernel_samples import SAMPLES, allocate, sample_exit, sample_leaky, sample_math
 
-pytestmark = pytest.mark.skipif(not get_backend("llvm").is_available(), reason="no llvmlite")
+
 
 
 def make(name, module, **options):
