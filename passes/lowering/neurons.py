@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let, Load, Loop, Select, Store, Var
+from anncompiler.ir.kernel import (BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let, Load, Logic, Loop, Select,
+                                   Store, UnOp, Var)
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
@@ -66,6 +67,7 @@ def declare_population(ctx: LoweringContext, p: PopulationNode) -> None:
         ctx.declare(f"{p.name}._spiked", I32, p.size, "spikes", 0)
         ctx.declare(f"{p.name}._n_spiked", I64, 1, "spikes", 0)
         ctx.declare(f"{p.name}._last_spike", I64, p.size, "state", -10000)
+        ctx.declare(f"{p.name}._spike_flag", BOOL, p.size, "internal", False)
         if has_refractory(p):
             ctx.declare(f"{p.name}._refractory", I32, p.size, "parameter", refractory_steps(ctx, p))
             ctx.declare(f"{p.name}._refractory_remaining", I32, p.size, "state", 0)
@@ -160,7 +162,6 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
     rand_test, spike_expr = replace_random_expr(ctx, p, m.spike.source, m.spike.expr, res, I) if m.spike \
         else ([], None)
     rand_reset, reset_updates = replace_random(ctx, p, m.reset_updates or [], res, I)
-    rand_test += rand_reset
     emit: list = ctx.lower_updates(reset_updates, res, store, m.name)
     n = ctx.load(n_spiked, 0)
     emit += parallel.segment_append(ctx, p, I) if ctx.threads > 1 else [
@@ -168,26 +169,62 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
     emit.append(ctx.store(f"{p.name}._last_spike", I, ctx.load("net.t", 0)))
     if has_refractory(p):
         emit.append(ctx.store(f"{p.name}._refractory_remaining", I, refractory_on_spike(ctx, p, res)))
-    spike_test = [If(cond.boolean(cond(spike_expr)), emit)] if m.spike is not None else []
+    # Two loops. The first is branch-free and vectorisable: every update (a neuron in its
+    # refractory period keeps the old value of each masked variable, as a select), the refractory
+    # countdown, and the spike condition written as a per-neuron flag. The second walks the flags
+    # and emits the rare spikes (reset, spike list, last spike, refractory restart) in rank order.
+    flag = f"{p.name}._spike_flag"
+    test: list = []
     if has_refractory(p):
-        # Two loops: the updates (branch-free, vectorisable: a refractory neuron keeps the old value
-        # of every masked variable), then the spike test, which reads the same counter as the
-        # updates did because only the second loop counts down.
         rem = f"{p.name}._refractory_remaining"
         in_refractory = Var("_in_refractory", BOOL)
         updates = [Let(in_refractory, Cmp(">", ctx.load(rem, I), Const(0, I32)))]
         updates += rand + _masked(ctx.lower_updates(loc, res, store, m.name), loc, in_refractory)
-        countdown = ctx.store(rem, I, BinOp("-", ctx.load(rem, I), Const(1, I32), I32))
-        test = [If(Cmp(">", ctx.load(rem, I), Const(0, I32)), [countdown], spike_test)]
+        if m.spike is not None:
+            fires = Logic("and", UnOp("not", in_refractory, BOOL), cond.boolean(cond(spike_expr)))
+            updates += rand_test + [ctx.store(flag, I, fires)]
+        updates.append(ctx.store(rem, I, Select(in_refractory, BinOp("-", ctx.load(rem, I), Const(1, I32), I32),
+                                                ctx.load(rem, I), I32)))
     else:
-        updates, test = all_updates, spike_test
+        updates = list(all_updates)
+        if m.spike is not None:
+            updates += rand_test + [ctx.store(flag, I, cond.boolean(cond(spike_expr)))]
+    if m.spike is not None:
+        test = rand_reset + [If(Cmp("!=", ctx.load(flag, I), Const(False, BOOL)), emit)]
     loops = [Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}")]
-    if test:
-        loops.append(Loop(I, c64(0), c64(p.size), rand_test + test, f"neurons:{p.name}"))
+    if test and ctx.threads == 1:
+        loops += _scan_flags(ctx, p, flag, test)
+    elif test:
+        loops.append(Loop(I, c64(0), c64(p.size), test, f"neurons:{p.name}"))
     if ctx.threads > 1:
         return parallel.neuron_kernels(ctx, p, glob, loops, f"{m.name} ({p.size} neurons, spiking)")
     body += loops
     return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)")
+
+
+#: neurons whose spike flags are tested together before looking at each one
+FLAG_BLOCK = 16
+
+
+def _scan_flags(ctx: LoweringContext, p: PopulationNode, flag: str, test: list) -> list:
+    """Visit the flagged neurons in rank order, skipping blocks of FLAG_BLOCK silent neurons with one
+    test (their flags are summed in a branch-free, vectorisable expression)."""
+    block, k = Var("blk", I64), Var("k", I64)
+    full = p.size // FLAG_BLOCK
+    start = BinOp("*", block, c64(FLAG_BLOCK), I64)
+    fired = None
+    for j in range(FLAG_BLOCK):
+        one = Cast(ctx.load(flag, BinOp("+", start, c64(j), I64)), I32)
+        fired = one if fired is None else BinOp("+", fired, one, I32)
+    per_neuron = [Let(I, BinOp("+", start, k, I64))] + test
+    loops = []
+    if full:
+        loops.append(Loop(block, c64(0), c64(full), [
+            If(Cmp("!=", fired, Const(0, I32)), [Loop(k, c64(0), c64(FLAG_BLOCK), per_neuron)])],
+            f"neurons:{p.name}"))
+    if p.size % FLAG_BLOCK:
+        loops.append(Loop(I, c64(full * FLAG_BLOCK), c64(p.size), test, f"neurons:{p.name}"))
+    return loops
 
 
 def _masked(statements: list, updates: list, in_refractory: Var) -> list:
