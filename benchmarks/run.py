@@ -42,8 +42,19 @@ print(json.dumps(dict(import_s=t_import, compile_s=t_compile, sim_s=t_sim, value
 """
 
 
+_BRIAN2_CHILD = r"""
+import json, sys
+sys.path.insert(0, {here!r})
+from brian2_models import run
+print(json.dumps(run({name!r}, {threads})))
+"""
+
+
 def run_once(name: str, threads: int, module: str = "anncompiler") -> dict:
-    code = _CHILD.format(here=HERE, name=name, threads=threads, module=module)
+    if module == "brian2":
+        code = _BRIAN2_CHILD.format(here=HERE, name=name, threads=threads)
+    else:
+        code = _CHILD.format(here=HERE, name=name, threads=threads, module=module)
     env = dict(os.environ)
     if module == "ANNarchy":  # keep ~/.config clean; cmake needs the venv's bin first on PATH
         env["HOME"] = env.get("ANNC_BENCH_HOME", "/tmp/annc-bench-home")
@@ -83,6 +94,7 @@ def main(argv=None):
     ap.add_argument("--peers", action="store_true", help="also run ANNarchy when it is installed here")
     args = ap.parse_args(argv)
     peers = args.peers and have("ANNarchy")
+    brian = args.peers and have("brian2")
     print(f"{'benchmark':<12} {'simulator':<12} {'thr':>3} {'compile s':>10} {'sim s (± spread)':>18} "
           f"{'rate / mean r':>13} {'sim / ANNarchy-1':>17} {'compile / ANNarchy':>19}")
     for name in args.names:
@@ -94,6 +106,14 @@ def main(argv=None):
                 reference = None
             else:
                 _row(name, "ANNarchy", 1, reference, reference)
+        if brian and name in ("coba", "cuba"):
+            b = measure(name, 1, args.runs, "brian2")
+            if "error" in b:
+                print(f"{name:<12} {'Brian2':<12} error: {b['error']}")
+            else:
+                _row(name, "Brian2", 1, b, reference or {"sim": b["sim"], "compile": b["compile"]})
+                if reference is None:
+                    reference = b
         if reference is None and name in ANNARCHY:
             sim, comp = ANNARCHY[name]
             reference = {"sim": sim, "compile": comp}

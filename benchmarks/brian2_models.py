@@ -1,0 +1,58 @@
+"""The COBA and CUBA benchmarks written for Brian2 (standalone C++ device), same parameters as
+``models.py``; used by ``run.py --peers`` when Brian2 is installed in this environment."""
+from __future__ import annotations
+
+import tempfile
+
+
+def _run(name: str, threads: int) -> dict:
+    import time
+
+    import brian2 as b2
+    from brian2 import NeuronGroup, SpikeMonitor, Synapses, mV, ms
+
+    directory = tempfile.mkdtemp()
+    b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+    if threads > 1:
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads
+    b2.defaultclock.dt = 0.1 * ms
+    if name == "coba":
+        eqs = """dv/dt = ((-60*mV - v) + ge*(0*mV - v) + gi*(-80*mV - v) + 20*mV) / (20*ms) : volt (unless refractory)
+                 dge/dt = -ge / (5*ms) : 1
+                 dgi/dt = -gi / (10*ms) : 1"""
+        P = NeuronGroup(4000, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
+                        method="euler")
+        P.v = "-55*mV + 5*mV*randn()"
+        P.ge, P.gi = "4 + 1.5*randn()", "20 + 12*randn()"
+        Ce = Synapses(P[:3200], P, on_pre="ge += 0.6")
+        Ci = Synapses(P[3200:], P, on_pre="gi += 6.7")
+    else:
+        eqs = """dv/dt = (ge + gi - (v - (-49*mV))) / (20*ms) : volt (unless refractory)
+                 dge/dt = -ge / (5*ms) : volt
+                 dgi/dt = -gi / (10*ms) : volt"""
+        P = NeuronGroup(4000, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
+                        method="exact")
+        P.v = "-60*mV + rand() * 10*mV"
+        Ce = Synapses(P[:3200], P, on_pre="ge += 1.62*mV")
+        Ci = Synapses(P[3200:], P, on_pre="gi += -9*mV")
+    Ce.connect(p=0.02)
+    Ci.connect(p=0.02)
+    m = SpikeMonitor(P)
+    b2.run(1000 * ms)
+    t0 = time.perf_counter()
+    b2.device.build(directory=directory, compile=True, run=False)
+    t_compile = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    b2.device.run(directory=directory)
+    t_total = time.perf_counter() - t0
+    # the standalone binary reports its own simulation time (without process start-up)
+    sim = b2.device._last_run_time if getattr(b2.device, "_last_run_time", None) else t_total
+    rate = m.num_spikes / 4000 / 1.0
+    return dict(import_s=0.0, compile_s=t_compile, sim_s=float(sim), value=float(rate))
+
+
+BRIAN2_MODELS = {"coba", "cuba"}
+
+
+def run(name: str, threads: int) -> dict:
+    return _run(name, threads)
