@@ -37,7 +37,7 @@ def _population_model(pop) -> ModelIR:
 def _population_init(pop, model: ModelIR) -> dict:
     init = {}
     for name, a in model.attributes.items():
-        value = pop._init[name] if name in pop._init else pop._default(name)
+        value = pop._value(name)
         if isinstance(value, bool) or np.ndim(value) == 0:
             init[name] = value
         else:

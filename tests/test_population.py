@@ -233,3 +233,14 @@ def test_view_union_and_spiking_population_attributes():
     assert pop.spike == []
     net.step()  # 0.6 + 0.8 = 1.4 > 1
     assert pop.spike == [2]
+
+
+def test_a_value_set_before_compile_is_not_replaced_by_a_distribution_init():
+    net = ann.Network(seed=1)
+    pop = net.create(3, ann.Neuron(equations="r = x\nx = x : init=Uniform(0.0, 1.0)"))
+    pop.x = 5.0
+    np.testing.assert_array_equal(pop.x, [5.0, 5.0, 5.0])
+    pop[1:].x = 7.0
+    np.testing.assert_array_equal(pop.x, [5.0, 7.0, 7.0])
+    net.compile()
+    np.testing.assert_array_equal(pop.x, [5.0, 7.0, 7.0])

@@ -151,10 +151,10 @@ class Population(_AttributeAccess):
         a = self._model_ir().attributes[name]
         if self._net.compiled:
             arr = self._array(name)
-            if arr.size == 1 and self.size > 1 or a.locality != "local" and arr.size == 1:
+            if arr.size == 1 and (self.size > 1 or a.locality != "local"):
                 return arr[0].item()
             return self._shape(arr, ranks)
-        value = self._init.get(name, self._default(name))
+        value = self._value(name)
         if np.ndim(value) == 0:
             value = value.item() if isinstance(value, np.generic) else value
             if a.locality != "local":
@@ -167,6 +167,11 @@ class Population(_AttributeAccess):
         if ranks is None:
             return arr.reshape(self.geometry).copy()
         return arr[ranks].copy()
+
+    def _value(self, name):
+        """The value before compile: what the user set, else the attribute's ``init``
+        (not both: a distribution ``init`` is sampled, and stored, only when nothing was set)."""
+        return self._init[name] if name in self._init else self._default(name)
 
     def _default(self, name):
         """The value an attribute gets when the user sets none (its ``init``)."""
@@ -216,7 +221,7 @@ class Population(_AttributeAccess):
             return
         per_neuron = not _is_scalar(value) or (ranks is not None and len(ranks) != self.size)
         if per_neuron:  # a global attribute given per-neuron values is promoted to local at compile
-            current = self._init.get(name, self._default(name))
+            current = self._value(name)
             full = np.array(np.broadcast_to(np.asarray(current, dtype=float), (self.size,)))
             if ranks is None:
                 full[:] = value
