@@ -489,16 +489,7 @@ def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads
 
     n = b.load(_field(b, data, 1), typ=I64T, name="n_steps")
     _load_pointers(em, module, kernels, b.load(_field(b, data, 0), typ=PTR, name="table"))
-    head = omp.append_basic_block("step.head")
-    body = omp.append_basic_block("step.body")
-    done = omp.append_basic_block("done")
-    entry = b.block
-    b.branch(head)
-    b.position_at_end(head)
-    step = b.phi(I64T, name="step")
-    step.add_incoming(ir.Constant(I64T, 0), entry)
-    b.cbranch(b.icmp_signed("<", step, n), body, done)
-    b.position_at_end(body)
+    step, head, done = _step_loop(omp, b, n)
     for (kfn, arrays), k in zip(kernels, module.kernels):
         if k.barrier:
             barrier_fn()
@@ -523,14 +514,8 @@ def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads
     b.ret_void()
 
 
-def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
-    """``i64 run(ptr table, i64 n)``: the step loop of the simulation."""
-    fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
-    table, n = fn.args
-    table.name, n.name = "table", "n_steps"
-    em = _Emitter(lmod, fn, module, {})
-    b = em.b
-    _load_pointers(em, module, kernels, table)
+def _step_loop(fn: ir.Function, b: ir.IRBuilder, n: ir.Value):
+    """Open ``for step in 0..n``: leaves the builder in the loop body; returns (step, head, done)."""
     head = fn.append_basic_block("step.head")
     body = fn.append_basic_block("step.body")
     done = fn.append_basic_block("done")
@@ -541,6 +526,18 @@ def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
     step.add_incoming(ir.Constant(I64T, 0), entry)
     b.cbranch(b.icmp_signed("<", step, n), body, done)
     b.position_at_end(body)
+    return step, head, done
+
+
+def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
+    """``i64 run(ptr table, i64 n)``: the step loop of the simulation."""
+    fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
+    table, n = fn.args
+    table.name, n.name = "table", "n_steps"
+    em = _Emitter(lmod, fn, module, {})
+    b = em.b
+    _load_pointers(em, module, kernels, table)
+    step, head, done = _step_loop(fn, b, n)
     for kfn, arrays in kernels:
         b.call(kfn, [em.ptrs[a] for a in arrays])
     stop = _end_of_step(em, module)

@@ -212,7 +212,7 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     body = [Let(SYN, sidx), Let(ROW, row), Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
     for eq in statements:
         tr = ctx.translator(resolve, syn.name, eq.source)
-        value = tr.num(tr(eq.as_assignment() if eq.target != "g_target" else _g_increment(eq)))
+        value = tr.num(tr(eq.rhs if eq.target == "g_target" else eq.as_assignment()))
         if eq.target == "g_target":
             for t in e.targets:
                 g = f"g_{t}"
@@ -246,14 +246,8 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
                   parallel=split)
 
 
-def _g_increment(eq):
-    """The right-hand side of a ``g_target op= rhs`` statement."""
-    if eq.kind == "increment":
-        return eq.rhs
-    return eq.rhs  # plain assignment g_target = rhs
-
-
 def _apply(eq, current: Expr, value: Expr, ft) -> Expr:
+    """``g_target = rhs`` or ``g_target op= rhs`` on the post-synaptic conductance."""
     if eq.kind == "assign":
         return value
     return BinOp(eq.op, current, value, ft)
