@@ -97,9 +97,8 @@ class Monitor:
             for v in self.variables:
                 if v == "spike":
                     continue
-                buf = arrays[f"{M}.{v}"]
-                width = buf.size // max(1, self._buffer_rows)
-                self._data[v].append(buf[:rows * width].reshape(rows, width).copy())
+                width = 1 if self._is_global(v) else self._width
+                self._data[v].append(arrays[f"{M}.{v}"][:rows * width].reshape(rows, width).copy())
             arrays[rows_key][0] = 0
         n_key = f"{M}._n_spikes"
         if n_key in arrays and arrays[n_key][0] > 0:
@@ -150,7 +149,7 @@ class Monitor:
     def _variable(self, v, reshape):
         chunks = self._data.get(v, [])
         if not chunks:
-            width = self.population.size if self._ranks is None else len(self._ranks)
+            width = self._width
             data = np.zeros((0, width))
         else:
             data = np.concatenate(chunks, axis=0)
@@ -197,9 +196,9 @@ class Monitor:
         return np.bincount((steps - steps.min()) // bins)
 
     @property
-    def _buffer_rows(self):
-        from anncompiler.passes.lowering import monitor_layout
-        return monitor_layout(self._spec(), self.population.size)["rows"]
+    def _width(self):
+        """Values per recorded row of a local variable."""
+        return self.population.size if self._ranks is None else len(self._ranks)
 
     def _spec(self):
         from anncompiler.ir.network import MonitorSpec
