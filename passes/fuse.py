@@ -100,9 +100,10 @@ class FuseConnectivity(Pass):
             c = e.connectivity
             density = c.nb_synapses / max(1, c.n_rows * c.pre_size)
             wanted = c.storage_format
-            full = c.nb_synapses == c.n_rows * c.pre_size and not _has_duplicates(c)
+            duplicates = _has_duplicates(c)
+            full = c.nb_synapses == c.n_rows * c.pre_size and not duplicates
             possible = e.synapse.type == "rate" and _is_linear_default(e) and not np.ndim(c.delays) \
-                and not e.init and (not c.single_weight or full) and not _has_duplicates(c)
+                and not e.init and (not c.single_weight or full) and not duplicates
             if wanted == "dense" and not possible:
                 e.notes.append("storage csr: dense was asked for, but only rate-coded projections with the "
                                "default psp and no other synaptic attribute can be dense")

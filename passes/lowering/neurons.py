@@ -148,7 +148,8 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
     body = rand0 + ctx.lower_updates(glob, res0, _store_target(ctx, p, c64(0)), m.name)
     res, store = resolver(ctx, p, I), _store_target(ctx, p, I)
     rand, loc = replace_random(ctx, p, loc, res, I)
-    all_updates = rand + ctx.lower_updates(loc, res, store, m.name)
+    lowered = ctx.lower_updates(loc, res, store, m.name)
+    all_updates = rand + lowered
     if m.type == "rate":
         loops = [Loop(I, c64(0), c64(p.size), all_updates, f"neurons:{p.name}")] if loc else []
         if ctx.threads > 1:
@@ -179,7 +180,7 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
         rem = f"{p.name}._refractory_remaining"
         in_refractory = Var("_in_refractory", BOOL)
         updates = [Let(in_refractory, Cmp(">", ctx.load(rem, I), Const(0, I32)))]
-        updates += rand + _masked(ctx.lower_updates(loc, res, store, m.name), loc, in_refractory)
+        updates += rand + _masked(lowered, loc, in_refractory)
         if m.spike is not None:
             fires = Logic("and", UnOp("not", in_refractory, BOOL), cond.boolean(cond(spike_expr)))
             updates += rand_test + [ctx.store(flag, I, fires)]
