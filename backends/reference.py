@@ -226,7 +226,7 @@ class _Compiler:
 
     # -- statements -----------------------------------------------------
     def body(self, stmts: list[K.Stmt], loop_vars: frozenset = frozenset()):
-        fs = [self.stmt(s, loop_vars) for s in stmts if not isinstance(s, K.Comment)]
+        fs = [self.stmt(s, loop_vars) for s in stmts if not isinstance(s, (K.Comment, K.Prefetch))]
 
         def run(env):
             for f in fs:

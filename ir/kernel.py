@@ -230,6 +230,18 @@ class If(Stmt):
 
 
 @dataclass
+class Prefetch(Stmt):
+    """A hint: ``array[index]`` will be read soon, keep it out of the way of what is cached.
+
+    It has no effect on results: ``index`` may lie beyond the array (a backend never faults on
+    it), the reference backend ignores it.  Lowering places it in streaming loops (the synapses
+    of a sparse row), a fixed distance ahead of the reads.
+    """
+    array: str
+    index: Expr
+
+
+@dataclass
 class Comment(Stmt):
     """Kept in dumps only; ignored by backends."""
     text: str
@@ -349,6 +361,8 @@ def stmt_exprs(s: Stmt) -> tuple[Expr, ...]:
         return (s.start, s.stop)
     if isinstance(s, If):
         return (s.cond,)
+    if isinstance(s, Prefetch):
+        return (s.index,)
     return ()
 
 
@@ -406,6 +420,8 @@ def _format_body(body: list[Stmt], indent: int, out: list[str]) -> None:
             if s.orelse:
                 out.append(f"{pad}else:")
                 _format_body(s.orelse, indent + 1, out)
+        elif isinstance(s, Prefetch):
+            out.append(f"{pad}prefetch {s.array}[{format_expr(s.index)}]")
         elif isinstance(s, Comment):
             out.append(f"{pad}# {s.text}")
         else:
@@ -519,6 +535,11 @@ def _verify_body(body, m, scope, where):
                 raise IRVerificationError(f"kernel IR, {where}: if-condition is not bool")
             _verify_body(s.then, m, dict(scope), where)
             _verify_body(s.orelse, m, dict(scope), where)
+        elif isinstance(s, Prefetch):
+            if s.array not in m.arrays:
+                raise IRVerificationError(f"kernel IR, {where}: prefetch of undeclared array '{s.array}'")
+            if not is_int(s.index.dtype):
+                raise IRVerificationError(f"kernel IR, {where}: prefetch index of {s.array} is not an integer")
         elif not isinstance(s, Comment):
             raise IRVerificationError(f"kernel IR, {where}: unknown statement {s!r}")
 

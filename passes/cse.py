@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from anncompiler.ir.kernel import (Cast, Const, Expr, If, Let, Load, Loop, Store, Var, replace_exprs, walk_expr, walk_stmts)
+from anncompiler.ir.kernel import (Cast, Const, Expr, If, Let, Load, Loop, Prefetch, Store, Var, replace_exprs,
+                                   walk_expr, walk_stmts)
 
 from .manager import Pass, register_pass
 
@@ -86,10 +87,12 @@ class _CSE:
             s.cond = _replace(s.cond, table)
         elif isinstance(s, Loop):
             s.start, s.stop = _replace(s.start, table), _replace(s.stop, table)
+        elif isinstance(s, Prefetch):
+            s.index = _replace(s.index, table)
 
     def exprs_of(self, s):
         return {Let: lambda: [s.value], Store: lambda: [s.index, s.value], If: lambda: [s.cond],
-                Loop: lambda: [s.start, s.stop]}.get(type(s), lambda: [])()
+                Loop: lambda: [s.start, s.stop], Prefetch: lambda: [s.index]}.get(type(s), lambda: [])()
 
     def body(self, body: list, avail: dict) -> list:
         out = []

@@ -154,3 +154,13 @@ def test_unconnected_projection_is_an_error_at_compile(pops):
     net.connect(a, b, "exc")
     with pytest.raises(ann.NetworkError, match="connector"):
         net.compile()
+
+
+def test_projection_without_synapses_reads_empty_weights():
+    net = ann.Network(dt=1.0)
+    one = net.create(1, rate())
+    p = net.connect(one, one, "exc").all_to_all(weights=ann.Uniform(0.0, 1.0))  # no self-connection
+    assert p.nb_synapses == 0 and p.w == []  # no dendrite
+    net.compile()
+    net.simulate(2)
+    assert p.w == [] and one.r[0] == 0.0

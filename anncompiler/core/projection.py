@@ -179,9 +179,10 @@ class Projection:
             arr = c.weights
         else:
             arr = self._init.get(name, self._model_ir().attributes[name].init)
-        return np.broadcast_to(np.asarray(arr, dtype=float).reshape(-1)[:c.nb_synapses]
-                               if np.size(arr) > 1 else np.asarray(arr, dtype=float).reshape(-1)[0],
-                               (c.nb_synapses,))
+        flat = np.asarray(arr, dtype=float).reshape(-1)
+        if c.nb_synapses == 0 or flat.size == 0:  # no synapse (all_to_all of one neuron onto itself)
+            return np.zeros(c.nb_synapses)
+        return np.broadcast_to(flat[:c.nb_synapses] if flat.size > 1 else flat[0], (c.nb_synapses,))
 
     def __getattr__(self, name):
         if name.startswith("_"):

@@ -52,7 +52,7 @@ def array_signature(module: K.KernelModule, body: list[K.Stmt]) -> list[str]:
     """Arrays a kernel body touches, in the module's declaration order."""
     used = set()
     for s in K.walk_stmts(body):
-        if isinstance(s, K.Store):
+        if isinstance(s, (K.Store, K.Prefetch)):
             used.add(s.array)
         for e in K.stmt_exprs(s):
             used.update(x.array for x in K.walk_expr(e) if isinstance(x, K.Load))
@@ -285,6 +285,8 @@ class _Emitter:
             if dt == BOOL:
                 v = b.zext(v, I8)
             b.store(v, self._address(s.array, s.index), align=_ALIGN[dt])
+        elif isinstance(s, K.Prefetch):
+            self._prefetch(s)
         elif isinstance(s, K.Loop):
             self._loop(s)
         elif isinstance(s, K.If):
@@ -296,6 +298,16 @@ class _Emitter:
                     self.body(s.orelse)
         else:
             raise BackendError(f"llvm backend: unsupported statement {s!r}")
+
+    def _prefetch(self, s: K.Prefetch) -> None:
+        """``llvm.prefetch`` (read, no temporal locality: the line is not kept in the caches
+        closest to the core, where the gathered operands live).  The address is computed without
+        ``inbounds``: it may lie beyond the array, and a prefetch never faults."""
+        address = self.b.gep(self.ptrs[s.array], [self.index(s.index)], inbounds=False,
+                             source_etype=_MEM[self.module.arrays[s.array].dtype])
+        fn = self._decl("llvm.prefetch.p0", ir.VoidType(), [address.type, _REG[I32], _REG[I32], _REG[I32]])
+        i32 = _REG[I32]
+        self.b.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 0), ir.Constant(i32, 1)])
 
     def _loop(self, s: K.Loop) -> None:
         """``for var in range(start, stop)`` as guard + rotated loop:

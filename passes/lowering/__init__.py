@@ -16,10 +16,10 @@ from .stop import declare_stop, stop_kernels
 __all__ = ["LowerToKernels", "monitor_layout"]
 
 
-def lower_network(net, lanes: int = 16, threads: int = 1):
+def lower_network(net, lanes: int = 16, threads: int = 1, prefetch: int = 2048):
     if net.schedule is None:
         raise NetworkError("no schedule: run the 'schedule' pass before 'lower-to-kernels'")
-    ctx = LoweringContext(net, lanes, threads)
+    ctx = LoweringContext(net, lanes, threads, prefetch)
     for p in net.populations:
         declare_population(ctx, p)
         declare_global_ops(ctx, p)
@@ -71,7 +71,9 @@ class LowerToKernels(Pass):
     lanes: int = 16
     #: partitions for that many threads (parallel.py); 0: ``module.options["num_threads"]``, else 1
     threads: int = 0
+    #: bytes ahead at which sparse rows prefetch their weights and indices (0: no prefetch)
+    prefetch: int = 2048
 
     def run(self, module):
         threads = self.threads or int(module.options.get("num_threads", 1) or 1)
-        module.kernels = lower_network(module.network, self.lanes, threads)
+        module.kernels = lower_network(module.network, self.lanes, threads, self.prefetch)

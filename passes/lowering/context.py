@@ -33,10 +33,12 @@ def c64(v: int) -> Const:
 class LoweringContext:
     """Builds the kernel module's arrays and translates expressions for one network."""
 
-    def __init__(self, net: NetworkIR, lanes: int = 16, threads: int = 1):
+    def __init__(self, net: NetworkIR, lanes: int = 16, threads: int = 1, prefetch: int = 2048):
         self.net = net
         #: independent partial sums per dendrite (see projections.reduce_row)
         self.lanes = lanes
+        #: bytes ahead of the reads at which sparse rows prefetch their streams (0: never)
+        self.prefetch = max(0, int(prefetch))
         #: partitions of every index space (parallel.py); 1: the plain sequential kernels
         self.threads = max(1, int(threads))
         self.ft = F32 if net.float_type in ("f32", "float32") else F64

@@ -14,7 +14,8 @@ import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
-from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Kernel, Let, Loop, Var, replace_exprs
+from anncompiler.ir.kernel import (BinOp, Cast, Const, Expr, Kernel, Let, Load, Loop, Prefetch, Var, replace_exprs,
+                                   walk_expr)
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
@@ -25,6 +26,7 @@ ROW = Var("k", I64)
 SYN = Var("s", I64)
 POST = Var("post", I64)
 PRE = Var("pre", I64)
+CACHE_LINE = 64
 
 
 def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
@@ -172,10 +174,10 @@ def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value
 
     With L lanes, synapse ``lo + c*L + k`` goes to partial result ``k``, the remainder to
     lane 0, and the lanes are then combined in order (0, 1, ..., L-1): that shape lets the SLP
-    vectoriser keep the partial sums in vector registers (a pairwise tree made it split them).  The order is explicit in the
-    IR, so every backend and thread count computes the same bits, and the L independent
-    chains let LLVM vectorise the row (a sequential sum cannot be vectorised without
-    reassociation).  ``lanes=1`` is the plain sequential loop of ANNarchy's scalar code.
+    vectoriser keep the partial sums in vector registers (a pairwise tree made it split them).
+    The order is explicit in the IR, so every backend and thread count computes the same bits,
+    and the L independent chains let LLVM vectorise the row (a sequential sum cannot be
+    vectorised without reassociation).  ``lanes=1`` is the plain sequential loop of ANNarchy's scalar code.
     """
     lanes = max(1, ctx.lanes)
     if lanes == 1:
@@ -184,6 +186,7 @@ def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value
     parts = [Var(f"{acc.name}{k}", ctx.ft) for k in range(lanes)]
     chunk, base, n = Var("c", I64), Var("base", I64), Var("nrow", I64)
     unrolled = [Let(base, BinOp("+", lo, BinOp("*", chunk, c64(lanes), I64), I64))]
+    unrolled += stream_prefetches(ctx, value, base, lanes)
     for k, part in enumerate(parts):
         at = replace_exprs(value, {SYN: BinOp("+", base, c64(k), I64)})
         unrolled.append(Let(part, BinOp(combine, part, at, ctx.ft)))
@@ -196,8 +199,26 @@ def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value
         nxt = Var(f"{acc.name}_0_{k}", ctx.ft)
         out.append(Let(nxt, BinOp(combine, total, part, ctx.ft)))
         total = nxt
-    level = [total]
-    out.append(Let(acc, level[0]))
+    out.append(Let(acc, total))
+    return out
+
+
+def stream_prefetches(ctx: LoweringContext, value: Expr, base: Var, lanes: int) -> list:
+    """Prefetches ``ctx.prefetch`` bytes ahead for the arrays a chunk of ``lanes`` synapses
+    reads at the synapse index itself (weights, pre ranks): one per cache line of the chunk.
+
+    Measured on the sparse rate benchmark (AMD Zen 4): rows of 400 synapses read 12 bytes per
+    synapse while gathering ``pre.r`` at random; without a hint the streams evict the gathered
+    values from L1 and the row sum waits on them (25-30 % of its time)."""
+    if not ctx.prefetch:
+        return []
+    streamed = sorted({x.array for x in walk_expr(value) if isinstance(x, Load) and x.index == SYN})
+    out = []
+    for array in streamed:
+        size = ctx.km.arrays[array].dtype.numpy.itemsize
+        ahead = ctx.prefetch // size
+        for line in range(0, lanes * size, CACHE_LINE):
+            out.append(Prefetch(array, BinOp("+", base, c64(ahead + line // size), I64)))
     return out
 
 
