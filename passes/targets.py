@@ -30,6 +30,12 @@ class CheckModel(Pass):
         net = module.network
         for e in net.projections:
             syn = e.synapse
+            unsupported = syn.equations + syn.post_spike
+            if unsupported:  # refuse rather than simulate a plastic model as a static one
+                eq = unsupported[0]
+                what = "continuous synaptic equations" if syn.equations else "post_spike statements"
+                raise ModelError(f"projection {e.name}: {what} (synaptic plasticity) are not supported yet",
+                                 model=syn.name, equation=eq.source, name=eq.target)
             exprs = [syn.psp] if syn.psp is not None else []
             exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]
             for expr in exprs:

@@ -39,7 +39,8 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     init = dict(e.init)
     init.setdefault("w", c.weights)
     attrs = dict(e.synapse.attributes)
-    if "w" in attrs and c.single_weight and attrs["w"].locality == "local":
+    written = {eq.target for eq in e.synapse.pre_spike}
+    if "w" in attrs and c.single_weight and attrs["w"].locality == "local" and "w" not in written:
         from dataclasses import replace
         attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
     ctx.synapse_attributes[e.name] = attrs
