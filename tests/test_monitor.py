@@ -194,3 +194,23 @@ def test_get_unrecorded_variable_is_an_error():
     net.compile()
     with pytest.raises(ann.NetworkError, match="does not record"):
         m.get("v")
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+@pytest.mark.parametrize("size", [63, 64, 200])
+def test_spike_emission_at_block_edges(backend, size):
+    """Spike flags are scanned in blocks (passes/lowering/neurons.py): neurons at the edges of a
+    block and in the remainder after the last full block all fire, in rank order, once."""
+    net = ann.Network(dt=1.0)
+    neuron = ann.Neuron(parameters="armed = 0.0", equations="dv/dt = 0.0", spike="armed > 0.5",
+                        reset="armed = 0.0")
+    pop = net.create(size, neuron)
+    chosen = sorted({0, 1, 62, 63, 64, 127, 128, 191, 192, 199} & set(range(size)))
+    armed = np.zeros(size)
+    armed[chosen] = 1.0
+    pop.armed = armed
+    m = net.monitor(pop, "spike")
+    net.compile(backend=backend)
+    net.simulate(3.0)
+    assert {r: steps for r, steps in m.get("spike").items() if steps} == {r: [0] for r in chosen}
+    assert list(net._arrays[f"{pop.name}._spiked"][:len(chosen)]) == chosen
