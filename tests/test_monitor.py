@@ -196,12 +196,14 @@ def test_get_unrecorded_variable_is_an_error():
         m.get("v")
 
 
-@pytest.mark.parametrize("backend", ["llvm", "reference"])
+@pytest.mark.parametrize("backend, threads", [("llvm", 1), ("reference", 1), ("llvm", 2), ("llvm", 3)])
 @pytest.mark.parametrize("size", [63, 64, 200])
-def test_spike_emission_at_block_edges(backend, size):
-    """Spike flags are scanned in blocks (passes/lowering/neurons.py): neurons at the edges of a
-    block and in the remainder after the last full block all fire, in rank order, once."""
+def test_spike_emission_at_block_edges(backend, threads, size):
+    """Spike flags are scanned in blocks (passes/lowering/neurons.py), per partition with several
+    threads: neurons at the edges of a block and in the remainder after the last full block all
+    fire, in rank order, once."""
     net = ann.Network(dt=1.0)
+    net.config(num_threads=threads)
     neuron = ann.Neuron(parameters="armed = 0.0", equations="dv/dt = 0.0", spike="armed > 0.5",
                         reset="armed = 0.0")
     pop = net.create(size, neuron)

@@ -193,12 +193,11 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
     if m.spike is not None:
         test = rand_reset + [If(Cmp("!=", ctx.load(flag, I), Const(False, BOOL)), emit)]
     loops = [Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}")]
-    if test and ctx.threads == 1:
-        loops += _scan_flags(ctx, p, flag, test)
-    elif test:
-        loops.append(Loop(I, c64(0), c64(p.size), test, f"neurons:{p.name}"))
-    if ctx.threads > 1:
-        return parallel.neuron_kernels(ctx, p, glob, loops, f"{m.name} ({p.size} neurons, spiking)")
+    if ctx.threads > 1:  # each partition scans its own neurons
+        scan = _scan_flags(ctx, p, flag, test, parallel.LO, parallel.HI) if test else []
+        return parallel.neuron_kernels(ctx, p, glob, loops, f"{m.name} ({p.size} neurons, spiking)", scan)
+    if test:
+        loops += _scan_flags(ctx, p, flag, test, c64(0), c64(p.size))
     body += loops
     return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)")
 
@@ -208,26 +207,22 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
 FLAG_BLOCK = 64
 
 
-def _scan_flags(ctx: LoweringContext, p: PopulationNode, flag: str, test: list) -> list:
-    """Visit the flagged neurons in rank order, skipping blocks of FLAG_BLOCK silent neurons with one
-    test: their flags or-ed in one branch-free expression, which LLVM turns into one vector
-    reduction (a sum of the flags as integers was extracted lane by lane)."""
+def _scan_flags(ctx: LoweringContext, p: PopulationNode, flag: str, test: list, lo: Expr, hi: Expr) -> list:
+    """Visit the flagged neurons of ``lo .. hi`` in rank order, skipping blocks of FLAG_BLOCK silent
+    neurons with one test: their flags or-ed in one branch-free expression, which LLVM turns into
+    one vector reduction (a sum of the flags as integers was extracted lane by lane)."""
     block, k = Var("blk", I64), Var("k", I64)
-    full = p.size // FLAG_BLOCK
-    start = BinOp("*", block, c64(FLAG_BLOCK), I64)
+    full = BinOp("/", BinOp("-", hi, lo, I64), c64(FLAG_BLOCK), I64)
+    start = BinOp("+", lo, BinOp("*", block, c64(FLAG_BLOCK), I64), I64)
     fired = None
     for j in range(FLAG_BLOCK):
         one = ctx.load(flag, BinOp("+", start, c64(j), I64))
         fired = one if fired is None else Logic("or", fired, one, BOOL)
     per_neuron = [Let(I, BinOp("+", start, k, I64))] + test
-    loops = []
-    if full:
-        loops.append(Loop(block, c64(0), c64(full), [
-            If(fired, [Loop(k, c64(0), c64(FLAG_BLOCK), per_neuron)])],
-            f"neurons:{p.name}"))
-    if p.size % FLAG_BLOCK:
-        loops.append(Loop(I, c64(full * FLAG_BLOCK), c64(p.size), test, f"neurons:{p.name}"))
-    return loops
+    rest = BinOp("+", lo, BinOp("*", full, c64(FLAG_BLOCK), I64), I64)
+    return [Loop(block, c64(0), full, [If(fired, [Loop(k, c64(0), c64(FLAG_BLOCK), per_neuron)])],
+                 f"neurons:{p.name}"),
+            Loop(I, rest, hi, test, f"neurons:{p.name}")]
 
 
 def _masked(statements: list, updates: list, in_refractory: Var) -> list:

@@ -139,23 +139,24 @@ def _vars_used(stmts) -> set[str]:
 
 
 def neuron_kernels(ctx: LoweringContext, p: PopulationNode, glob: list[Stmt], loops: list[Loop],
-                   doc: str) -> list[Kernel]:
+                   doc: str, bounded: list[Stmt] = ()) -> list[Kernel]:
     """The update of a population over partitions: global updates (serial), the neuron loops (one
     parallel kernel; spikes into segments) and the concatenation of the spike segments (serial).
 
     ``glob``: statements run once before the neuron loops; ``loops``: loops over all neurons, with
-    spikes appended by :func:`segment_append`.
+    spikes appended by :func:`segment_append`; ``bounded``: statements after them that already
+    loop over ``part_lo .. part_hi`` only.
     """
     spiking = p.model.type == "spike"
     name = f"update_{p.name}"
-    if not loops and not spiking:
+    if not loops and not bounded and not spiking:
         return [Kernel(name, "neurons", glob, doc)] if glob else []
     if spiking:
         ctx.declare(f"{p.name}._spike_count", I64, ctx.threads, "internal", 0)
     body = partition_bounds(ctx, p.size)
     if spiking:
         body.append(Let(COUNT, c64(0)))
-    body += [dataclasses.replace(loop, start=LO, stop=HI) for loop in loops]
+    body += [dataclasses.replace(loop, start=LO, stop=HI) for loop in loops] + list(bounded)
     if spiking:
         body.append(ctx.store(f"{p.name}._spike_count", PART, COUNT))
     defined = {s.var.name for s in walk_stmts(glob) if isinstance(s, Let)}
