@@ -220,9 +220,13 @@ def _scan_flags(ctx: LoweringContext, p: PopulationNode, flag: str, test: list, 
         fired = one if fired is None else Logic("or", fired, one, BOOL)
     per_neuron = [Let(I, BinOp("+", start, k, I64))] + test
     rest = BinOp("+", lo, BinOp("*", full, c64(FLAG_BLOCK), I64), I64)
-    return [Loop(block, c64(0), full, [If(fired, [Loop(k, c64(0), c64(FLAG_BLOCK), per_neuron)])],
-                 f"neurons:{p.name}"),
-            Loop(I, rest, hi, test, f"neurons:{p.name}")]
+    blocks = Loop(block, c64(0), full, [If(fired, [Loop(k, c64(0), c64(FLAG_BLOCK), per_neuron)])],
+                  f"neurons:{p.name}")
+    remainder = Loop(I, rest, hi, test, f"neurons:{p.name}")
+    if isinstance(lo, Const) and isinstance(hi, Const):  # one partition: leave out an empty loop
+        n = hi.value - lo.value
+        return ([blocks] if n >= FLAG_BLOCK else []) + ([remainder] if n % FLAG_BLOCK else [])
+    return [blocks, remainder]
 
 
 def _masked(statements: list, updates: list, in_refractory: Var) -> list:
