@@ -27,7 +27,7 @@ import numpy as np
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import (BOOL, F32, F64, INT_BITS, U32, U64, DType, is_float, is_int,
+from anncompiler.ir.types import (BOOL, F32, F64, INT_BITS, DType, is_float, is_int,
                                   is_unsigned)
 
 from .base import Artefact, Backend, Simulator, check_arrays, register_backend
@@ -63,7 +63,7 @@ def _wrap(x: int, t: DType) -> int:
     """Wrap-around of a Python int to ``t``: two's complement for signed
     types, modulo 2**bits for unsigned ones."""
     bits = _INT_BITS[t]
-    if t in (U32, U64):
+    if is_unsigned(t):
         return x & ((1 << bits) - 1)
     return ((x + (1 << (bits - 1))) & ((1 << bits) - 1)) - (1 << (bits - 1))
 

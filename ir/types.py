@@ -14,6 +14,7 @@ class DType(str, Enum):
     BOOL = "bool"
     U32 = "u32"
     U64 = "u64"
+    U16 = "u16"
 
     @property
     def numpy(self) -> np.dtype:
@@ -24,14 +25,16 @@ class DType(str, Enum):
 
 
 _NUMPY = {"f64": np.float64, "f32": np.float32, "i32": np.int32, "i64": np.int64, "bool": np.bool_,
-          "u32": np.uint32, "u64": np.uint64}
+          "u32": np.uint32, "u64": np.uint64, "u16": np.uint16}
 
 F64, F32, I32, I64, BOOL = DType.F64, DType.F32, DType.I32, DType.I64, DType.BOOL
 #: unsigned integers (wrap-around arithmetic, logical shifts): random number generation, hashing
 U32, U64 = DType.U32, DType.U64
+#: compact storage of small indices (pre-synaptic ranks of populations under 65536 neurons)
+U16 = DType.U16
 
 #: bit width of the integer types
-INT_BITS = {I32: 32, I64: 64, U32: 32, U64: 64}
+INT_BITS = {I32: 32, I64: 64, U32: 32, U64: 64, U16: 16}
 
 
 def is_float(t: DType) -> bool:
@@ -40,7 +43,7 @@ def is_float(t: DType) -> bool:
 
 def is_int(t: DType) -> bool:
     """Signed or unsigned integer (not bool)."""
-    return t in (I32, I64, U32, U64)
+    return t in (I32, I64, U32, U64, U16)
 
 
 def is_signed(t: DType) -> bool:
@@ -48,7 +51,7 @@ def is_signed(t: DType) -> bool:
 
 
 def is_unsigned(t: DType) -> bool:
-    return t in (U32, U64)
+    return t in (U32, U64, U16)
 
 
 def from_numpy(dt) -> DType:

@@ -61,3 +61,19 @@ def test_verifier_checks_prefetch():
     with pytest.raises(IRVerificationError, match="not an integer"):
         K.verify_module(module(K.Prefetch("x", K.Const(0.5, F64))))
     assert K.format_kernel(module(K.Prefetch("x", K.Const(8, I64))).kernels[0]).endswith("prefetch x[8]")
+
+
+@pytest.mark.parametrize("pre_size, dtype", [(300, "u16"), (65536, "u16"), (65537, "i32")])
+def test_pre_ranks_are_16_bit_when_they_fit(pre_size, dtype):
+    net = ann.Network(dt=1.0)
+    pre = net.create(pre_size, ann.Neuron(parameters="r = 1.0"))
+    post = net.create(2, ann.Neuron(equations="r = sum(exc)"))
+    ranks = [pre_size - 1, 0]  # the largest rank must survive the narrower type
+    proj = net.connect(pre, post, "exc").from_matrix(
+        [[1.0 if j == ranks[i] else None for j in range(pre_size)] for i in range(2)])
+    pre.r = np.arange(pre_size, dtype=float)
+    net.compile()
+    assert str(net.kernel_module.arrays[f"{proj.name}.pre_ranks"].dtype) == dtype
+    net.simulate(2)
+    assert list(post.r) == [pre_size - 1.0, 0.0]
+    assert proj.pre_ranks == [[pre_size - 1], [0]]

@@ -33,14 +33,14 @@ from llvmlite import ir
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64, DType, is_float, is_int, is_unsigned
+from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U16, U32, U64, DType, is_float, is_int, is_unsigned
 
 PTR = ir.PointerType()
 I1, I8 = ir.IntType(1), ir.IntType(8)
 _REG = {F64: ir.DoubleType(), F32: ir.FloatType(), I32: ir.IntType(32), I64: ir.IntType(64), BOOL: I1,
-        U32: ir.IntType(32), U64: ir.IntType(64)}
+        U32: ir.IntType(32), U64: ir.IntType(64), U16: ir.IntType(16)}
 _MEM = {**_REG, BOOL: I8}  # bools are bytes in memory (numpy bool_)
-_ALIGN = {F64: 8, F32: 4, I32: 4, I64: 8, BOOL: 1, U32: 4, U64: 8}
+_ALIGN = {F64: 8, F32: 4, I32: 4, I64: 8, BOOL: 1, U32: 4, U64: 8, U16: 2}
 DOUBLE, I64T = _REG[F64], _REG[I64]
 
 #: exact operations done by LLVM intrinsics (lowered to single instructions)
@@ -122,7 +122,7 @@ class _Emitter:
         v = self.expr(e)
         if e.dtype == I32:
             return self.b.sext(v, I64T)
-        return self.b.zext(v, I64T) if e.dtype == U32 else v
+        return self.b.zext(v, I64T) if e.dtype in (U32, U16) else v
 
     # -- expressions ------------------------------------------------------
     def expr(self, e: K.Expr) -> ir.Value:
