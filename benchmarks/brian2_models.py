@@ -9,7 +9,7 @@ def _run(name: str, threads: int) -> dict:
     import time
 
     import brian2 as b2
-    from brian2 import NeuronGroup, SpikeMonitor, Synapses, mV, ms
+    from brian2 import NeuronGroup, SpikeMonitor, Synapses, ms
 
     directory = tempfile.mkdtemp()
     b2.set_device("cpp_standalone", directory=directory, build_on_run=False)

@@ -7,7 +7,6 @@ matplotlib is installed.
 """
 import time
 
-import numpy as np
 
 import anncompiler as ann
 

@@ -135,6 +135,9 @@ class ModelIR:
     # discrete IR (after discretise-odes)
     updates: Optional[list[Update]] = None
     reset_updates: Optional[list[Update]] = None
+    #: synapses: closed-form decay of the event-driven variables over ``_elapsed`` ms, applied at
+    #: each pre- or post-synaptic event of a synapse (not every step)
+    event_updates: Optional[list[Update]] = None
 
     @property
     def parameters(self) -> list[str]:
@@ -184,6 +187,8 @@ def format_model(m: ModelIR) -> str:
         for u in m.updates:
             mask = "  [masked in refractory]" if u.masked_in_refractory else ""
             out.append(f"  {u.kind} {u.target} = {u.value}{mask}")
+    for u in m.event_updates or []:
+        out.append(f"  on event {u.kind} {u.target} = {u.value}")
     if m.spike is not None:
         out.append(f"  spike if {m.spike.expr}")
     for e in m.reset:

@@ -259,6 +259,40 @@ def discretise_model(model: ModelIR, default_method: str = "explicit") -> None:
         u.masked_in_refractory = False
 
 
+SYNAPSE_LOCALITIES = ("global", "semiglobal", "local")
+
+
+#: milliseconds since the last event of a synapse, in ``ModelIR.event_updates``
+ELAPSED = sympy.Symbol("_elapsed")
+
+
+def discretise_synapse(model: ModelIR, default_method: str = "explicit") -> None:
+    """Fill ``model.updates`` of a synapse: its global updates, then the semiglobal ones (one per
+    post-synaptic neuron), then the local ones (one per synapse), each group by the rules above;
+    and ``model.event_updates``: the exact decay of each event-driven variable over ``_elapsed``
+    ms, ``x = A + (x - A)*exp(-_elapsed/tau)``, applied lazily at the synapse's events."""
+    method = _Discretiser(model, default_method).method_of
+    lazy = [e for e in model.equations if e.kind == "ode" and method(e) == "event-driven"]
+    model.event_updates = [_event_driven(model, e) for e in lazy]
+    model.updates = []
+    for locality in SYNAPSE_LOCALITIES:
+        eqs = [e for e in model.equations if model.attributes[e.target].locality == locality and e not in lazy]
+        model.updates += _Discretiser(model, default_method).run(eqs)
+
+
+def _event_driven(model: ModelIR, eq: Equation) -> Update:
+    """``dx/dt = a*x + b`` with a, b free of variables: ``x = A + (x - A)*exp(a*_elapsed)``, A = -b/a."""
+    a, b = _linear_coefficients(model, eq)
+    variables = {s for s in (a + b).free_symbols if s.name in model.variables or "." in s.name}
+    if a == 0 or variables:
+        raise NonLinearODEError(f"an event-driven variable needs dx/dt = (A - x)/tau with A and tau free of "
+                                f"variables{' (' + ', '.join(sorted(map(str, variables))) + ')' if variables else ''}",
+                                model=model.name, equation=eq.source, name=eq.target)
+    x, A = sympy.Symbol(eq.target), sympy.simplify(-b / a)
+    decay = sympy.exp(a * ELAPSED)
+    return Update(eq.target, x * decay if A == 0 else A + (x - A) * decay, "set", False, eq.source)
+
+
 @register_pass
 class DiscretiseODEs(Pass):
     """Replace every ODE by its explicit discrete update (method per equation)."""
@@ -270,3 +304,5 @@ class DiscretiseODEs(Pass):
         for m in module.network.models():
             if m.kind == "neuron":
                 discretise_model(m, default)
+            elif m.equations:
+                discretise_synapse(m, default)

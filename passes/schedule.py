@@ -3,9 +3,9 @@
 1. zero the weighted sums and reset conductances, 2. synaptic input of every projection (reading
 the previous step's rates and spikes), 3. neuron updates, 4. global operations (``global-ops``;
 plus ``global-ops-init`` before everything, which computes their initial values once),
-5. stop conditions of ``simulate_until`` (``stop-conditions``), 6. recording.
-Later issues insert phases (delays, synaptic updates, post events) here, and every backend
-follows this list.
+5. synaptic equations of plastic projections (``synapses``), 6. ``post_spike`` of the neurons
+that spiked (``post-events``), 7. stop conditions of ``simulate_until`` (``stop-conditions``),
+8. recording.  Later issues insert phases (delays) here, and every backend follows this list.
 """
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ class Schedule(Pass):
             ("input", projections),
             ("neurons", pops),
             ("global-ops", gops),
+            ("synapses", [e.name for e in net.projections if e.synapse.updates]),
+            ("post-events", [e.name for e in net.projections if e.synapse.post_spike]),
             ("stop-conditions", stops),
             ("record", [m.name for m in net.monitors]),
         ]

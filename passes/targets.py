@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
@@ -30,12 +31,10 @@ class CheckModel(Pass):
         net = module.network
         for e in net.projections:
             syn = e.synapse
-            unsupported = syn.equations + syn.post_spike
-            if unsupported:  # refuse rather than simulate a plastic model as a static one
-                eq = unsupported[0]
-                what = "continuous synaptic equations" if syn.equations else "post_spike statements"
-                raise ModelError(f"projection {e.name}: {what} (synaptic plasticity) are not supported yet",
-                                 model=syn.name, equation=eq.source, name=eq.target)
+            delays = np.asarray(e.connectivity.delays, dtype=float)
+            if delays.size and np.rint(delays / net.dt).max() > 1:  # up to one step: the inherent one
+                raise NetworkError(f"projection {e.name}: synaptic delays of more than one step "
+                                   f"({delays.max():g} ms at dt={net.dt:g} ms) are not supported yet")
             exprs = [syn.psp] if syn.psp is not None else []
             exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]
             for expr in exprs:

@@ -1,7 +1,6 @@
 """Shared fixtures and small model builders for the front-end tests."""
 import warnings
 
-import numpy as np
 import pytest
 
 import anncompiler as ann

@@ -1,4 +1,4 @@
-"""Spiking synapses with their own ``pre_spike`` statements, and plasticity refused clearly."""
+"""Spiking synapses with their own ``pre_spike`` statements; what is not supported is refused clearly."""
 import numpy as np
 import pytest
 
@@ -24,16 +24,21 @@ def test_pre_spike_statements_update_each_synapse(backend):
     np.testing.assert_array_equal(g.get("g_exc")[:, 0], [0.0, 0.0, 1.0, 1.0, 1.25])
 
 
-@pytest.mark.parametrize("synapse, what", [
-    (ann.Synapse(parameters="tau = 100.0", equations="tau * dw/dt = pre.r * post.r", name="Hebb"),
-     "continuous synaptic equations"),
-    (ann.Synapse(pre_spike="g_target += w", post_spike="w += 0.1", name="PostOnly"), "post_spike statements"),
-])
-def test_plasticity_is_refused_not_ignored(synapse, what):
-    net = ann.Network(dt=1.0)
-    kind = "spike" if synapse.post_spike else "rate"
-    pre = net.create(3, ann.Neuron(equations="r = 1.0") if kind == "rate" else RECEIVER)
-    post = net.create(3, ann.Neuron(equations="r = sum(exc)") if kind == "rate" else RECEIVER)
-    net.connect(pre, post, "exc", synapse).all_to_all(weights=0.5)
-    with pytest.raises(ann.ModelError, match=f"{synapse.name}.*proj0: {what}.*not supported yet"):
+def test_delays_longer_than_one_step_are_refused_not_ignored():
+    net = ann.Network(dt=0.5)
+    pre, post = net.create(3, RECEIVER), net.create(3, RECEIVER)
+    net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=0.5)  # one step: the inherent delay
+    net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=2.0)
+    with pytest.raises(ann.NetworkError, match="proj1: synaptic delays of more than one step .2 ms"):
         net.compile()
+
+
+@pytest.mark.parametrize("definition", [
+    lambda: ann.Neuron(equations="dv/dt = -v", spike="v > 1", reset="v = 0", axon_spike="v > 2"),
+    lambda: ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += w"),
+    lambda: ann.Synapse(pruning="w < 0.1"),
+])
+def test_unsupported_definition_fields_are_refused(definition):
+    from anncompiler.parser import parse_model
+    with pytest.raises(ann.ModelError, match="is not supported yet"):
+        parse_model(definition())

@@ -6,7 +6,6 @@ conversion), into a bool attribute it is ``!= 0``; ``modulo(a, b)`` is
 ANNarchy's ``long(a) % long(b)`` (C remainder, sign of ``a``); ``round`` is
 C's (half away from zero).
 """
-import warnings
 
 import numpy as np
 import pytest

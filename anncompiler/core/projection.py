@@ -170,6 +170,13 @@ class Projection:
             self._ir = self._net._parse(self.synapse_type)
         return self._ir
 
+    def _shared_weight(self) -> bool:
+        """One weight for the whole projection: a scalar ``weights`` that no synaptic statement
+        changes (a learned weight is stored per synapse)."""
+        m = self._model_ir()
+        written = {eq.target for eq in m.equations + m.pre_spike + m.post_spike}
+        return self._require_connectivity().single_weight and "w" not in written
+
     def _flat(self, name):
         """Per-synapse values of a local attribute as one flat array (nnz)."""
         c = self._require_connectivity()
@@ -192,11 +199,11 @@ class Projection:
             raise AttributeError(f"projection {self.name} has no attribute '{name}'")
         c = self._require_connectivity()
         a = ir.attributes[name]
-        if name == "w" and c.single_weight and not self._net.compiled:
+        if name == "w" and self._shared_weight() and not self._net.compiled:
             return float(c.weights)
         if self._net.compiled:
             arr = self._net._state_array(f"{self.name}.{name}")
-            if arr.size == 1 and (a.locality == "global" or name == "w" and c.single_weight):
+            if arr.size == 1 and (a.locality == "global" or name == "w" and self._shared_weight()):
                 return arr[0].item()
             if a.locality == "semiglobal":
                 return arr.tolist()

@@ -13,6 +13,10 @@ from anncompiler.parser.neuron import NeuronBuilder
 from anncompiler.parser.synapse import SynapseBuilder
 
 
+#: definition fields of ANNarchy this compiler does not implement yet
+UNSUPPORTED = ("axon_spike", "axon_reset", "pre_axon_spike", "pruning", "creating")
+
+
 def _with_model(e: ModelError, model: str) -> ModelError:
     """Errors raised deep inside (flags, lines) get the model name afterwards."""
     if e.model is None:
@@ -30,6 +34,9 @@ def parse_model(definition, constants=(), global_functions=None) -> ModelIR:
     else:
         raise ModelError(f"expected a Neuron or Synapse, got {type(definition).__name__}")
     name = definition.name
+    for field in UNSUPPORTED:  # refused rather than silently ignored
+        if getattr(definition, field, None) not in (None, "", [], ()):
+            raise ModelError(f"'{field}' is not supported yet", model=name, name=field)
     try:
         return builder_cls(definition, constants, global_functions).build()
     except ModelError as e:

@@ -12,6 +12,7 @@ from .neurons import (conductance_resets, declare_population, input_targets, neu
                       spike_source_kernel)
 from .projections import declare_projection, rate_kernel, reset_inputs_kernel, spike_kernel
 from .stop import declare_stop, stop_kernels
+from .synapses import learning_kernels, post_event_kernel
 
 __all__ = ["LowerToKernels", "monitor_layout"]
 
@@ -50,6 +51,11 @@ def lower_network(net, lanes: int = 16, threads: int = 1, prefetch: int = 2048):
         elif phase in ("global-ops-init", "global-ops"):
             make = global_ops_init_kernel if phase == "global-ops-init" else global_ops_kernel
             kernels += [k for k in (make(ctx, populations[name]) for name in names) if k is not None]
+        elif phase == "synapses":
+            for name in names:
+                kernels += learning_kernels(ctx, projections[name])
+        elif phase == "post-events":
+            kernels += [post_event_kernel(ctx, projections[name]) for name in names]
         elif phase == "stop-conditions":
             kernels += stop_kernels(ctx, [populations[name] for name in names])
         elif phase == "record":

@@ -19,7 +19,7 @@ from anncompiler.ir.kernel import (BinOp, Cast, Const, Expr, Kernel, Let, Load, 
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64, U16
 
-from . import parallel
+from . import events, parallel
 from .context import LoweringContext, c64, i64, is_temp
 
 ROW = Var("k", I64)
@@ -42,7 +42,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     init = dict(e.init)
     init.setdefault("w", c.weights)
     attrs = dict(e.synapse.attributes)
-    written = {eq.target for eq in e.synapse.pre_spike}
+    written = {eq.target for eq in e.synapse.pre_spike + e.synapse.post_spike + e.synapse.equations}
     if "w" in attrs and c.single_weight and attrs["w"].locality == "local" and "w" not in written:
         from dataclasses import replace
         attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
@@ -63,6 +63,10 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr)
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+    events.declare_events(ctx, e)
+    if e.synapse.post_spike:
+        from .synapses import declare_post_rows
+        declare_post_rows(ctx, e)
     if ctx.threads > 1:
         parallel.declare_splits(ctx, e)
 
@@ -111,6 +115,10 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
                     raise ModelError(f"'{name}': population {pop.name} (model '{pop.model.name}') has no "
                                      f"attribute '{attr}'", model=e.synapse.name, name=name)
                 return ctx.load(f"{pop.name}.{attr}", idx if pa.locality == "local" else c64(0))
+        for symbol, pop, idx in (("t_pre", pre_pop, pre), ("t_post", post_pop, post)):
+            if name == symbol and pop.model.type == "spike":  # time of the last spike, in ms
+                return BinOp("*", Cast(ctx.load(f"{pop.name}._last_spike", idx), ctx.ft),
+                             Const(float(ctx.net.dt), ctx.ft), ctx.ft)
         common = ctx.common_symbol(name)
         if common is not None:
             return common
@@ -226,6 +234,16 @@ def stream_prefetches(ctx: LoweringContext, value: Expr, base: Var, lanes: int) 
     return out
 
 
+def synapse_store(ctx: LoweringContext, e: ProjectionEdge):
+    """``store(attribute, value)`` into a synaptic attribute, indexed by its locality."""
+    attrs = ctx.synapse_attributes[e.name]
+
+    def store(target: str, value: Expr):
+        index = {"local": SYN, "semiglobal": ROW, "global": c64(0)}[attrs[target].locality]
+        return ctx.store(f"{e.name}.{target}", index, value)
+    return store
+
+
 def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     """Propagate the pre spikes of the previous step through the inverse (pre -> post) index."""
     P, syn = e.name, e.synapse
@@ -233,27 +251,23 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     row = i64(ctx.load(f"{P}.inv_row", Var("q", I64)))
     sidx = i64(ctx.load(f"{P}.inv_syn", Var("q", I64)))
     resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
-    statements = sorted(syn.pre_spike, key=lambda eq: eq.target != "g_target")  # g_target first
+    store = synapse_store(ctx, e)
     body = [Let(SYN, sidx), Let(ROW, row), Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
-    for eq in statements:
+    body += events.decay_to(ctx, e, events.step_now(ctx, 1), SYN, resolve, store)
+    for eq in syn.pre_spike:  # every g_target statement first, with w before this event's changes
+        if eq.target != "g_target":
+            continue
         tr = ctx.translator(resolve, syn.name, eq.source)
-        value = tr.num(tr(eq.rhs if eq.target == "g_target" else eq.as_assignment()))
-        if eq.target == "g_target":
-            for t in e.targets:
-                g = f"g_{t}"
-                if g not in post_pop.model.attributes:
-                    raise NetworkError(f"projection {P}: the post-synaptic neuron '{post_pop.model.name}' has no "
-                                       f"conductance '{g}' for target '{t}'")
-                arr = f"{e.post}.{g}"
-                body.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
-        elif eq.target.startswith("post."):
-            attr = eq.target[5:]
-            body.append(ctx.store(f"{e.post}.{attr}", POST, tr(eq.as_assignment().xreplace(
-                {sympy.Symbol(attr): sympy.Symbol(eq.target)}))))
-        else:
-            a = ctx.synapse_attributes[e.name][eq.target]
-            index = {"local": SYN, "semiglobal": ROW, "global": c64(0)}[a.locality]
-            body.append(ctx.store(f"{P}.{eq.target}", index, value))
+        value = tr.num(tr(eq.rhs))
+        for t in e.targets:
+            g = f"g_{t}"
+            if g not in post_pop.model.attributes:
+                raise NetworkError(f"projection {P}: the post-synaptic neuron '{post_pop.model.name}' has no "
+                                   f"conductance '{g}' for target '{t}'")
+            arr = f"{e.post}.{g}"
+            body.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
+    body += events.event_statements(ctx, e, [eq for eq in syn.pre_spike if eq.target != "g_target"],
+                                    resolve, store, POST)
     spiked, n_spiked = f"{e.pre}._spiked", f"{e.pre}._n_spiked"
     q = Var("q", I64)
     # several threads: every post partition walks all the spikes, through its own synapses only

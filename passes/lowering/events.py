@@ -1,0 +1,70 @@
+"""Statements run at the events of a synapse: ``pre_spike``, ``post_spike`` and the lazy decay of
+its event-driven variables (ANNARCHY.md §5.3, §5.5).
+
+At each event of a synapse its event-driven variables first decay over the time since its last
+event (``ModelIR.event_updates``, in ``_elapsed`` ms), then the event's statements run in order,
+each followed by the bounds of what it set.  A pre-synaptic spike was emitted in the previous
+step, so it brings the synapse to step ``t - 1``; a post-synaptic spike to step ``t``.
+"""
+from __future__ import annotations
+
+import sympy
+
+from anncompiler.errors import ModelError
+from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Let, Var
+from anncompiler.ir.network import ProjectionEdge
+from anncompiler.ir.types import I64
+
+from .context import LoweringContext, c64, i64
+
+ELAPSED = "_elapsed"
+
+
+def declare_events(ctx: LoweringContext, e: ProjectionEdge) -> None:
+    """``P._last_event`` (step of the last event of each synapse) when it has event-driven variables."""
+    if e.synapse.event_updates:
+        ctx.declare(f"{e.name}._last_event", I64, max(1, e.connectivity.nb_synapses), "state", 0)
+
+
+def step_now(ctx: LoweringContext, before: int = 0) -> Expr:
+    t = ctx.load("net.t", 0)
+    return BinOp("-", t, c64(before), I64) if before else t
+
+
+def decay_to(ctx: LoweringContext, e: ProjectionEdge, step: Expr, syn: Expr, resolve, store) -> list:
+    """Bring the event-driven variables of synapse ``syn`` to ``step``."""
+    m = e.synapse
+    if not m.event_updates:
+        return []
+    last = f"{e.name}._last_event"
+    elapsed = BinOp("*", Cast(BinOp("-", step, i64(ctx.load(last, syn)), I64), ctx.ft),
+                    Const(float(ctx.net.dt), ctx.ft), ctx.ft)
+    out = [Let(Var(ELAPSED, ctx.ft), elapsed)]
+    out += ctx.lower_updates(m.event_updates, resolve, store, m.name)
+    out.append(ctx.store(last, syn, step))
+    return out
+
+
+def event_statements(ctx: LoweringContext, e: ProjectionEdge, statements, resolve, store, post: Expr) -> list:
+    """``x = ...`` / ``x += ...`` on synaptic variables (bounded after each) or on ``post.x`` (of
+    post-synaptic neuron ``post``)."""
+    m = e.synapse
+    out = []
+    for eq in statements:
+        tr = ctx.translator(resolve, m.name, eq.source)
+        if eq.target.startswith("post."):
+            attr = eq.target[5:]
+            out.append(ctx.store(f"{e.post}.{attr}", post, tr(
+                eq.as_assignment().xreplace({sympy.Symbol(attr): sympy.Symbol(eq.target)}))))
+            continue
+        a = m.attributes.get(eq.target)
+        if a is None:
+            raise ModelError(f"'{eq.target}' cannot be assigned in an event of projection {e.name}",
+                             model=m.name, equation=eq.source, name=eq.target)
+        out.append(store(eq.target, tr.num(tr(eq.as_assignment()))))
+        x = sympy.Symbol(eq.target)
+        for bound, op in ((a.min, "<"), (a.max, ">")):
+            if bound is not None:  # as discretise-odes: a NaN stays NaN
+                cond = x < bound if op == "<" else x > bound
+                out.append(store(eq.target, tr.num(tr(sympy.Piecewise((bound, cond), (x, True))))))
+    return out

@@ -1,0 +1,137 @@
+"""Lowering of synaptic plasticity: the ``synapses`` and ``post-events`` phases of a step.
+
+ANNARCHY.md §5.4-5.6: after the neuron updates (so ``pre.r``/``post.r`` are those of the current
+step), every plastic projection runs its global updates once, then, for each dendrite (row), its
+semiglobal updates and the local updates of each of its synapses.  Locality rules (§5.2): a global
+variable may not depend on local or semiglobal ones nor on ``pre.``/``post.``; a semiglobal one
+not on local ones nor on ``pre.``.
+
+With several threads the rows are partitioned by post-synaptic neuron like the synaptic input
+(parallel.py): each synapse is updated by one thread, in the order of the sequential code.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from anncompiler.errors import ModelError
+from anncompiler.ir.kernel import BinOp, Cmp, If, Kernel, Let, Logic, Loop, Var
+from anncompiler.ir.model import Update
+from anncompiler.ir.network import ProjectionEdge
+from anncompiler.ir.types import I32, I64
+
+from . import events, parallel
+from .context import LoweringContext, c64, i64
+from .projections import POST, PRE, ROW, SYN, _resolver, synapse_store
+from .random import random_calls
+
+LOCALITIES = ("global", "semiglobal", "local")
+
+
+def split_by_locality(m) -> dict[str, list[Update]]:
+    """The discrete updates of a synapse by the locality of what they set (a temporary goes with
+    the next assignment: discretise-odes emits each group contiguously)."""
+    groups: dict[str, list[Update]] = {k: [] for k in LOCALITIES}
+    pending: list[Update] = []
+    for u in m.updates or []:
+        if u.kind == "let":
+            pending.append(u)
+            continue
+        groups[m.attributes[u.target].locality] += pending + [u]
+        pending = []
+    groups["local"] += pending
+    return groups
+
+
+def _guarded(ctx: LoweringContext, e: ProjectionEdge, level: str, syn, row, pre, post):
+    """The projection's resolver, refusing what a ``level`` update may not read (§5.2)."""
+    base = _resolver(ctx, e, syn, row, pre, post)
+    attrs = ctx.synapse_attributes[e.name]
+    forbidden = {"global": ("local", "semiglobal"), "semiglobal": ("local",), "local": ()}[level]
+    prefixes = {"global": ("pre.", "post.", "t_pre", "t_post"), "semiglobal": ("pre.", "t_pre"),
+                "local": ()}[level]
+
+    def resolve(name: str):
+        a = attrs.get(name)
+        if (a is not None and a.locality in forbidden) or name.startswith(prefixes):
+            raise ModelError(f"a {level} synaptic variable cannot depend on '{name}'"
+                             + (f" ({a.locality})" if a is not None else ""), model=e.synapse.name, name=name)
+        return base(name)
+    return resolve
+
+
+def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
+    """The synaptic updates of one plastic projection (a serial kernel for the global ones, then
+    one kernel over the rows, parallel with several threads)."""
+    m, P = e.synapse, e.name
+    for u in m.updates or []:
+        if random_calls(u.value):
+            raise ModelError("random numbers in synaptic equations are not supported yet", model=m.name,
+                             equation=u.source)
+    groups = split_by_locality(m)
+    store = synapse_store(ctx, e)
+    zero = c64(0)
+    kernels = []
+    if groups["global"]:
+        resolve = _guarded(ctx, e, "global", zero, zero, zero, zero)
+        kernels.append(Kernel(f"learn_{P}_global", "synapses",
+                              ctx.lower_updates(groups["global"], resolve, store, m.name),
+                              f"global synaptic updates of {P}"))
+    if not (groups["semiglobal"] or groups["local"]):
+        return kernels
+    post = i64(ctx.load(f"{P}.post_ranks", ROW))
+    body = [Let(POST, post)]
+    if groups["semiglobal"]:
+        resolve = _guarded(ctx, e, "semiglobal", zero, ROW, zero, POST)
+        body += ctx.lower_updates(groups["semiglobal"], resolve, store, m.name)
+    if groups["local"]:
+        resolve = _guarded(ctx, e, "local", SYN, ROW, PRE, POST)
+        lo = i64(ctx.load(f"{P}.row_ptr", ROW))
+        hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
+        synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
+        synapse += ctx.lower_updates(groups["local"], resolve, store, m.name)
+        body.append(Loop(SYN, lo, hi, synapse, f"synapses:{P}"))
+    split = ctx.threads > 1
+    loop = parallel.row_partition(ctx, e, ROW, body, f"rows:{P}") if split else \
+        Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}")
+    kernels.append(Kernel(f"learn_{P}", "synapses", [loop], f"synaptic updates of {P} ({m.name})",
+                          parallel=split))
+    return kernels
+
+
+def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
+    """``post_spike`` (§5.5): for every neuron of the post population that spiked in this step, on
+    each synapse of its dendrite: the event-driven decay to this step, then the statements.
+
+    With several threads, each partition handles the spikes of its own post neurons (the spike
+    list is complete after the neuron phase, and sorted by rank) when the statements write only
+    synaptic variables of the dendrite; otherwise one thread handles all."""
+    m, P, post_pop = e.synapse, e.name, ctx.net.population(e.post)
+    resolve, store = _resolver(ctx, e, SYN, ROW, PRE, POST), synapse_store(ctx, e)
+    synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
+    synapse += events.decay_to(ctx, e, events.step_now(ctx), SYN, resolve, store)
+    synapse += events.event_statements(ctx, e, m.post_spike, resolve, store, POST)
+    lo = i64(ctx.load(f"{P}.row_ptr", ROW))
+    hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
+    n = Var("n", I64)
+    dendrite = [Let(ROW, i64(ctx.load(f"{P}.post_row", POST))),
+                If(Cmp(">=", ROW, c64(0)), [Loop(SYN, lo, hi, synapse, f"synapses:{P}")])]
+    attrs = ctx.synapse_attributes[P]
+    split = ctx.threads > 1 and all(
+        eq.target in attrs and attrs[eq.target].locality != "global" for eq in m.post_spike)
+    if split:
+        mine = Logic("and", Cmp(">=", POST, parallel.LO), Cmp("<", POST, parallel.HI))
+        dendrite = [If(mine, dendrite)]
+    loop = Loop(n, c64(0), ctx.load(f"{e.post}._n_spiked", 0),
+                [Let(POST, i64(ctx.load(f"{e.post}._spiked", n)))] + dendrite, f"spikes:{e.post}")
+    body = [loop]
+    if split:
+        body = [parallel.partitions(ctx, P, parallel.partition_bounds(ctx, post_pop.size) + body)]
+    return Kernel(f"post_events_{P}", "post-events", body, f"post_spike of {P} ({m.name})", parallel=split)
+
+
+def declare_post_rows(ctx: LoweringContext, e: ProjectionEdge) -> None:
+    """``P.post_row``: the dendrite (row) of each neuron of the post population, -1 when none."""
+    c = e.connectivity
+    rows = np.full(max(1, ctx.net.population(e.post).size), -1, dtype=np.int32)
+    rows[np.asarray(c.post_ranks, dtype=np.int64)] = np.arange(c.n_rows, dtype=np.int32)
+    ctx.declare(f"{e.name}.post_row", I32, len(rows), "connectivity", rows)
