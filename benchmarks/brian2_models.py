@@ -1,5 +1,5 @@
-"""The COBA and CUBA benchmarks written for Brian2 (standalone C++ device), same parameters as
-``models.py``; used by ``run.py --peers`` when Brian2 is installed in this environment."""
+"""The COBA, CUBA and Song-Abbott benchmarks written for Brian2 (standalone C++ device), same
+parameters as ``models.py``; used by ``run.py --peers`` when Brian2 is installed in this environment."""
 from __future__ import annotations
 
 import tempfile
@@ -16,6 +16,8 @@ def _run(name: str, threads: int) -> dict:
     if threads > 1:
         b2.prefs.devices.cpp_standalone.openmp_threads = threads
     b2.defaultclock.dt = 0.1 * ms
+    if name == "song_abbott":
+        return _song_abbott(b2, directory)
     if name == "coba":
         eqs = """dv/dt = ((-60*mV - v) + ge*(0*mV - v) + gi*(-80*mV - v) + 20*mV) / (20*ms) : volt (unless refractory)
                  dge/dt = -ge / (5*ms) : 1
@@ -51,7 +53,39 @@ def _run(name: str, threads: int) -> dict:
     return dict(import_s=0.0, compile_s=t_compile, sim_s=float(sim), value=float(rate))
 
 
-BRIAN2_MODELS = {"coba", "cuba"}
+def _song_abbott(b2, directory: str) -> dict:
+    """Brian2's examples/synapses/STDP.py (Song, Miller & Abbott 2000), 100 s."""
+    import time
+
+    from brian2 import Hz, NeuronGroup, PoissonGroup, Synapses, mV, ms
+    gmax = 0.01
+    neurons = NeuronGroup(1, """dv/dt = (ge * (0*mV - v) + (-74*mV) - v) / (10*ms) : volt
+                                dge/dt = -ge / (5*ms) : 1""",
+                          threshold="v > -54*mV", reset="v = -60*mV", method="euler")
+    neurons.v = -60 * mV
+    inputs = PoissonGroup(1000, rates=15 * Hz)
+    S = Synapses(inputs, neurons, """w : 1
+                 dApre/dt = -Apre / (20*ms) : 1 (event-driven)
+                 dApost/dt = -Apost / (20*ms) : 1 (event-driven)""",
+                 on_pre="""ge += w
+                           Apre += 0.01 * gmax
+                           w = clip(w + Apost, 0, gmax)""",
+                 on_post="""Apost -= 0.0105 * gmax
+                            w = clip(w + Apre, 0, gmax)""", namespace={"gmax": gmax})
+    S.connect()
+    S.w = "rand() * gmax"
+    b2.run(100000 * ms)
+    t0 = time.perf_counter()
+    b2.device.build(directory=directory, compile=True, run=False)
+    t_compile = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    b2.device.run(directory=directory)
+    total = time.perf_counter() - t0
+    sim = b2.device._last_run_time if getattr(b2.device, "_last_run_time", None) else total
+    return dict(import_s=0.0, compile_s=t_compile, sim_s=float(sim), value=float(S.w[:].mean() / gmax))
+
+
+BRIAN2_MODELS = {"coba", "cuba", "song_abbott"}
 
 
 def run(name: str, threads: int) -> dict:

@@ -86,6 +86,39 @@ def izhikevich(ann, net):
     return 1000.0, lambda: _mean_rate(m, 1000.0)
 
 
+def song_abbott(ann, net, duration=100000.0):
+    """Song, Miller & Abbott (2000), as in Brian2's examples/synapses/STDP.py: 1000 Poisson inputs
+    at 15 Hz onto one conductance-based integrate-and-fire neuron through STDP synapses
+    (event-driven traces, weights bounded to [0, gmax]); dt=0.1 ms.  Measured: the mean weight
+    at the end, relative to gmax (STDP drives the weights to a bimodal distribution)."""
+    gmax = 0.01
+    neuron = ann.Neuron(
+        parameters=dict(tau_m=10.0, tau_e=5.0, vt=-54.0, vr=-60.0, El=-74.0, Ee=0.0),
+        equations=["tau_m * dv/dt = El - v + g_exc * (Ee - v) : init=-60.0",
+                   "tau_e * dg_exc/dt = -g_exc"],
+        spike="v > vt", reset="v = vr", name="IF")
+    stdp = ann.Synapse(
+        parameters=dict(tau_plus=20.0, tau_minus=20.0, A_plus=0.01 * gmax, A_minus=0.0105 * gmax, w_max=gmax),
+        equations="""
+            tau_plus * dx/dt = -x : event-driven
+            tau_minus * dy/dt = -y : event-driven
+        """,
+        pre_spike="""
+            g_target += w
+            x += A_plus
+            w = clip(w + y, 0.0, w_max)
+        """,
+        post_spike="""
+            y -= A_minus
+            w = clip(w + x, 0.0, w_max)
+        """, name="STDP")
+    inputs = net.create(ann.PoissonPopulation(1000, rates=15.0))
+    post = net.create(1, neuron)
+    proj = net.connect(inputs, post, 'exc', stdp)
+    proj.all_to_all(weights=ann.Uniform(0.0, gmax, rng=net.default_rng))
+    return duration, lambda: float(np.mean(proj.w)) / gmax
+
+
 def _mean_rate(monitor, duration_ms):
     spikes = monitor.get("spike")
     return sum(len(s) for s in spikes.values()) / len(spikes) / (duration_ms / 1000.0)
@@ -97,4 +130,5 @@ BENCHMARKS = {
     "rate_sparse": (1.0, lambda ann, net: rate(ann, net, 4000, dense=False)),
     "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),
+    "song_abbott": (0.1, song_abbott),
 }

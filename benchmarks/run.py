@@ -23,7 +23,7 @@ ANNARCHY = {"coba": (0.153, 10.5), "rate_sparse": (1.64, 9.5), "rate_dense": (6.
             "izhikevich": (0.067, 11.2)}
 #: Brian2 standalone, 1 thread, same machine (PEERS.md): sim s (models ANNarchy has no figure for)
 BRIAN2 = {"cuba": 0.073, "coba": 0.105}
-ALL = ["coba", "cuba", "rate_sparse", "rate_dense", "izhikevich"]
+ALL = ["coba", "cuba", "rate_sparse", "rate_dense", "izhikevich", "song_abbott"]
 
 _CHILD = r"""
 import json, sys, tempfile, time
@@ -106,7 +106,7 @@ def main(argv=None):
                 reference = None
             else:
                 _row(name, "ANNarchy", 1, reference, reference)
-        if brian and name in ("coba", "cuba"):
+        if brian and name in ("coba", "cuba", "song_abbott"):
             b = measure(name, 1, args.runs, "brian2")
             if "error" in b:
                 print(f"{name:<12} {'Brian2':<12} error: {b['error']}")

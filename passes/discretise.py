@@ -274,6 +274,14 @@ def discretise_synapse(model: ModelIR, default_method: str = "explicit") -> None
     method = _Discretiser(model, default_method).method_of
     lazy = [e for e in model.equations if e.kind == "ode" and method(e) == "event-driven"]
     model.event_updates = [_event_driven(model, e) for e in lazy]
+    names = {e.target for e in lazy}
+    readers = [(e.source, e.rhs) for e in model.equations if e not in lazy]
+    readers += [("psp", model.psp)] if model.psp is not None else []
+    for source, expr in readers:  # they would read a value not decayed since the last event
+        used = sorted(names & {s.name for s in expr.free_symbols})
+        if used:
+            raise ModelError(f"the event-driven variable '{used[0]}' cannot be read by a continuous "
+                             "equation or the psp", model=model.name, equation=source)
     model.updates = []
     for locality in SYNAPSE_LOCALITIES:
         eqs = [e for e in model.equations if model.attributes[e.target].locality == locality and e not in lazy]

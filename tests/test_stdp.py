@@ -99,3 +99,10 @@ def test_many_neurons_bit_identical_for_any_thread_count():
     assert np.nanstd(w1) > 0  # the weights moved apart
     for threads in (2, 3):
         np.testing.assert_array_equal(run(threads), w1)
+
+
+def test_continuous_equations_cannot_read_event_driven_variables():
+    bad = ann.Synapse(equations="tau * dx/dt = -x : event-driven\ndz/dt = x", parameters="tau = 10.0",
+                      pre_spike="g_target += w\nx += 1.0", name="Stale")
+    with pytest.raises(ann.ModelError, match="Stale.*event-driven variable 'x' cannot be read"):
+        pair([5.0], [], synapse=bad)

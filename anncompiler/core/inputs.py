@@ -1,4 +1,4 @@
-"""Input populations: SpikeSourceArray (spike times given by the user)."""
+"""Input populations: SpikeSourceArray (spike times given by the user), PoissonPopulation."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,6 +12,7 @@ from .population import Population
 
 class SpikeSourceArray(Population):
     """Neurons that spike at given times (ms): one list for all neurons, or one list per neuron."""
+    _specific = True  # built alone and handed to net.create() (no global-network warning)
 
     def __init__(self, spike_times, name=None, *, network=None):
         times = list(spike_times)
@@ -47,3 +48,33 @@ class SpikeSourceArray(Population):
         dt = self._net.dt
         steps = [sorted({int(round(t / dt)) for t in row}) for row in self._spike_times]
         return {"steps": steps}
+
+
+class PoissonPopulation(Population):
+    """Neurons spiking as Poisson processes (ANNARCHY.md §1.6): each step a neuron spikes when
+    ``Uniform(0, 1) * 1000 / dt < rates``.
+
+    ``rates`` is a number or an array (a local parameter ``rates``, settable later), or an
+    equation string for a time-varying rate; with ``target``, the rate is ``sum(target)`` (the
+    rate-to-spike bridge).  ``parameters`` adds parameters the rate equation may use."""
+    _specific = True
+
+    def __init__(self, geometry, name=None, rates=None, target=None, parameters=None, refractory=None,
+                 *, network=None):
+        extra = dict(parameters or {})
+        if target is not None:
+            if rates is not None:
+                raise NetworkError("PoissonPopulation: give rates or target, not both")
+            rate_equation = f"rates = sum({target})"
+        elif isinstance(rates, str):
+            rate_equation = f"rates = {rates}"
+        else:
+            rate_equation = None
+            extra["rates"] = 10.0
+        lines = [f"{k} = {float(v)!r}" for k, v in extra.items()]
+        equations = ([rate_equation] if rate_equation else []) + ["p = Uniform(0.0, 1.0) * 1000.0 / dt"]
+        neuron = Neuron(parameters="\n".join(lines), equations=equations, spike="p < rates",
+                        refractory=refractory, name="Poisson")
+        super().__init__(geometry, neuron, name=name, network=network)
+        if rate_equation is None and rates is not None:
+            self.rates = rates

@@ -30,11 +30,14 @@ _GLOBAL_CONSTANTS: dict[str, Constant] = {}
 _GLOBAL_FUNCTIONS: dict = {}
 
 
-def _resolve_network(network):
+def _resolve_network(network, warn: bool = True):
+    """``network``, or the global network (with a deprecation warning unless ``warn`` is False:
+    specific populations are built outside and handed to ``net.create``, as ANNarchy 5 does)."""
     if network is not None:
         return network
-    warnings.warn("creating objects without network= uses the global network, deprecated in ANNarchy 5; "
-                  "prefer net.create/net.connect/net.monitor", DeprecationWarning, stacklevel=3)
+    if warn:
+        warnings.warn("creating objects without network= uses the global network, deprecated in ANNarchy 5; "
+                      "prefer net.create/net.connect/net.monitor", DeprecationWarning, stacklevel=3)
     from .global_api import magic_network
     return magic_network()
 
@@ -126,12 +129,30 @@ class Network(metaclass=_NetworkMeta):
 
     def create(self, geometry, neuron=None, stop_condition=None, name=None, population=None):
         from .population import Population
-        if isinstance(geometry, Population) or population is not None:
-            raise NetworkError("pass the geometry and the neuron type to create(); specific populations "
-                               "are created with their own class and network=")
+        specific = population if population is not None else geometry
+        if isinstance(specific, Population):  # net.create(ann.PoissonPopulation(...)): adopt it
+            return self._adopt(specific, name)
         if neuron is None:
             raise NetworkError("create() needs a neuron type")
         return Population(geometry, neuron, name=name, stop_condition=stop_condition, network=self)
+
+    def _adopt(self, pop, name=None):
+        """Move a population built outside any network (into the global one) into this one."""
+        old = pop._net
+        if old is not self:
+            if old.compiled or any(pr.pre.population is pop or pr.post.population is pop
+                                   for pr in old._projections):
+                raise NetworkError(f"population {pop.name} already belongs to another network")
+            self._check_not_compiled("add a population")
+            old._populations.remove(pop)
+            auto = pop.name == f"pop{pop.id}"
+            object.__setattr__(pop, "_net", self)
+            pop.id = len(self._populations)
+            pop.name = name or (f"pop{pop.id}" if auto else pop.name)
+            self._add_population(pop)
+        elif name is not None:
+            pop.name = name
+        return pop
 
     def connect(self, pre, post, target, synapse=None, name=None, projection=None):
         from .projection import Projection

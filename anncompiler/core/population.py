@@ -76,7 +76,7 @@ class Population(_AttributeAccess):
         from .network import _resolve_network
         if isinstance(neuron, type):
             neuron = neuron()
-        net = _resolve_network(network)
+        net = _resolve_network(network, warn=not getattr(type(self), "_specific", False))
         object.__setattr__(self, "_net", net)
         self.geometry = geo.normalise_geometry(geometry)
         self.size = geo.size_of(self.geometry)
