@@ -6,8 +6,6 @@ import tempfile
 
 
 def _run(name: str, threads: int) -> dict:
-    import time
-
     import brian2 as b2
     from brian2 import NeuronGroup, SpikeMonitor, Synapses, ms
 
@@ -41,22 +39,26 @@ def _run(name: str, threads: int) -> dict:
     Ci.connect(p=0.02)
     m = SpikeMonitor(P)
     b2.run(1000 * ms)
+    t_compile, sim = _build_and_run(b2, directory)
+    rate = m.num_spikes / 4000 / 1.0
+    return dict(import_s=0.0, compile_s=t_compile, sim_s=sim, value=float(rate))
+
+
+def _build_and_run(b2, directory: str) -> tuple[float, float]:
+    """(build time, simulation time) of the standalone project: the binary reports its own
+    simulation time (without process start-up)."""
+    import time
     t0 = time.perf_counter()
     b2.device.build(directory=directory, compile=True, run=False)
     t_compile = time.perf_counter() - t0
     t0 = time.perf_counter()
     b2.device.run(directory=directory)
-    t_total = time.perf_counter() - t0
-    # the standalone binary reports its own simulation time (without process start-up)
-    sim = b2.device._last_run_time if getattr(b2.device, "_last_run_time", None) else t_total
-    rate = m.num_spikes / 4000 / 1.0
-    return dict(import_s=0.0, compile_s=t_compile, sim_s=float(sim), value=float(rate))
+    total = time.perf_counter() - t0
+    return t_compile, float(b2.device._last_run_time if getattr(b2.device, "_last_run_time", None) else total)
 
 
 def _song_abbott(b2, directory: str) -> dict:
     """Brian2's examples/synapses/STDP.py (Song, Miller & Abbott 2000), 100 s."""
-    import time
-
     from brian2 import Hz, NeuronGroup, PoissonGroup, Synapses, mV, ms
     gmax = 0.01
     neurons = NeuronGroup(1, """dv/dt = (ge * (0*mV - v) + (-74*mV) - v) / (10*ms) : volt
@@ -75,14 +77,8 @@ def _song_abbott(b2, directory: str) -> dict:
     S.connect()
     S.w = "rand() * gmax"
     b2.run(100000 * ms)
-    t0 = time.perf_counter()
-    b2.device.build(directory=directory, compile=True, run=False)
-    t_compile = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    b2.device.run(directory=directory)
-    total = time.perf_counter() - t0
-    sim = b2.device._last_run_time if getattr(b2.device, "_last_run_time", None) else total
-    return dict(import_s=0.0, compile_s=t_compile, sim_s=float(sim), value=float(S.w[:].mean() / gmax))
+    t_compile, sim = _build_and_run(b2, directory)
+    return dict(import_s=0.0, compile_s=t_compile, sim_s=sim, value=float(S.w[:].mean() / gmax))
 
 
 BRIAN2_MODELS = {"coba", "cuba", "song_abbott"}
