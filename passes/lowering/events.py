@@ -8,12 +8,13 @@ step, so it brings the synapse to step ``t - 1``; a post-synaptic spike to step 
 """
 from __future__ import annotations
 
+import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Let, Var
 from anncompiler.ir.network import ProjectionEdge
-from anncompiler.ir.types import I64
+from anncompiler.ir.types import I32, I64
 
 from .context import LoweringContext, c64, i64
 
@@ -21,9 +22,12 @@ ELAPSED = "_elapsed"
 
 
 def declare_events(ctx: LoweringContext, e: ProjectionEdge) -> None:
-    """``P._last_event`` (step of the last event of each synapse) when it has event-driven variables."""
+    """``P._last_event`` (step of the last event of each synapse) when it has event-driven
+    variables; ``P.post_row`` when it has ``post_spike`` statements."""
     if e.synapse.event_updates:
         ctx.declare(f"{e.name}._last_event", I64, max(1, e.connectivity.nb_synapses), "state", 0)
+    if e.synapse.post_spike:
+        declare_post_rows(ctx, e)
 
 
 def step_now(ctx: LoweringContext, before: int = 0) -> Expr:
@@ -68,3 +72,11 @@ def event_statements(ctx: LoweringContext, e: ProjectionEdge, statements, resolv
                 cond = x < bound if op == "<" else x > bound
                 out.append(store(eq.target, tr.num(tr(sympy.Piecewise((bound, cond), (x, True))))))
     return out
+
+
+def declare_post_rows(ctx: LoweringContext, e: ProjectionEdge) -> None:
+    """``P.post_row``: the dendrite (row) of each neuron of the post population, -1 when none."""
+    c = e.connectivity
+    rows = np.full(max(1, ctx.net.population(e.post).size), -1, dtype=np.int32)
+    rows[np.asarray(c.post_ranks, dtype=np.int64)] = np.arange(c.n_rows, dtype=np.int32)
+    ctx.declare(f"{e.name}.post_row", I32, len(rows), "connectivity", rows)

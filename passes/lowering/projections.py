@@ -64,9 +64,6 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
     events.declare_events(ctx, e)
-    if e.synapse.post_spike:
-        from .synapses import declare_post_rows
-        declare_post_rows(ctx, e)
     if ctx.threads > 1:
         parallel.declare_splits(ctx, e)
 

@@ -11,13 +11,11 @@ With several threads the rows are partitioned by post-synaptic neuron like the s
 """
 from __future__ import annotations
 
-import numpy as np
-
 from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Cmp, If, Kernel, Let, Logic, Loop, Var
 from anncompiler.ir.model import Update
 from anncompiler.ir.network import ProjectionEdge
-from anncompiler.ir.types import I32, I64
+from anncompiler.ir.types import I64
 
 from . import events, parallel
 from .context import LoweringContext, c64, i64
@@ -127,11 +125,3 @@ def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     if split:
         body = [parallel.partitions(ctx, P, parallel.partition_bounds(ctx, post_pop.size) + body)]
     return Kernel(f"post_events_{P}", "post-events", body, f"post_spike of {P} ({m.name})", parallel=split)
-
-
-def declare_post_rows(ctx: LoweringContext, e: ProjectionEdge) -> None:
-    """``P.post_row``: the dendrite (row) of each neuron of the post population, -1 when none."""
-    c = e.connectivity
-    rows = np.full(max(1, ctx.net.population(e.post).size), -1, dtype=np.int32)
-    rows[np.asarray(c.post_ranks, dtype=np.int64)] = np.arange(c.n_rows, dtype=np.int32)
-    ctx.declare(f"{e.name}.post_row", I32, len(rows), "connectivity", rows)
