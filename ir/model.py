@@ -147,6 +147,11 @@ class ModelIR:
     def variables(self) -> list[str]:
         return [a.name for a in self.attributes.values() if a.role == "variable"]
 
+    @property
+    def assigned(self) -> set[str]:
+        """What the synapse's equations and events write (``w`` among them: a learned weight)."""
+        return {eq.target for eq in self.equations + self.pre_spike + self.post_spike}
+
 
 # printer -------------------------------------------------------------------
 

@@ -173,9 +173,7 @@ class Projection:
     def _shared_weight(self) -> bool:
         """One weight for the whole projection: a scalar ``weights`` that no synaptic statement
         changes (a learned weight is stored per synapse)."""
-        m = self._model_ir()
-        written = {eq.target for eq in m.equations + m.pre_spike + m.post_spike}
-        return self._require_connectivity().single_weight and "w" not in written
+        return self._require_connectivity().single_weight and "w" not in self._model_ir().assigned
 
     def _flat(self, name):
         """Per-synapse values of a local attribute as one flat array (nnz)."""

@@ -42,8 +42,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     init = dict(e.init)
     init.setdefault("w", c.weights)
     attrs = dict(e.synapse.attributes)
-    written = {eq.target for eq in e.synapse.pre_spike + e.synapse.post_spike + e.synapse.equations}
-    if "w" in attrs and c.single_weight and attrs["w"].locality == "local" and "w" not in written:
+    if "w" in attrs and c.single_weight and attrs["w"].locality == "local" and "w" not in e.synapse.assigned:
         from dataclasses import replace
         attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
     ctx.synapse_attributes[e.name] = attrs

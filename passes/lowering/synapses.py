@@ -2,9 +2,9 @@
 
 ANNARCHY.md §5.4-5.6: after the neuron updates (so ``pre.r``/``post.r`` are those of the current
 step), every plastic projection runs its global updates once, then, for each dendrite (row), its
-semiglobal updates and the local updates of each of its synapses.  Locality rules (§5.2): a global
-variable may not depend on local or semiglobal ones nor on ``pre.``/``post.``; a semiglobal one
-not on local ones nor on ``pre.``.
+semiglobal updates and the local updates of each of its synapses.  The parser enforces the
+locality rules (§5.2), so a global update reads no per-synapse or per-dendrite value and a
+semiglobal one no per-synapse or pre-synaptic value: the indices given to them are never used.
 
 With several threads the rows are partitioned by post-synaptic neuron like the synaptic input
 (parallel.py): each synapse is updated by one thread, in the order of the sequential code.
@@ -40,23 +40,6 @@ def split_by_locality(m) -> dict[str, list[Update]]:
     return groups
 
 
-def _guarded(ctx: LoweringContext, e: ProjectionEdge, level: str, syn, row, pre, post):
-    """The projection's resolver, refusing what a ``level`` update may not read (§5.2)."""
-    base = _resolver(ctx, e, syn, row, pre, post)
-    attrs = ctx.synapse_attributes[e.name]
-    forbidden = {"global": ("local", "semiglobal"), "semiglobal": ("local",), "local": ()}[level]
-    prefixes = {"global": ("pre.", "post.", "t_pre", "t_post"), "semiglobal": ("pre.", "t_pre"),
-                "local": ()}[level]
-
-    def resolve(name: str):
-        a = attrs.get(name)
-        if (a is not None and a.locality in forbidden) or name.startswith(prefixes):
-            raise ModelError(f"a {level} synaptic variable cannot depend on '{name}'"
-                             + (f" ({a.locality})" if a is not None else ""), model=e.synapse.name, name=name)
-        return base(name)
-    return resolve
-
-
 def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     """The synaptic updates of one plastic projection (a serial kernel for the global ones, then
     one kernel over the rows, parallel with several threads)."""
@@ -70,7 +53,7 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     zero = c64(0)
     kernels = []
     if groups["global"]:
-        resolve = _guarded(ctx, e, "global", zero, zero, zero, zero)
+        resolve = _resolver(ctx, e, zero, zero, zero, zero)
         kernels.append(Kernel(f"learn_{P}_global", "synapses",
                               ctx.lower_updates(groups["global"], resolve, store, m.name),
                               f"global synaptic updates of {P}"))
@@ -79,10 +62,10 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     post = i64(ctx.load(f"{P}.post_ranks", ROW))
     body = [Let(POST, post)]
     if groups["semiglobal"]:
-        resolve = _guarded(ctx, e, "semiglobal", zero, ROW, zero, POST)
+        resolve = _resolver(ctx, e, zero, ROW, zero, POST)
         body += ctx.lower_updates(groups["semiglobal"], resolve, store, m.name)
     if groups["local"]:
-        resolve = _guarded(ctx, e, "local", SYN, ROW, PRE, POST)
+        resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
         lo = i64(ctx.load(f"{P}.row_ptr", ROW))
         hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
         synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
