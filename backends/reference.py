@@ -27,7 +27,7 @@ import numpy as np
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import (BOOL, F32, F64, INT_BITS, DType, is_float, is_int,
+from anncompiler.ir.types import (BOOL, F32, F64, I64, INT_BITS, DType, is_float, is_int,
                                   is_unsigned)
 
 from .base import Artefact, Backend, Simulator, check_arrays, register_backend
@@ -216,6 +216,17 @@ class _Compiler:
         c, a, b = self.expr(e.cond), self.expr(e.a), self.expr(e.b)
         return lambda env: a(env) if c(env) else b(env)
 
+    def _AnyOf(self, e: K.AnyOf):
+        view, start, count, name = self.views[e.array], self.expr(e.start), int(e.count), e.array
+        n = len(view)
+
+        def any_of(env):
+            i = start(env)
+            if not 0 <= i <= n - count:
+                raise BackendError(f"reference backend: any-of {name}[{i} ..+{count}] out of bounds (size {n})")
+            return any(view[i:i + count])
+        return any_of
+
     def _Cast(self, e: K.Cast):
         a, src, t = self.expr(e.a), e.a.dtype, e.dtype
         if t == BOOL:
@@ -263,6 +274,16 @@ class _Compiler:
                     body(env)
                 env[name] = saved
             return loop
+        if isinstance(s, K.Append):  # sequentially, the order of the loops is the order of the list
+            counter = K.Load(s.counter, K.Const(0, I64), I64)
+            return self.body([K.Store(s.array, counter, s.value),
+                              K.Store(s.counter, K.Const(0, I64), K.BinOp("+", counter, K.Const(1, I64), I64))],
+                             loop_vars)
+        if isinstance(s, K.Accumulate):
+            current = K.Load(s.array, s.index, s.value.dtype)
+            return self.stmt(K.Store(s.array, s.index, K.BinOp(s.op, current, s.value, s.value.dtype)), loop_vars)
+        if isinstance(s, K.Reduce):
+            return self._reduce(s, loop_vars)
         if isinstance(s, K.If):
             cond, then, orelse = self.expr(s.cond), self.body(s.then, loop_vars), self.body(s.orelse, loop_vars)
 
@@ -270,6 +291,36 @@ class _Compiler:
                 (then if cond(env) else orelse)(env)
             return if_
         raise BackendError(f"reference backend: unsupported statement {s!r}")
+
+
+    def _reduce(self, s: K.Reduce, loop_vars: frozenset):
+        """The fold in the order :class:`~anncompiler.ir.kernel.Reduce` declares."""
+        if s.acc.name in loop_vars:
+            raise BackendError(f"loop variable %{s.acc.name} cannot be assigned")
+        t, lanes, var, acc = s.acc.dtype, int(s.lanes), s.var.name, s.acc.name
+        a, b = K.Var("_fold_a", t), K.Var("_fold_b", t)
+        pair = self.expr(K.BinOp(s.op, a, b, t))
+        combine = lambda x, y: pair({"_fold_a": x, "_fold_b": y})  # noqa: E731  (the IR's arithmetic)
+        start, stop, value, init = self.expr(s.start), self.expr(s.stop), self.expr(s.value), _scalar(s.init.value, t)
+
+        def reduce_(env):
+            lo, hi = start(env), stop(env)
+            saved = env.get(var)
+            parts = [init] * lanes
+            full = lo + (max(0, hi - lo) // lanes) * lanes
+            for i in range(lo, full):
+                env[var] = i
+                k = (i - lo) % lanes
+                parts[k] = combine(parts[k], value(env))
+            for i in range(full, hi):
+                env[var] = i
+                parts[0] = combine(parts[0], value(env))
+            env[var] = saved
+            total = parts[0]
+            for p in parts[1:]:
+                total = combine(total, p)
+            env[acc] = total
+        return reduce_
 
 
 class ReferenceSimulator(Simulator):

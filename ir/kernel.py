@@ -1,19 +1,33 @@
-"""Kernel IR: backend-neutral loops over index spaces with typed scalar code.
+"""Kernel IR: loops over index spaces with typed scalar code, what every backend consumes.
 
-This is the last stage before a backend.  A :class:`KernelModule` declares
-every array of the simulation (state, parameters, connectivity, monitor
-buffers) and the kernels run, in order, once per simulation step.  After the
-last kernel of a step the step counter ``net.t`` is incremented and the
-``exit_conditions`` are tested: if one is true the chunk stops early, so that
-the runtime can drain monitor buffers before they overflow.
+A :class:`KernelModule` declares every array of the simulation (state,
+parameters, connectivity, monitor buffers) and the kernels run, in order, once
+per simulation step.  After the last kernel of a step the step counter ``net.t``
+is incremented and the ``exit_conditions`` are tested: if one is true the chunk
+stops early, so that the runtime can drain monitor buffers before they overflow.
 
-Parallelism is declared, not scheduled: a kernel is *serial* (run by one
-thread) or *parallel* (run by every thread of a team: its top-level
-``parallel`` loops are shared out in static slices, everything else in it is
-replicated, so it may store only inside those loops); ``barrier`` makes every
-thread wait before a kernel starts.  ``KernelModule.num_threads`` is the number
-of partitions the lowering planned.  Run sequentially (the reference backend,
-one thread) the same module computes the same bits.
+The module comes out of ``lower-to-kernels`` *neutral* (``platform == ""``): it
+says what is computed, not how one machine runs it (docs/compiler.md):
+
+* a ``parallel`` loop over a named index space (``neurons:P``, ``rows:proj``)
+  has independent iterations;
+* :class:`Append` emits into a list in the order of the loop's iterations
+  (spike lists stay sorted by rank whoever computes them);
+* :class:`Accumulate` adds into an array whose elements several iterations may
+  hit (a synaptic input ``g[post] += w``); the sequential order is the result;
+* :class:`Reduce` folds a range with a declared order (``lanes`` interleaved
+  partial results), so every backend computes the same bits;
+* :class:`AnyOf` tests a block of flags at once;
+* ``Kernel.owner`` names the index space that owns every write of a kernel,
+  which lets a platform divide its work without changing a result.
+
+Platform passes then map it to one kind of machine (``platform`` says which):
+the CPU passes cut index spaces into thread partitions, mark kernels
+*parallel* (run by every thread of a team: top-level ``parallel`` loops are
+shared out in static slices, everything else is replicated and may store only
+inside them) and place ``barrier`` flags; ``num_threads`` is then the number of
+partitions planned.  Run sequentially (the reference backend) a neutral or a
+partitioned module computes the same bits.
 
 Expressions are frozen dataclasses: hashable (CSE is a dictionary lookup),
 comparable, and typed (``dtype`` is fixed when the node is built).
@@ -171,6 +185,19 @@ class Cast(Expr):
         return (self.a,)
 
 
+@dataclass(frozen=True)
+class AnyOf(Expr):
+    """True when any of the ``count`` bool elements ``array[start .. start+count)`` is true
+    (a vector-friendly test of a block of flags; ``count`` is a constant)."""
+    array: str
+    start: Expr
+    count: int
+    dtype: DType = BOOL
+
+    def children(self):
+        return (self.start,)
+
+
 # --------------------------------------------------------------------------
 # statements
 
@@ -242,6 +269,53 @@ class Prefetch(Stmt):
 
 
 @dataclass
+class Append(Stmt):
+    """Ordered emission: ``array[counter[0]] = value; counter[0] += 1``.
+
+    The elements come out in the order of the iterations of the enclosing loops, also when a
+    platform runs a ``parallel`` loop's iterations concurrently (it must then keep per-worker
+    segments and concatenate them, or compact stably): a spike list stays sorted by rank.
+    """
+    array: str
+    counter: str
+    value: Expr
+
+
+@dataclass
+class Accumulate(Stmt):
+    """``array[index] = array[index] op value`` where iterations of the enclosing loops may hit
+    the same element (``op`` is ``+`` or ``-``).  The result is that of the loops run in order: a
+    platform gives each element to one worker (a partition of the index space that owns it, see
+    ``Kernel.owner``) or, where it documents the difference, uses atomics."""
+    array: str
+    index: Expr
+    value: Expr
+    op: str = "+"
+
+
+@dataclass
+class Reduce(Stmt):
+    """``acc = init`` folded with ``op`` (``+``, ``min``, ``max``) over ``value`` for ``var`` in
+    ``start .. stop``, in a declared order.
+
+    With ``lanes`` L, element ``start + c*L + k`` of the full chunks goes to partial result ``k``,
+    the remaining elements to partial 0, each partial folds its elements in increasing order, and
+    the partials are combined in order ``((p0 op p1) op p2) ...``.  ``lanes=1`` is the sequential
+    fold.  Every backend computes these bits; the CPU platform unrolls the chunks so that the
+    partial results stay in vector registers.  ``value`` may read ``var`` and enclosing locals.
+    """
+    acc: Var
+    op: str
+    init: Const
+    var: Var
+    start: Expr
+    stop: Expr
+    value: Expr
+    lanes: int = 1
+    space: str = ""
+
+
+@dataclass
 class Comment(Stmt):
     """Kept in dumps only; ignored by backends."""
     text: str
@@ -289,6 +363,10 @@ class Kernel:
     doc: str = ""
     parallel: bool = False
     barrier: bool = False
+    #: the index space (``neurons:P``) whose neurons own every write of this kernel: a worker
+    #: given a slice of those neurons writes only its own data, and the kernel reads nothing that
+    #: another kernel of its phase writes; "" when the kernel must run as a whole
+    owner: str = ""
 
 
 #: the step counter array, an i64[1]; incremented after every step
@@ -307,6 +385,10 @@ class KernelModule:
     #: user-level arrays stored inside another one: name -> (array, element indices), e.g. the
     #: per-synapse weights of a projection kept in a dense matrix or in a fused projection
     views: dict = field(default_factory=dict)
+    #: size of every index space the kernels loop over (``neurons:P`` -> neurons of P)
+    index_spaces: dict = field(default_factory=dict)
+    #: "" while neutral; the platform whose passes have mapped it ("cpu", "cuda")
+    platform: str = ""
 
     def declare(self, name, dtype, size, kind="state", init=0) -> ArrayDecl:
         if name in self.arrays:
@@ -363,6 +445,12 @@ def stmt_exprs(s: Stmt) -> tuple[Expr, ...]:
         return (s.cond,)
     if isinstance(s, Prefetch):
         return (s.index,)
+    if isinstance(s, Append):
+        return (s.value,)
+    if isinstance(s, Accumulate):
+        return (s.index, s.value)
+    if isinstance(s, Reduce):  # ``value`` is evaluated inside the fold, with ``var`` bound
+        return (s.start, s.stop, s.value)
     return ()
 
 
@@ -376,11 +464,18 @@ def walk_stmts(body: list[Stmt]) -> Iterator[Stmt]:
 # --------------------------------------------------------------------------
 # printer
 
+def format_number(value, dtype: DType) -> str:
+    """A number as a person writes it (``0.5``, ``-inf``, ``3``), never a numpy repr."""
+    if dtype == BOOL:
+        return "true" if value else "false"
+    if is_float(dtype):
+        return repr(float(value))
+    return str(int(value))
+
+
 def format_expr(e: Expr) -> str:
     if isinstance(e, Const):
-        if e.dtype == BOOL:
-            return "true" if e.value else "false"
-        return repr(e.value) if is_float(e.dtype) else str(int(e.value))
+        return format_number(e.value, e.dtype)
     if isinstance(e, Var):
         return "%" + e.name
     if isinstance(e, Load):
@@ -399,6 +494,8 @@ def format_expr(e: Expr) -> str:
         return f"select({format_expr(e.cond)}, {format_expr(e.a)}, {format_expr(e.b)})"
     if isinstance(e, Cast):
         return f"{e.dtype.value}({format_expr(e.a)})"
+    if isinstance(e, AnyOf):
+        return f"any({e.array}[{format_expr(e.start)} ..+{e.count}])"
     raise TypeError(f"not a kernel expression: {e!r}")
 
 
@@ -422,6 +519,16 @@ def _format_body(body: list[Stmt], indent: int, out: list[str]) -> None:
                 _format_body(s.orelse, indent + 1, out)
         elif isinstance(s, Prefetch):
             out.append(f"{pad}prefetch {s.array}[{format_expr(s.index)}]")
+        elif isinstance(s, Append):
+            out.append(f"{pad}append {s.array}[{s.counter}] = {format_expr(s.value)}")
+        elif isinstance(s, Accumulate):
+            out.append(f"{pad}{s.array}[{format_expr(s.index)}] {s.op}= {format_expr(s.value)}  (accumulate)")
+        elif isinstance(s, Reduce):
+            space = f"  [{s.space}]" if s.space else ""
+            lanes = f", lanes={s.lanes}" if s.lanes != 1 else ""
+            out.append(f"{pad}%{s.acc.name}: {s.acc.dtype.value} = reduce({s.op}, {format_expr(s.init)}{lanes}) "
+                       f"for %{s.var.name} in {format_expr(s.start)} .. {format_expr(s.stop)}:{space}")
+            out.append(f"{pad}  {format_expr(s.value)}")
         elif isinstance(s, Comment):
             out.append(f"{pad}# {s.text}")
         else:
@@ -430,6 +537,7 @@ def _format_body(body: list[Stmt], indent: int, out: list[str]) -> None:
 
 def format_kernel(k: Kernel) -> str:
     flags = "".join(f", {f}" for f in ("parallel", "barrier") if getattr(k, f))
+    flags += f", owner {k.owner}" if k.owner else ""
     out = [f"kernel @{k.name} (phase {k.phase}{flags})" + (f"  # {k.doc}" if k.doc else "") + ":"]
     _format_body(k.body, 1, out)
     return "\n".join(out)
@@ -437,9 +545,10 @@ def format_kernel(k: Kernel) -> str:
 
 def format_module(m: KernelModule) -> str:
     threads = f" threads={m.num_threads}" if m.num_threads != 1 else ""
-    out = [f"// kernel module: dt={m.dt!r} float={m.float_type.value}{threads}"]
+    platform = f" platform={m.platform}" if m.platform else " (neutral)"
+    out = [f"// kernel module: dt={float(m.dt)!r} float={m.float_type.value}{threads}{platform}"]
     for a in m.arrays.values():
-        init = "" if isinstance(a.init, np.ndarray) else f" = {a.init!r}"
+        init = "" if isinstance(a.init, np.ndarray) else f" = {format_number(a.init, a.dtype)}"
         out.append(f"array {a.name}: {a.dtype.value}[{a.size}] {a.kind}{init}")
     for name, (array, index) in m.views.items():
         out.append(f"view {name} = {array}[{len(index)} elements]")
@@ -503,11 +612,19 @@ def _verify_expr(e: Expr, m: KernelModule, scope: dict[str, DType], where: str) 
     elif isinstance(e, Select):
         if e.cond.dtype != BOOL or e.a.dtype != e.dtype or e.b.dtype != e.dtype:
             fail("bad select")
+    elif isinstance(e, AnyOf):
+        if e.array not in m.arrays or m.arrays[e.array].dtype != BOOL:
+            fail(f"any-of over '{e.array}', which is not a declared bool array")
+        if not is_int(e.start.dtype) or int(e.count) < 1:
+            fail("any-of needs an integer start and a positive count")
 
 
 def _verify_body(body, m, scope, where):
     from anncompiler.errors import IRVerificationError
     for s in body:
+        if isinstance(s, Reduce):
+            _verify_reduce(s, m, scope, where)
+            continue
         for e in stmt_exprs(s):
             _verify_expr(e, m, scope, where)
         if isinstance(s, Let):
@@ -535,6 +652,8 @@ def _verify_body(body, m, scope, where):
                 raise IRVerificationError(f"kernel IR, {where}: if-condition is not bool")
             _verify_body(s.then, m, dict(scope), where)
             _verify_body(s.orelse, m, dict(scope), where)
+        elif isinstance(s, (Append, Accumulate)):
+            _verify_update(s, m, where)
         elif isinstance(s, Prefetch):
             if s.array not in m.arrays:
                 raise IRVerificationError(f"kernel IR, {where}: prefetch of undeclared array '{s.array}'")
@@ -542,6 +661,45 @@ def _verify_body(body, m, scope, where):
                 raise IRVerificationError(f"kernel IR, {where}: prefetch index of {s.array} is not an integer")
         elif not isinstance(s, Comment):
             raise IRVerificationError(f"kernel IR, {where}: unknown statement {s!r}")
+
+
+def _verify_update(s, m: KernelModule, where: str) -> None:
+    """An :class:`Append` or :class:`Accumulate`: declared arrays of matching types."""
+    from anncompiler.errors import IRVerificationError
+
+    def fail(msg):
+        raise IRVerificationError(f"kernel IR, {where}: {msg}")
+    if s.array not in m.arrays:
+        fail(f"{type(s).__name__.lower()} into undeclared array '{s.array}'")
+    if m.arrays[s.array].dtype != s.value.dtype:
+        fail(f"{type(s).__name__.lower()} of {s.value.dtype.value} into {m.arrays[s.array].dtype.value} "
+             f"array '{s.array}'")
+    if isinstance(s, Append):
+        if s.counter not in m.arrays or m.arrays[s.counter].dtype != I64:
+            fail(f"append counter '{s.counter}' is not a declared i64 array")
+    elif s.op not in ("+", "-"):
+        fail(f"accumulate with '{s.op}' (only + and -)")
+
+
+def _verify_reduce(s: Reduce, m: KernelModule, scope: dict, where: str) -> None:
+    from anncompiler.errors import IRVerificationError
+
+    def fail(msg):
+        raise IRVerificationError(f"kernel IR, {where}: reduce into %{s.acc.name}: {msg}")
+    _verify_expr(s.start, m, scope, where)
+    _verify_expr(s.stop, m, scope, where)
+    if s.op not in ("+", "min", "max"):
+        fail(f"unknown operator {s.op}")
+    if not is_signed(s.var.dtype) or s.start.dtype != s.var.dtype or s.stop.dtype != s.var.dtype:
+        fail("bounds must share the index type")
+    if s.value.dtype != s.acc.dtype or s.init.dtype != s.acc.dtype or int(s.lanes) < 1:
+        fail("value, initial value and result must share one type, with lanes >= 1")
+    if s.acc.name in scope and scope[s.acc.name] != s.acc.dtype:
+        fail("redefined with another type")
+    inner = dict(scope)
+    inner[s.var.name] = s.var.dtype
+    _verify_expr(s.value, m, inner, where)
+    scope[s.acc.name] = s.acc.dtype
 
 
 def _verify_parallel(k: Kernel) -> None:

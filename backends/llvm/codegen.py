@@ -241,6 +241,15 @@ class _Emitter:
     def _Select(self, e: K.Select):
         return self.b.select(self.expr(e.cond), self.expr(e.a), self.expr(e.b))
 
+    def _AnyOf(self, e: K.AnyOf):
+        """One vector load of the block of flags, compared with zero and or-reduced."""
+        n = int(e.count)
+        vec = ir.VectorType(I8, n)
+        flags = self.b.load(self.b.bitcast(self._address(e.array, e.start), PTR), typ=vec, align=1)
+        nonzero = self.b.icmp_unsigned("!=", flags, ir.Constant(vec, [0] * n))
+        fn = self._decl(f"llvm.vector.reduce.or.v{n}i1", I1, [ir.VectorType(I1, n)])
+        return self.b.call(fn, [nonzero])
+
     def _Cast(self, e: K.Cast):
         src, dst = e.a.dtype, e.dtype
         if src == dst:
@@ -285,6 +294,16 @@ class _Emitter:
             if dt == BOOL:
                 v = b.zext(v, I8)
             b.store(v, self._address(s.array, s.index), align=_ALIGN[dt])
+        elif isinstance(s, K.Append):  # one thread: the order of the loops is the order of the list
+            counter = K.Load(s.counter, K.Const(0, I64), I64)
+            self.body([K.Store(s.array, counter, s.value),
+                       K.Store(s.counter, K.Const(0, I64), K.BinOp("+", counter, K.Const(1, I64), I64))])
+        elif isinstance(s, K.Accumulate):
+            current = K.Load(s.array, s.index, s.value.dtype)
+            self.stmt(K.Store(s.array, s.index, K.BinOp(s.op, current, s.value, s.value.dtype)))
+        elif isinstance(s, K.Reduce):
+            raise BackendError(f"llvm backend: reduce into %{s.acc.name} was not expanded "
+                               "(the pipeline needs the CPU pass 'cpu-expand-reductions')")
         elif isinstance(s, K.Prefetch):
             self._prefetch(s)
         elif isinstance(s, K.Loop):
