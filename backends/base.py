@@ -55,6 +55,13 @@ class Backend:
         # be passed to whichever backend the user picked
         self.options = dict(options)
 
+    def pipeline_suffix(self) -> str:
+        """The platform passes this backend needs after the neutral pipeline (pipeline text,
+        e.g. ``"cpu-partition{threads=2},cpu-expand-reductions"``); the compile driver appends
+        those not already in the pipeline it was given.  "" for a backend that consumes the
+        neutral kernel IR as it is (the reference interpreter)."""
+        return ""
+
     def emit(self, module: KernelModule) -> Artefact:
         raise NotImplementedError
 
