@@ -78,7 +78,7 @@ def dump_directory(dump_ir):
 def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None):
     """Run the whole compilation; returns (kernel module, simulator, arrays, report)."""
     from anncompiler.backends import get_backend
-    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation
+    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, parse_pipeline
     from anncompiler.runtime.state import allocate_arrays
 
     t0 = time.perf_counter()
@@ -91,13 +91,16 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     dumper = DumpInstrumentation(directory) if directory else None
     if dumper:
         instruments.append(dumper)
-    PassManager(pipeline, instruments).run(module)
-    if module.kernels is None:
-        raise NetworkError(f"the pipeline '{pipeline}' produced no kernel module (is 'lower-to-kernels' in it?)")
     backend_cls = get_backend(backend_name)
     if not backend_cls.is_available():
         raise NetworkError(f"backend '{backend_name}' is not available on this machine")
     backend = backend_cls(**(backend_options or {}))
+    passes = parse_pipeline(pipeline)
+    present = {p.name for p in passes}
+    passes += [p for p in parse_pipeline(backend.pipeline_suffix()) if p.name not in present]
+    PassManager(passes, instruments).run(module)
+    if module.kernels is None:
+        raise NetworkError(f"the pipeline '{pipeline}' produced no kernel module (is 'lower-to-kernels' in it?)")
     t1 = time.perf_counter()
     artefact = backend.emit(module.kernels)
     if dumper:

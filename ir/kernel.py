@@ -702,11 +702,19 @@ def _verify_reduce(s: Reduce, m: KernelModule, scope: dict, where: str) -> None:
     scope[s.acc.name] = s.acc.dtype
 
 
-def _verify_parallel(k: Kernel) -> None:
-    """Parallel loops only at the top level of parallel kernels; a parallel kernel stores only
-    inside them (the rest of it runs on every thread)."""
+def _verify_parallel(k: Kernel, platform: str) -> None:
+    """Neutral modules: no thread-team flags (a platform pass sets them).  CPU modules: parallel
+    loops only at the top level of parallel kernels, which store only inside them (the rest of a
+    parallel kernel runs on every thread)."""
     from anncompiler.errors import IRVerificationError
     where = f"kernel IR, kernel @{k.name}"
+    if platform == "":
+        if k.parallel or k.barrier:
+            raise IRVerificationError(f"{where}: a neutral module has no thread teams (parallel/barrier "
+                                      "kernels come from a platform pass)")
+        return
+    if platform != "cpu":
+        return
     for s in k.body:
         nested = [x for b in s.bodies() for x in walk_stmts(b)]
         if any(isinstance(x, Loop) and x.parallel for x in nested):
@@ -729,7 +737,7 @@ def verify_module(m: KernelModule) -> None:
             raise IRVerificationError(f"kernel IR: kernel @{k.name} defined twice")
         names.add(k.name)
         _verify_body(k.body, m, {}, f"kernel @{k.name}")
-        _verify_parallel(k)
+        _verify_parallel(k, m.platform)
     for c in m.exit_conditions:
         _verify_expr(c, m, {}, "exit condition")
         if c.dtype != BOOL:

@@ -5,7 +5,7 @@ is what ``Network.compile()`` runs unless given ``pipeline=``.
 """
 from .manager import (Instrumentation, Pass, PassManager, TimingInstrumentation, format_pipeline,
                       get_pass, parse_pipeline, register_pass, registered_passes)
-from . import targets, fuse, discretise, schedule, lowering, cse  # noqa: F401  (registration)
+from . import targets, fuse, discretise, schedule, lowering, cse, platform  # noqa: F401  (registration)
 from .dump import DumpInstrumentation
 
 DEFAULT_PIPELINE = "resolve-targets,check-model,fuse-connectivity,discretise-odes,schedule,lower-to-kernels,cse"

@@ -1,17 +1,16 @@
-"""``schedule``: the order of the phases of one simulation step (ANNARCHY.md §5.4).
+"""``schedule``: the order of the phases of one simulation step (docs/semantics.md).
 
-1. zero the weighted sums and reset conductances, 2. synaptic input of every projection (reading
-the previous step's rates and spikes), 3. neuron updates, 4. global operations (``global-ops``;
-plus ``global-ops-init`` before everything, which computes their initial values once),
-5. synaptic equations of plastic projections (``synapses``), 6. ``post_spike`` of the neurons
-that spiked (``post-events``), 7. stop conditions of ``simulate_until`` (``stop-conditions``),
-8. recording.  Later issues insert phases (delays) here, and every backend follows this list.
+The built-in phases (``lowering/builtin_phases.py``): initial global operations while stale,
+zeroing of the weighted sums and reset conductances, synaptic input of every projection (reading
+the previous step's rates and spikes), neuron updates, global operations, synaptic equations of
+plastic projections, ``post_spike`` of the neurons that spiked, stop conditions of
+``simulate_until``, recording.  A registered phase (``lowering/phases.py``) takes its place in
+this list; every backend follows it.
 """
 from __future__ import annotations
 
 from .manager import Pass, register_pass
-from .lowering.globalops import population_ops
-from .lowering.stop import has_stop_condition
+from .lowering.phases import registered_phases
 
 
 @register_pass
@@ -20,23 +19,4 @@ class Schedule(Pass):
 
     def run(self, module):
         net = module.network
-        pops = [p.name for p in net.populations]
-        projections = []
-        for post in pops:  # inputs grouped by post-synaptic population
-            projections += [e.name for e in net.projections_into(post)]
-        # global operations (lowering/globalops.py): initial values at the start of a step while
-        # stale, then computed after all neuron updates for the next step; stop conditions
-        # (lowering/stop.py) after every state update of the step
-        gops = [p.name for p in net.populations if population_ops(p)]
-        stops = [p.name for p in net.populations if has_stop_condition(p)]
-        net.schedule = [
-            ("global-ops-init", gops),
-            ("reset-inputs", pops),
-            ("input", projections),
-            ("neurons", pops),
-            ("global-ops", gops),
-            ("synapses", [e.name for e in net.projections if e.synapse.updates]),
-            ("post-events", [e.name for e in net.projections if e.synapse.post_spike]),
-            ("stop-conditions", stops),
-            ("record", [m.name for m in net.monitors]),
-        ]
+        net.schedule = [(phase.name, list(phase.items(net))) for phase in registered_phases()]

@@ -2,7 +2,7 @@
 
 Every model is simulated with 1, 2 and 3 threads and the final state and recordings must be
 bit-identical (partitions by post-synaptic neuron, no atomics, counter-based random numbers,
-serial reductions: passes/lowering/parallel.py).
+serial reductions: passes/platform/cpu_partition.py).
 """
 import inspect
 import os
@@ -13,6 +13,7 @@ import pytest
 
 import anncompiler as ann
 from anncompiler.backends import get_backend
+from anncompiler.passes import DEFAULT_PIPELINE
 from anncompiler.errors import IRVerificationError
 from anncompiler.ir import kernel as K
 from anncompiler.ir.types import F64, I64
@@ -30,7 +31,7 @@ def final_state(net) -> dict:
     connectivity nor the partition scratch arrays."""
     out = {}
     for name, decl in net.kernel_module.arrays.items():
-        if decl.kind == "connectivity" or name.endswith("._spike_count"):
+        if decl.kind == "connectivity" or name.endswith(".partition_counts"):
             continue
         a = net._arrays[name]
         if name.endswith("._spiked"):
@@ -45,11 +46,11 @@ def assert_same(a: dict, b: dict):
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
-def simulate(build, threads, duration, dt=1.0, backend="llvm", seed=42):
+def simulate(build, threads, duration, dt=1.0, backend="llvm", seed=42, pipeline=None):
     net = ann.Network(dt=dt, seed=seed)
     net.config(num_threads=threads)
     monitors = build(net)
-    net.compile(backend=backend)
+    net.compile(backend=backend, pipeline=pipeline)
     net.simulate(duration)
     recorded = {}
     for k, m in enumerate(monitors):
@@ -168,10 +169,15 @@ def test_compile_cache_with_threads(tmp_path, monkeypatch):
     assert_same(first[1], second[1])
 
 
-def test_reference_backend_runs_the_partitioned_module():
+def test_reference_backend_runs_the_neutral_and_the_partitioned_module():
     _, ref, _ = simulate(_small_spiking(7), 1, 50.0)
     net, state, _ = simulate(_small_spiking(7), 3, 50.0, backend="reference")
-    assert net.kernel_module.num_threads == 3
+    assert net.kernel_module.platform == "" and net.kernel_module.num_threads == 1
+    assert_same(ref, state)
+    partitioned = DEFAULT_PIPELINE + ",cpu-partition{threads=3},cpu-flag-scan"
+    net, state, _ = simulate(_small_spiking(7), 3, 50.0, backend="reference", pipeline=partitioned)
+    assert net.kernel_module.platform == "cpu" and net.kernel_module.num_threads == 3
+    assert any(k.parallel for k in net.kernel_module.kernels)
     assert_same(ref, state)
 
 
@@ -225,14 +231,17 @@ class _no_warning:
 
 
 def test_verifier_checks_parallel_structure():
-    def module(kernel):
-        km = K.KernelModule(arrays={}, kernels=[kernel])
+    def module(kernel, platform="cpu"):
+        km = K.KernelModule(arrays={}, kernels=[kernel], platform=platform)
         km.declare(K.STEP_COUNTER, I64, 1, "internal")
         km.declare("x", F64, 4)
         return km
     i = K.Var("i", I64)
     loop = K.Loop(i, K.Const(0, I64), K.Const(4, I64), [K.Store("x", i, K.Const(1.0))], parallel=True)
     K.verify_module(module(K.Kernel("ok", "neurons", [loop], parallel=True)))
+    K.verify_module(module(K.Kernel("neutral", "neurons", [loop]), platform=""))
+    with pytest.raises(IRVerificationError, match="no thread teams"):
+        K.verify_module(module(K.Kernel("team", "neurons", [loop], parallel=True), platform=""))
     with pytest.raises(IRVerificationError, match="serial kernel"):
         K.verify_module(module(K.Kernel("serial", "neurons", [loop])))
     with pytest.raises(IRVerificationError, match="outside its parallel loops"):

@@ -164,8 +164,33 @@ def test_printers_of_every_stage():
     net.compile()
     text = K.format_module(net.kernel_module)
     assert "array pop0.r: f64[5] state" in text
-    assert "kernel @project_proj0 (phase input)" in text
+    assert "kernel @project_proj0 (phase input, owner neurons:pop0)" in text
     assert "for %i in 0 .. 5:  [neurons:pop0]" in text
+    assert "platform=cpu" in text.splitlines()[0]
+
+
+def test_neutral_kernel_ir_has_no_cpu_forms():
+    """lower-to-kernels says what is computed: parallel loops, ordered emission, accumulations and
+    reductions with a declared order; partitions, lanes and flag blocks are CPU passes."""
+    net = ann.Network(dt=0.1, seed=1)
+    lif = ann.Neuron(parameters="tau = 10.0", equations="tau * dv/dt = -v + g_exc + 2.0", spike="v > 1.0",
+                     reset="v = 0.0")
+    pop = net.create(100, lif)
+    net.connect(pop, pop, "exc").fixed_probability(0.1, weights=0.1)
+    rate = net.create(20, ann.Neuron(parameters="tau = 10.0", equations="tau * dr/dt + r = sum(exc)"))
+    net.connect(rate, rate, "exc").fixed_probability(0.5, weights=0.1)
+    net.config(num_threads=2)
+    net.compile(pipeline=DEFAULT_PIPELINE.replace("lower-to-kernels", "lower-to-kernels{lanes=4}"),
+                backend="reference")
+    text = K.format_module(net.kernel_module)
+    assert "(neutral)" in text.splitlines()[0]
+    assert "append pop0._spiked[pop0._n_spiked] = i32(%i)" in text
+    assert "pop0.g_exc[%post] += proj0.w[0]  (accumulate)" in text
+    assert "%acc: f64 = reduce(+, 0.0, lanes=4) for %s in" in text
+    assert "for %i in 0 .. 100:  [neurons:pop0]  parallel" in text
+    for cpu_form in ("partitions:", "row_split", "prefetch", "any(", "u16", "barrier"):
+        assert cpu_form not in text
+    assert max(len(line) for line in text.splitlines()) < 200
 
 
 def test_model_verifier_rejects_bad_equation_target():

@@ -33,6 +33,12 @@ class LLVMBackend(Backend):
         self.opt_level = int(opt_level)
         self.cache = bool(cache)
 
+    def pipeline_suffix(self) -> str:
+        """The CPU platform passes: 16-bit ranks, thread partitions, flag scans, row lanes."""
+        threads = int(self.options.get("num_threads") or 1)
+        partition = f"cpu-partition{{threads={threads}}}" if threads > 1 else "cpu-partition"
+        return f"cpu-narrow-ranks,{partition},cpu-flag-scan,cpu-expand-reductions"
+
     def threads(self, module: KernelModule) -> int:
         """Threads of the parallel region: option ``num_threads`` (default: the partitions the
         module was lowered for); 1 without libgomp (with a warning) or without parallel kernels."""

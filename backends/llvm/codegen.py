@@ -52,10 +52,12 @@ def array_signature(module: K.KernelModule, body: list[K.Stmt]) -> list[str]:
     """Arrays a kernel body touches, in the module's declaration order."""
     used = set()
     for s in K.walk_stmts(body):
-        if isinstance(s, (K.Store, K.Prefetch)):
+        if isinstance(s, (K.Store, K.Prefetch, K.Accumulate)):
             used.add(s.array)
+        elif isinstance(s, K.Append):
+            used.update((s.array, s.counter))
         for e in K.stmt_exprs(s):
-            used.update(x.array for x in K.walk_expr(e) if isinstance(x, K.Load))
+            used.update(x.array for x in K.walk_expr(e) if isinstance(x, (K.Load, K.AnyOf)))
     return [name for name in module.arrays if name in used]
 
 

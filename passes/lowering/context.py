@@ -33,23 +33,25 @@ def c64(v: int) -> Const:
 class LoweringContext:
     """Builds the kernel module's arrays and translates expressions for one network."""
 
-    def __init__(self, net: NetworkIR, lanes: int = 16, threads: int = 1, prefetch: int = 2048):
+    def __init__(self, net: NetworkIR, lanes: int = 16):
         self.net = net
-        #: independent partial sums per dendrite (see projections.reduce_row)
-        self.lanes = lanes
-        #: bytes ahead of the reads at which sparse rows prefetch their streams (0: never)
-        self.prefetch = max(0, int(prefetch))
-        #: partitions of every index space (parallel.py); 1: the plain sequential kernels
-        self.threads = max(1, int(threads))
+        #: partial results of every row sum (ir/kernel.py, Reduce)
+        self.lanes = max(1, int(lanes))
         self.ft = F32 if net.float_type in ("f32", "float32") else F64
-        self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft, num_threads=self.threads)
+        self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft)
         self.km.declare(STEP_COUNTER, I64, 1, "internal", 0)
+        for p in net.populations:
+            self.km.index_spaces[neurons(p.name)] = p.size
+        self._projections = {e.name: e for e in net.projections}
         #: projection name -> its synapse attributes as stored (a single weight is global)
         self.synapse_attributes: dict[str, dict[str, Attribute]] = {}
         names = list(net.constants)
         self.constant_index = {n: k for k, n in enumerate(names)}
         self.km.declare(CONSTANTS, self.ft, max(1, len(names)), "parameter",
                         np.array([net.constants[n] for n in names] or [0.0]))
+
+    def projection(self, name: str):
+        return self._projections[name]
 
     # arrays -------------------------------------------------------------
     def declare(self, name, dtype, size, kind="state", init=0):
@@ -116,6 +118,11 @@ class LoweringContext:
             else:
                 out.append(store_target(u.target, value))
         return out
+
+
+def neurons(population: str) -> str:
+    """The index space of the neurons of a population (``Loop.space``, ``Kernel.owner``)."""
+    return f"neurons:{population}"
 
 
 def model_sources(m, with_updates: bool = False):

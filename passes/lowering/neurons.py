@@ -11,13 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import (BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let, Load, Logic, Loop, Select,
-                                   Store, UnOp, Var)
+from anncompiler.ir.kernel import (Append, BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let, Load, Logic, Loop,
+                                   Select, Store, UnOp, Var)
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
-from . import parallel
-from .context import LoweringContext, c64, is_temp, population_sizes, unknown
+from .context import LoweringContext, c64, is_temp, neurons, population_sizes, unknown
 from .globalops import global_op_load
 from .random import replace_random, replace_random_expr
 
@@ -128,8 +127,9 @@ def _store_target(ctx, p, index):
     return store
 
 
-def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kernel]:
-    """The update kernel of a population; several kernels when lowered for threads (parallel.py)."""
+def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
+    """The update kernel of a population: its global updates, then parallel loops over its
+    neurons (owner ``neurons:P``: each neuron writes only its own state)."""
     m = p.model
     if m.updates is None:
         raise ModelError("the model was not discretised (run 'discretise-odes' before 'lower-to-kernels')",
@@ -150,23 +150,19 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
     rand, loc = replace_random(ctx, p, loc, res, I)
     lowered = ctx.lower_updates(loc, res, store, m.name)
     all_updates = rand + lowered
+    space = neurons(p.name)
     if m.type == "rate":
-        loops = [Loop(I, c64(0), c64(p.size), all_updates, f"neurons:{p.name}")] if loc else []
-        if ctx.threads > 1:
-            return parallel.neuron_kernels(ctx, p, body, loops, f"{m.name} ({p.size} neurons)")
-        return Kernel(f"update_{p.name}", "neurons", body + loops, f"{m.name} ({p.size} neurons)")
+        loops = [Loop(I, c64(0), c64(p.size), all_updates, space, parallel=True)] if loc else []
+        return Kernel(f"update_{p.name}", "neurons", body + loops, f"{m.name} ({p.size} neurons)", owner=space)
 
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
-    glob = list(body)
-    body.append(ctx.store(n_spiked, 0, c64(0)))
+    body.append(ctx.store(n_spiked, 0, c64(0)))  # the spike list of this step starts empty
     cond = ctx.translator(res, m.name, m.spike.source if m.spike else "")
     rand_test, spike_expr = replace_random_expr(ctx, p, m.spike.source, m.spike.expr, res, I) if m.spike \
         else ([], None)
     rand_reset, reset_updates = replace_random(ctx, p, m.reset_updates or [], res, I)
     emit: list = ctx.lower_updates(reset_updates, res, store, m.name)
-    n = ctx.load(n_spiked, 0)
-    emit += parallel.segment_append(ctx, p, I) if ctx.threads > 1 else [
-        ctx.store(spiked, n, Cast(I, I32)), ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64))]
+    emit.append(Append(spiked, n_spiked, Cast(I, I32)))
     emit.append(ctx.store(f"{p.name}._last_spike", I, ctx.load("net.t", 0)))
     if has_refractory(p):
         emit.append(ctx.store(f"{p.name}._refractory_remaining", I, refractory_on_spike(ctx, p, res)))
@@ -175,7 +171,6 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
     # countdown, and the spike condition written as a per-neuron flag. The second walks the flags
     # and emits the rare spikes (reset, spike list, last spike, refractory restart) in rank order.
     flag = f"{p.name}._spike_flag"
-    test: list = []
     if has_refractory(p):
         rem = f"{p.name}._refractory_remaining"
         in_refractory = Var("_in_refractory", BOOL)
@@ -190,43 +185,11 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | list[Kern
         updates = list(all_updates)
         if m.spike is not None:
             updates += rand_test + [ctx.store(flag, I, cond.boolean(cond(spike_expr)))]
+    body.append(Loop(I, c64(0), c64(p.size), updates, space, parallel=True))
     if m.spike is not None:
         test = rand_reset + [If(Cmp("!=", ctx.load(flag, I), Const(False, BOOL)), emit)]
-    loops = [Loop(I, c64(0), c64(p.size), updates, f"neurons:{p.name}")]
-    if ctx.threads > 1:  # each partition scans its own neurons
-        scan = _scan_flags(ctx, p, flag, test, parallel.LO, parallel.HI) if test else []
-        return parallel.neuron_kernels(ctx, p, glob, loops, f"{m.name} ({p.size} neurons, spiking)", scan)
-    if test:
-        loops += _scan_flags(ctx, p, flag, test, c64(0), c64(p.size))
-    body += loops
-    return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)")
-
-
-#: neurons whose spike flags are tested together before looking at each one (COBA: 64 was a
-#: little faster than 16 or 32; a block with a spike then costs 64 cheap tests)
-FLAG_BLOCK = 64
-
-
-def _scan_flags(ctx: LoweringContext, p: PopulationNode, flag: str, test: list, lo: Expr, hi: Expr) -> list:
-    """Visit the flagged neurons of ``lo .. hi`` in rank order, skipping blocks of FLAG_BLOCK silent
-    neurons with one test: their flags or-ed in one branch-free expression, which LLVM turns into
-    one vector reduction (a sum of the flags as integers was extracted lane by lane)."""
-    block, k = Var("blk", I64), Var("k", I64)
-    full = BinOp("/", BinOp("-", hi, lo, I64), c64(FLAG_BLOCK), I64)
-    start = BinOp("+", lo, BinOp("*", block, c64(FLAG_BLOCK), I64), I64)
-    fired = None
-    for j in range(FLAG_BLOCK):
-        one = ctx.load(flag, BinOp("+", start, c64(j), I64))
-        fired = one if fired is None else Logic("or", fired, one, BOOL)
-    per_neuron = [Let(I, BinOp("+", start, k, I64))] + test
-    rest = BinOp("+", lo, BinOp("*", full, c64(FLAG_BLOCK), I64), I64)
-    blocks = Loop(block, c64(0), full, [If(fired, [Loop(k, c64(0), c64(FLAG_BLOCK), per_neuron)])],
-                  f"neurons:{p.name}")
-    remainder = Loop(I, rest, hi, test, f"neurons:{p.name}")
-    if isinstance(lo, Const) and isinstance(hi, Const):  # one partition: leave out an empty loop
-        n = hi.value - lo.value
-        return ([blocks] if n >= FLAG_BLOCK else []) + ([remainder] if n % FLAG_BLOCK else [])
-    return [blocks, remainder]
+        body.append(Loop(I, c64(0), c64(p.size), test, space, parallel=True))
+    return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)", owner=space)
 
 
 def _masked(statements: list, updates: list, in_refractory: Var) -> list:
@@ -261,15 +224,13 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
     c = Var("c", I64)
-    n = ctx.load(n_spiked, 0)
     # skip times already in the past (after a reset or a late start)
     body = [ctx.store(n_spiked, 0, c64(0)),
             Loop(I, c64(0), c64(p.size), [
                 Let(c, cur),
                 If(Cmp("<", c, ctx.load(f"{p.name}._times_ptr", BinOp("+", I, c64(1), I64))), [
                     If(Cmp("==", ctx.load(f"{p.name}._times", c), t), [
-                        ctx.store(spiked, n, Cast(I, I32)),
-                        ctx.store(n_spiked, 0, BinOp("+", n, c64(1), I64)),
+                        Append(spiked, n_spiked, Cast(I, I32)),
                         ctx.store(f"{p.name}._last_spike", I, t),
                         ctx.store(f"{p.name}._cursor", I, BinOp("+", c, c64(1), I64)),
                     ]),

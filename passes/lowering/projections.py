@@ -14,29 +14,24 @@ import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
-from anncompiler.ir.kernel import (BinOp, Cast, Const, Expr, Kernel, Let, Load, Loop, Prefetch, Var, replace_exprs,
-                                   walk_expr)
+from anncompiler.ir.kernel import Accumulate, BinOp, Cast, Const, Expr, Kernel, Let, Loop, Reduce, Var
 from anncompiler.ir.network import ProjectionEdge
-from anncompiler.ir.types import I32, I64, U16
+from anncompiler.ir.types import I32, I64
 
-from . import events, parallel
-from .context import LoweringContext, c64, i64, is_temp
+from . import events
+from .context import LoweringContext, c64, i64, is_temp, neurons
 
 ROW = Var("k", I64)
 SYN = Var("s", I64)
 POST = Var("post", I64)
 PRE = Var("pre", I64)
-CACHE_LINE = 64
 
 
 def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     c = e.connectivity
     P = e.name
     ctx.declare(f"{P}.row_ptr", I32, c.n_rows + 1, "connectivity", c.row_ptr.astype(np.int32))
-    # 16-bit pre ranks when they fit: a sparse rate row streams 10 bytes per synapse instead of 12
-    rank_type = U16 if c.pre_size <= 1 << 16 else I32
-    ctx.declare(f"{P}.pre_ranks", rank_type, max(1, c.nb_synapses), "connectivity",
-                _nonempty(c.pre_ranks).astype(rank_type.numpy))
+    ctx.declare(f"{P}.pre_ranks", I32, max(1, c.nb_synapses), "connectivity", _nonempty(c.pre_ranks))
     ctx.declare(f"{P}.post_ranks", I32, max(1, c.n_rows), "connectivity", _nonempty(c.post_ranks))
     sizes = {"local": max(1, c.nb_synapses), "semiglobal": max(1, c.n_rows), "global": 1}
     init = dict(e.init)
@@ -63,8 +58,6 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
     events.declare_events(ctx, e)
-    if ctx.threads > 1:
-        parallel.declare_splits(ctx, e)
 
 
 def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
@@ -127,11 +120,31 @@ def reset_inputs_kernel(ctx: LoweringContext, post: str, arrays: list[str]) -> K
     pop = ctx.net.population(post)
     i = Var("i", I64)
     body = [Loop(i, c64(0), c64(pop.size), [ctx.store(a, i, Const(0.0, ctx.ft)) for a in arrays],
-                 f"neurons:{post}")]
-    if ctx.threads > 1:  # each partition zeroes its own neurons
-        body[0].start, body[0].stop = parallel.LO, parallel.HI
-        body = [parallel.partitions(ctx, post, parallel.partition_bounds(ctx, pop.size) + body)]
-    return Kernel(f"reset_inputs_{post}", "input", body, f"zero the inputs of {post}", parallel=ctx.threads > 1)
+                 neurons(post), parallel=True)]
+    return Kernel(f"reset_inputs_{post}", "input", body, f"zero the inputs of {post}", owner=neurons(post))
+
+
+def post_owner(ctx: LoweringContext, e: ProjectionEdge) -> str:
+    """``neurons:post`` when the post-synaptic neurons own every write of the projection's input
+    (its rows, ``g_target``, synaptic variables that are not global) and it reads nothing that
+    another kernel of the input phase writes; "" otherwise (``Kernel.owner``)."""
+    syn = e.synapse
+    if syn.type == "spike":
+        exprs = [eq.rhs for eq in syn.pre_spike]
+        for eq in syn.pre_spike:
+            if eq.target == "g_target":
+                continue
+            if eq.target.startswith("post."):
+                return ""  # post attributes may be read as pre attributes elsewhere
+            a = ctx.synapse_attributes[e.name].get(eq.target)
+            if a is None or a.locality == "global":
+                return ""
+    else:
+        exprs = [syn.psp] if syn.psp is not None else []
+    for x in exprs:
+        if isinstance(x, sympy.Basic) and any(s.name.startswith("pre.sum(") for s in x.free_symbols):
+            return ""  # written by the inputs of the pre population, in this phase
+    return neurons(e.post)
 
 
 def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
@@ -159,75 +172,19 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     result: Expr = acc
     if op == "mean":
         result = BinOp("/", acc, Cast(BinOp("-", hi, lo, I64), ctx.ft), ctx.ft)
-    body = [Let(POST, post)] + reduce_row(ctx, acc, start, combine, value, lo, hi, f"synapses:{P}")
+    body = [Let(POST, post),
+            Reduce(acc, combine, Const(start, ctx.ft), SYN, lo, hi, value, ctx.lanes, f"synapses:{P}")]
     for t in e.targets:
         arr = f"{e.post}._sum_{t}"
-        if op in ("sum", "mean"):
+        if op in ("sum", "mean"):  # one row per post neuron: no two rows write one element
             body.append(ctx.increment(arr, POST, result))
         else:
             # ANNarchy: max/min dendrites replace the sum (one projection per target)
             body.append(ctx.store(arr, POST, result))
-    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}")
-    split = ctx.threads > 1 and parallel.projection_is_parallel(ctx, e)
-    if split:  # the rows of each post partition
-        loop = parallel.row_partition(ctx, e, ROW, body, f"rows:{P}")
+    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}", parallel=True)
     return Kernel(f"project_{P}", "input", [loop],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses, "
-                  f"{e.connectivity.storage_format}", parallel=split)
-
-
-def reduce_row(ctx: LoweringContext, acc: Var, start: float, combine: str, value: Expr,
-               lo: Expr, hi: Expr, space: str) -> list:
-    """``acc = start; for s in lo..hi: acc = acc (combine) value(s)``, in ``ctx.lanes`` lanes.
-
-    With L lanes, synapse ``lo + c*L + k`` goes to partial result ``k``, the remainder to
-    lane 0, and the lanes are then combined in order (0, 1, ..., L-1): that shape lets the SLP
-    vectoriser keep the partial sums in vector registers (a pairwise tree made it split them).
-    The order is explicit in the IR, so every backend and thread count computes the same bits,
-    and the L independent chains let LLVM vectorise the row (a sequential sum cannot be
-    vectorised without reassociation).  ``lanes=1`` is the plain sequential loop of ANNarchy's scalar code.
-    """
-    lanes = max(1, ctx.lanes)
-    if lanes == 1:
-        return [Let(acc, Const(start, ctx.ft)),
-                Loop(SYN, lo, hi, [Let(acc, BinOp(combine, acc, value, ctx.ft))], space)]
-    parts = [Var(f"{acc.name}{k}", ctx.ft) for k in range(lanes)]
-    chunk, base, n = Var("c", I64), Var("base", I64), Var("nrow", I64)
-    unrolled = [Let(base, BinOp("+", lo, BinOp("*", chunk, c64(lanes), I64), I64))]
-    unrolled += stream_prefetches(ctx, value, base, lanes)
-    for k, part in enumerate(parts):
-        at = replace_exprs(value, {SYN: BinOp("+", base, c64(k), I64)})
-        unrolled.append(Let(part, BinOp(combine, part, at, ctx.ft)))
-    end = BinOp("+", lo, BinOp("*", BinOp("/", n, c64(lanes), I64), c64(lanes), I64), I64)
-    out = [Let(n, BinOp("-", hi, lo, I64))] + [Let(p, Const(start, ctx.ft)) for p in parts]
-    out.append(Loop(chunk, c64(0), BinOp("/", n, c64(lanes), I64), unrolled, space))
-    out.append(Loop(SYN, end, hi, [Let(parts[0], BinOp(combine, parts[0], value, ctx.ft))], space))
-    total = parts[0]
-    for k, part in enumerate(parts[1:], 1):  # lanes combined in order: SLP keeps one vector accumulator
-        nxt = Var(f"{acc.name}_0_{k}", ctx.ft)
-        out.append(Let(nxt, BinOp(combine, total, part, ctx.ft)))
-        total = nxt
-    out.append(Let(acc, total))
-    return out
-
-
-def stream_prefetches(ctx: LoweringContext, value: Expr, base: Var, lanes: int) -> list:
-    """Prefetches ``ctx.prefetch`` bytes ahead for the arrays a chunk of ``lanes`` synapses
-    reads at the synapse index itself (weights, pre ranks): one per cache line of the chunk.
-
-    Measured on the sparse rate benchmark (AMD Zen 4): rows of 400 synapses read 12 bytes per
-    synapse while gathering ``pre.r`` at random; without a hint the streams evict the gathered
-    values from L1 and the row sum waits on them (25-30 % of its time)."""
-    if not ctx.prefetch:
-        return []
-    streamed = sorted({x.array for x in walk_expr(value) if isinstance(x, Load) and x.index == SYN})
-    out = []
-    for array in streamed:
-        size = ctx.km.arrays[array].dtype.numpy.itemsize
-        ahead = ctx.prefetch // size
-        for line in range(0, lanes * size, CACHE_LINE):
-            out.append(Prefetch(array, BinOp("+", base, c64(ahead + line // size), I64)))
-    return out
+                  f"{e.connectivity.storage_format}", owner=post_owner(ctx, e))
 
 
 def synapse_store(ctx: LoweringContext, e: ProjectionEdge):
@@ -241,14 +198,18 @@ def synapse_store(ctx: LoweringContext, e: ProjectionEdge):
 
 
 def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
-    """Propagate the pre spikes of the previous step through the inverse (pre -> post) index."""
+    """Propagate the pre spikes of the previous step through the inverse (pre -> post) index.
+
+    The spikes and their synapses are visited in order (``spikes:pre``, then ``out-synapses:P``,
+    the synapses of one pre neuron): ``g_target`` increments are accumulations into the post
+    neuron, so the result is that order's."""
     P, syn = e.name, e.synapse
     post_pop = ctx.net.population(e.post)
-    row = i64(ctx.load(f"{P}.inv_row", Var("q", I64)))
-    sidx = i64(ctx.load(f"{P}.inv_syn", Var("q", I64)))
+    q = Var("q", I64)
     resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
     store = synapse_store(ctx, e)
-    body = [Let(SYN, sidx), Let(ROW, row), Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
+    body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q))),
+            Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
     body += events.decay_to(ctx, e, events.step_now(ctx, 1), SYN, resolve, store)
     for eq in syn.pre_spike:  # every g_target statement first, with w before this event's changes
         if eq.target != "g_target":
@@ -261,24 +222,26 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
                 raise NetworkError(f"projection {P}: the post-synaptic neuron '{post_pop.model.name}' has no "
                                    f"conductance '{g}' for target '{t}'")
             arr = f"{e.post}.{g}"
-            body.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
+            if eq.kind != "assign" and eq.op in ("+", "-"):
+                body.append(Accumulate(arr, POST, _typed(ctx, arr, value), eq.op))
+            else:
+                body.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
     body += events.event_statements(ctx, e, [eq for eq in syn.pre_spike if eq.target != "g_target"],
                                     resolve, store, POST)
-    spiked, n_spiked = f"{e.pre}._spiked", f"{e.pre}._n_spiked"
-    q = Var("q", I64)
-    # several threads: every post partition walks all the spikes, through its own synapses only
-    split = ctx.threads > 1 and parallel.projection_is_parallel(ctx, e)
-    lo, hi = parallel.inverse_bounds(ctx, e, PRE) if split else (
-        i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64))))
-    spikes = Loop(Var("n", I64), c64(0), ctx.load(n_spiked, 0), [
-        Let(PRE, i64(ctx.load(spiked, Var("n", I64)))),
-        Loop(q, lo, hi, body, f"synapses:{P}"),
+    n = Var("n", I64)
+    lo, hi = i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64)))
+    spikes = Loop(n, c64(0), ctx.load(f"{e.pre}._n_spiked", 0), [
+        Let(PRE, i64(ctx.load(f"{e.pre}._spiked", n))),
+        Loop(q, lo, hi, body, f"out-synapses:{P}"),
     ], f"spikes:{e.pre}")
-    if split:
-        spikes = parallel.partitions(ctx, e.name, [spikes])
     return Kernel(f"project_{P}", "input", [spikes],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses",
-                  parallel=split)
+                  owner=post_owner(ctx, e))
+
+
+def _typed(ctx: LoweringContext, array: str, value: Expr) -> Expr:
+    """``value`` converted to the element type of ``array``."""
+    return ctx.store(array, c64(0), value).value
 
 
 def _apply(eq, current: Expr, value: Expr, ft) -> Expr:

@@ -6,19 +6,19 @@ semiglobal updates and the local updates of each of its synapses.  The parser en
 locality rules (§5.2), so a global update reads no per-synapse or per-dendrite value and a
 semiglobal one no per-synapse or pre-synaptic value: the indices given to them are never used.
 
-With several threads the rows are partitioned by post-synaptic neuron like the synaptic input
-(parallel.py): each synapse is updated by one thread, in the order of the sequential code.
+The rows are owned by their post-synaptic neuron (``Kernel.owner``), as for the synaptic input:
+a platform may divide them among workers without changing a result.
 """
 from __future__ import annotations
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import BinOp, Cmp, If, Kernel, Let, Logic, Loop, Var
+from anncompiler.ir.kernel import BinOp, Cmp, If, Kernel, Let, Loop, Var
 from anncompiler.ir.model import Update
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I64
 
-from . import events, parallel
-from .context import LoweringContext, c64, i64
+from . import events
+from .context import LoweringContext, c64, i64, neurons
 from .projections import POST, PRE, ROW, SYN, _resolver, synapse_store
 from .random import random_calls
 
@@ -42,7 +42,7 @@ def split_by_locality(m) -> dict[str, list[Update]]:
 
 def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     """The synaptic updates of one plastic projection (a serial kernel for the global ones, then
-    one kernel over the rows, parallel with several threads)."""
+    one kernel over the rows)."""
     m, P = e.synapse, e.name
     for u in m.updates or []:
         if random_calls(u.value):
@@ -71,11 +71,9 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
         synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
         synapse += ctx.lower_updates(groups["local"], resolve, store, m.name)
         body.append(Loop(SYN, lo, hi, synapse, f"synapses:{P}"))
-    split = ctx.threads > 1
-    loop = parallel.row_partition(ctx, e, ROW, body, f"rows:{P}") if split else \
-        Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}")
+    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}", parallel=True)
     kernels.append(Kernel(f"learn_{P}", "synapses", [loop], f"synaptic updates of {P} ({m.name})",
-                          parallel=split))
+                          owner=neurons(e.post)))
     return kernels
 
 
@@ -83,9 +81,9 @@ def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     """``post_spike`` (§5.5): for every neuron of the post population that spiked in this step, on
     each synapse of its dendrite: the event-driven decay to this step, then the statements.
 
-    With several threads, each partition handles the spikes of its own post neurons (the spike
-    list is complete after the neuron phase, and sorted by rank) when the statements write only
-    synaptic variables of the dendrite; otherwise one thread handles all."""
+    The post neurons own every write when the statements write only synaptic variables of the
+    dendrite (``Kernel.owner``): a platform may then give each worker the spikes of its own
+    neurons (the spike list is complete after the neuron phase)."""
     m, P, post_pop = e.synapse, e.name, ctx.net.population(e.post)
     resolve, store = _resolver(ctx, e, SYN, ROW, PRE, POST), synapse_store(ctx, e)
     synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
@@ -97,14 +95,8 @@ def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     dendrite = [Let(ROW, i64(ctx.load(f"{P}.post_row", POST))),
                 If(Cmp(">=", ROW, c64(0)), [Loop(SYN, lo, hi, synapse, f"synapses:{P}")])]
     attrs = ctx.synapse_attributes[P]
-    split = ctx.threads > 1 and all(
-        eq.target in attrs and attrs[eq.target].locality != "global" for eq in m.post_spike)
-    if split:
-        mine = Logic("and", Cmp(">=", POST, parallel.LO), Cmp("<", POST, parallel.HI))
-        dendrite = [If(mine, dendrite)]
+    owned = all(eq.target in attrs and attrs[eq.target].locality != "global" for eq in m.post_spike)
     loop = Loop(n, c64(0), ctx.load(f"{e.post}._n_spiked", 0),
                 [Let(POST, i64(ctx.load(f"{e.post}._spiked", n)))] + dendrite, f"spikes:{e.post}")
-    body = [loop]
-    if split:
-        body = [parallel.partitions(ctx, P, parallel.partition_bounds(ctx, post_pop.size) + body)]
-    return Kernel(f"post_events_{P}", "post-events", body, f"post_spike of {P} ({m.name})", parallel=split)
+    return Kernel(f"post_events_{P}", "post-events", [loop], f"post_spike of {P} ({m.name})",
+                  owner=neurons(e.post) if owned else "")

@@ -1,0 +1,86 @@
+"""The built-in phases of a step, registered in their order (docs/semantics.md, "One step")."""
+from __future__ import annotations
+
+from .globalops import global_ops_init_kernel, global_ops_kernel, population_ops
+from .monitors import monitor_kernel
+from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel
+from .phases import register_phase
+from .projections import rate_kernel, reset_inputs_kernel, spike_kernel
+from .stop import has_stop_condition, stop_kernels
+from .synapses import learning_kernels, post_event_kernel
+
+
+def _populations(net):
+    return [p.name for p in net.populations]
+
+
+def _with_global_ops(net):
+    return [p.name for p in net.populations if population_ops(p)]
+
+
+def _inputs(net):
+    """Projections grouped by post-synaptic population."""
+    return [e.name for post in _populations(net) for e in net.projections_into(post)]
+
+
+@register_phase("global-ops-init", _with_global_ops)
+def _global_ops_init(ctx, names):
+    kernels = (global_ops_init_kernel(ctx, ctx.net.population(n)) for n in names)
+    return [k for k in kernels if k is not None]
+
+
+@register_phase("reset-inputs", _populations)
+def _reset_inputs(ctx, names):
+    kernels = []
+    for post in names:
+        pop = ctx.net.population(post)
+        arrays = [f"{post}._sum_{t}" for t in input_targets(ctx, pop)]
+        arrays += [f"{post}.{g}" for g in conductance_resets(pop)]
+        if arrays:
+            kernels.append(reset_inputs_kernel(ctx, post, arrays))
+    return kernels
+
+
+@register_phase("input", _inputs)
+def _input(ctx, names):
+    kernels = []
+    for name in names:
+        e = ctx.projection(name)
+        kernels.append(spike_kernel(ctx, e) if e.synapse.type == "spike" else rate_kernel(ctx, e))
+    return kernels
+
+
+@register_phase("neurons", _populations)
+def _neurons(ctx, names):
+    kernels = []
+    for name in names:
+        p = ctx.net.population(name)
+        kernels.append(spike_source_kernel(ctx, p) if p.kind == "spike_source_array" else neuron_kernel(ctx, p))
+    return kernels
+
+
+@register_phase("global-ops", _with_global_ops)
+def _global_ops(ctx, names):
+    kernels = (global_ops_kernel(ctx, ctx.net.population(n)) for n in names)
+    return [k for k in kernels if k is not None]
+
+
+@register_phase("synapses", lambda net: [e.name for e in net.projections if e.synapse.updates])
+def _synapses(ctx, names):
+    return [k for name in names for k in learning_kernels(ctx, ctx.projection(name))]
+
+
+@register_phase("post-events", lambda net: [e.name for e in net.projections if e.synapse.post_spike])
+def _post_events(ctx, names):
+    return [post_event_kernel(ctx, ctx.projection(name)) for name in names]
+
+
+@register_phase("stop-conditions", lambda net: [p.name for p in net.populations if has_stop_condition(p)])
+def _stop_conditions(ctx, names):
+    return stop_kernels(ctx, [ctx.net.population(n) for n in names])
+
+
+@register_phase("record", lambda net: [m.name for m in net.monitors])
+def _record(ctx, names):
+    monitors = {m.name: m for m in ctx.net.monitors}
+    return [monitor_kernel(ctx, monitors[n]) for n in names]

@@ -1,0 +1,11 @@
+"""Platform passes: the neutral kernel IR mapped to one kind of machine (docs/compiler.md).
+
+A backend names the ones it needs in ``Backend.pipeline_suffix()``; the compile driver appends
+them after the neutral pipeline.  CPU: ``cpu-narrow-ranks`` (16-bit pre ranks),
+``cpu-partition`` (thread partitions, barriers), ``cpu-flag-scan`` (blocks of spike flags),
+``cpu-expand-reductions`` (row lanes for the SLP vectoriser, prefetch).
+"""
+from . import cpu_layout, cpu_partition, cpu_vector  # noqa: F401  (registration)
+
+#: the CPU suffix, in the order its passes must run
+CPU_SUFFIX = ("cpu-narrow-ranks", "cpu-partition", "cpu-flag-scan", "cpu-expand-reductions")
