@@ -426,6 +426,37 @@ def replace_exprs(e: Expr, table: dict) -> Expr:
     return dataclasses.replace(e, **changes) if changes else e
 
 
+def rename_arrays(body: list[Stmt], names: dict[str, str]) -> list[Stmt]:
+    """A copy of ``body`` with every array renamed through ``names`` and loop spaces left out
+    (the code of a kernel apart from the arrays it runs on)."""
+    def expr(e: Expr) -> Expr:
+        changes = {f.name: names[getattr(e, f.name)] for f in dataclasses.fields(e)
+                   if f.name == "array" and getattr(e, f.name) in names}
+        for f in dataclasses.fields(e):
+            v = getattr(e, f.name)
+            if isinstance(v, Expr):
+                changes[f.name] = expr(v)
+            elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
+                changes[f.name] = tuple(expr(x) for x in v)
+        return dataclasses.replace(e, **changes) if changes else e
+
+    out = []
+    for s in body:
+        changes = {}
+        for f in dataclasses.fields(s):
+            v = getattr(s, f.name)
+            if f.name in ("array", "counter") and v in names:
+                changes[f.name] = names[v]
+            elif isinstance(v, Expr):
+                changes[f.name] = expr(v)
+            elif isinstance(v, list):
+                changes[f.name] = rename_arrays(v, names)
+            elif f.name == "space":
+                changes[f.name] = ""
+        out.append(dataclasses.replace(s, **changes))
+    return out
+
+
 def walk_expr(e: Expr) -> Iterator[Expr]:
     """Pre-order traversal of an expression tree."""
     yield e

@@ -48,8 +48,9 @@ _INTRINSICS = {"sqrt": "llvm.sqrt", "fabs": "llvm.fabs", "floor": "llvm.floor",
                "ceil": "llvm.ceil", "trunc": "llvm.trunc", "round": "llvm.round"}
 
 
-def array_signature(module: K.KernelModule, body: list[K.Stmt]) -> list[str]:
-    """Arrays a kernel body touches, in the module's declaration order."""
+def array_signature(module: K.KernelModule, body: list[K.Stmt], positions: dict | None = None) -> list[str]:
+    """Arrays a kernel body touches, in the module's declaration order (``positions``: array ->
+    its rank in that order, when the caller has it)."""
     used = set()
     for s in K.walk_stmts(body):
         if isinstance(s, (K.Store, K.Prefetch, K.Accumulate)):
@@ -58,7 +59,18 @@ def array_signature(module: K.KernelModule, body: list[K.Stmt]) -> list[str]:
             used.update((s.array, s.counter))
         for e in K.stmt_exprs(s):
             used.update(x.array for x in K.walk_expr(e) if isinstance(x, (K.Load, K.AnyOf)))
-    return [name for name in module.arrays if name in used]
+    if positions is None:
+        positions = {name: n for n, name in enumerate(module.arrays)}
+    return sorted(used, key=lambda name: positions.get(name, -1))
+
+
+def shape_of(module: K.KernelModule, k: K.Kernel, arrays: list[str]) -> str:
+    """The code of a kernel with its arrays named by position and typed: two kernels of the same
+    shape (populations of one neuron model and size, projections of one synapse model and
+    storage) compile to one function called on different arrays."""
+    position = {a: f"${n}:{module.arrays[a].dtype.value}" for n, a in enumerate(arrays)}
+    body = K.rename_arrays(k.body, position)
+    return K.format_kernel(K.Kernel("", k.phase, body, parallel=k.parallel))
 
 
 def _symbol(prefix: str, name: str) -> str:
@@ -77,6 +89,8 @@ class _Emitter:
         self.loop_vars: dict[str, tuple[ir.Value, ir.Value]] = {}  # name -> (value, i64 value)
         #: (thread number, team size) as i64 in a parallel kernel run by a team, else None
         self.thread: tuple[ir.Value, ir.Value] | None = None
+        #: array name -> its slot in the runtime's pointer table (declaration order)
+        self.positions = {name: n for n, name in enumerate(module.arrays)}
 
     # -- helpers ----------------------------------------------------------
     def _decl(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
@@ -371,13 +385,21 @@ def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str =
     lmod.triple, lmod.data_layout = triple or lmod.triple, data_layout
     threaded = threads > 1 and any(k.parallel for k in module.kernels)
     kernels = []
+    shared: dict[tuple, ir.Function] = {}  # kernels of the same code on other arrays share one function
+    positions = {name: n for n, name in enumerate(module.arrays)}
     for n, k in enumerate(module.kernels):
-        arrays = array_signature(module, k.body)
+        arrays = array_signature(module, k.body, positions)
         team = threaded and k.parallel
+        key = (team, shape_of(module, k, arrays))
+        if key in shared:
+            kernels.append((shared[key], arrays))
+            continue
         fn = ir.Function(lmod, ir.FunctionType(ir.VoidType(), [PTR] * len(arrays) + [I64T, I64T] * team),
                          _symbol(f"k{n}_", k.name))
+        shared[key] = fn
         fn.linkage = "internal"
         fn.attributes.add("nounwind")
+        fn.attributes.add("noinline")
         for arg, a in zip(fn.args, arrays):
             arg.name = a  # llvmlite quotes names: "pop.v" stays readable
             arg.add_attribute("noalias")
@@ -396,15 +418,25 @@ def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str =
     return lmod
 
 
-def _load_pointers(em: "_Emitter", module: K.KernelModule, kernels, table: ir.Value) -> None:
-    """Data pointers of the arrays used, loaded once from the table, before the step loop."""
-    names = list(module.arrays)
-    used = {K.STEP_COUNTER} | {a for _, arrays in kernels for a in arrays}
-    used |= {x.array for c in module.exit_conditions for x in K.walk_expr(c) if isinstance(x, K.Load)}
-    for a in names:
-        if a in used:
-            slot = em.b.gep(table, [ir.Constant(I64T, names.index(a))], inbounds=True, source_etype=PTR)
-            em.ptrs[a] = em.b.load(slot, typ=PTR, name=a)
+def _load_pointers(em: "_Emitter", module: K.KernelModule, table: ir.Value) -> None:
+    """Data pointers of the step counter and of the arrays of the exit conditions, loaded once
+    from the table before the step loop."""
+    used = {K.STEP_COUNTER} | {x.array for c in module.exit_conditions for x in K.walk_expr(c)
+                               if isinstance(x, K.Load)}
+    for a in used:
+        em.ptrs[a] = _table_pointer(em, module, table, a)
+
+
+def _table_pointer(em: "_Emitter", module: K.KernelModule, table: ir.Value, array: str) -> ir.Value:
+    slot = em.b.gep(table, [ir.Constant(I64T, em.positions[array])], inbounds=True, source_etype=PTR)
+    return em.b.load(slot, typ=PTR, name=array)
+
+
+def _kernel_args(em: "_Emitter", module: K.KernelModule, table: ir.Value, arrays: list[str]) -> list:
+    """A kernel's array pointers, loaded from the table at its call: with hundreds of kernels,
+    pointers hoisted out of the step loop would all be live across it (a register allocator's
+    worst case, seconds of compile time), while these loads hit L1."""
+    return [_table_pointer(em, module, table, a) for a in arrays]
 
 
 def _end_of_step(em: "_Emitter", module: K.KernelModule) -> ir.Value:
@@ -487,6 +519,7 @@ def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads
     omp = ir.Function(lmod, ir.FunctionType(void, [PTR]), "run.omp")
     omp.linkage = "internal"
     omp.attributes.add("nounwind")
+    _driver_only(omp)
     gomp_parallel = ir.Function(lmod, ir.FunctionType(void, [PTR, PTR, i32, i32]), "GOMP_parallel")
     team_barrier = _emit_barrier(lmod)
     thread_num = ir.Function(lmod, ir.FunctionType(i32, []), "omp_get_thread_num")
@@ -521,12 +554,13 @@ def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads
         b.call(team_barrier, [data, local_sense, nth])
 
     n = b.load(_field(b, data, 1), typ=I64T, name="n_steps")
-    _load_pointers(em, module, kernels, b.load(_field(b, data, 0), typ=PTR, name="table"))
+    table = b.load(_field(b, data, 0), typ=PTR, name="table")
+    _load_pointers(em, module, table)
     step, head, done = _step_loop(omp, b, n)
     for (kfn, arrays), k in zip(kernels, module.kernels):
         if k.barrier:
             barrier_fn()
-        args = [em.ptrs[a] for a in arrays]
+        args = _kernel_args(em, module, table, arrays)
         if k.parallel:
             b.call(kfn, args + [tid, nth])
         else:
@@ -547,6 +581,13 @@ def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads
     b.ret_void()
 
 
+def _driver_only(fn: ir.Function) -> None:
+    """The step loop only calls kernels: left unoptimised (``optnone``), since optimising and
+    allocating registers for thousands of calls in one loop grew faster than the network."""
+    fn.attributes.add("noinline")
+    fn.attributes.add("optnone")
+
+
 def _step_loop(fn: ir.Function, b: ir.IRBuilder, n: ir.Value):
     """Open ``for step in 0..n``: leaves the builder in the loop body; returns (step, head, done)."""
     head = fn.append_basic_block("step.head")
@@ -565,14 +606,15 @@ def _step_loop(fn: ir.Function, b: ir.IRBuilder, n: ir.Value):
 def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
     """``i64 run(ptr table, i64 n)``: the step loop of the simulation."""
     fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
+    _driver_only(fn)
     table, n = fn.args
     table.name, n.name = "table", "n_steps"
     em = _Emitter(lmod, fn, module, {})
     b = em.b
-    _load_pointers(em, module, kernels, table)
+    _load_pointers(em, module, table)
     step, head, done = _step_loop(fn, b, n)
     for kfn, arrays in kernels:
-        b.call(kfn, [em.ptrs[a] for a in arrays])
+        b.call(kfn, _kernel_args(em, module, table, arrays))
     stop = _end_of_step(em, module)
     nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
     last = b.block
