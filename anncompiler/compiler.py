@@ -82,7 +82,8 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     from anncompiler.runtime.state import allocate_arrays
 
     t0 = time.perf_counter()
-    # the partitions of lower-to-kernels follow the backend's thread count (passes/lowering/parallel.py)
+    # cpu-partition cuts the module into as many partitions as the backend has threads
+    # (passes/platform/cpu_partition.py)
     threads = int((backend_options or {}).get("num_threads", 1) or 1)
     module = CompilationModule(build_network_ir(net), options={"method": net._config["method"],
                                                                "num_threads": threads})

@@ -1,4 +1,5 @@
-"""The benchmark models of PEERS.md, with the same parameters as the peers.
+"""The benchmark models (COBA, CUBA, sparse and dense rate networks, Izhikevich, Song-Abbott STDP),
+with the same parameters as in ANNarchy and Brian2.
 
 Each builder takes the simulator module (``anncompiler`` or ``ANNarchy``: the same API) and a
 network, builds the model and returns (duration in ms, a function giving the measured value).

@@ -1,11 +1,11 @@
-"""Benchmarks: anncompiler against the figures of its peers (PEERS.md), one fresh process per run.
+"""Benchmarks: anncompiler against the figures of its peers (ANNarchy, Brian2), one fresh process per run.
 
     python benchmarks/run.py [--runs 3] [--threads 1 2] [--peers] [name ...]
 
 Prints, per model and thread count, the median cold compile time and simulation time (with the
 spread), the mean firing rate or mean r, and the ratios to ANNarchy 5.0.4 at one thread: measured
 here with ``--peers`` when ANNarchy is installed in this environment, else the figures of a
-2-core machine like ours (PEERS.md).  Not run by the tests.
+2-core machine like ours.  Not run by the tests.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-#: ANNarchy 5.0.4, 1 thread, on a 2-core machine like ours (PEERS.md): (sim s, cold compile s)
+#: ANNarchy 5.0.4, 1 thread, measured on a 2-core machine like ours: (sim s, cold compile s)
 ANNARCHY = {"coba": (0.153, 10.5), "rate_sparse": (1.64, 9.5), "rate_dense": (6.60, 9.6),
             "izhikevich": (0.067, 11.2)}
-#: Brian2 standalone, 1 thread, same machine (PEERS.md): sim s (models ANNarchy has no figure for)
+#: Brian2 standalone, 1 thread, same machine: sim s (models ANNarchy has no figure for)
 BRIAN2 = {"cuba": 0.073, "coba": 0.105}
 ALL = ["coba", "cuba", "rate_sparse", "rate_dense", "izhikevich", "song_abbott"]
 
@@ -117,7 +117,7 @@ def main(argv=None):
         if reference is None and name in ANNARCHY:
             sim, comp = ANNARCHY[name]
             reference = {"sim": sim, "compile": comp}
-        if reference is None:  # no ANNarchy figure: compare with Brian2's (PEERS.md)
+        if reference is None:  # no ANNarchy figure: compare with Brian2's
             reference = {"sim": BRIAN2.get(name, float("nan")), "compile": float("nan")}
         for threads in args.threads:
             r = measure(name, threads, args.runs)
@@ -126,7 +126,7 @@ def main(argv=None):
                 continue
             _row(name, "anncompiler", threads, r, reference)
     if not peers:
-        print("(ratios against ANNarchy 5.0.4, 1 thread, on a 2-core machine like ours: PEERS.md; "
+        print("(ratios against ANNarchy 5.0.4, 1 thread, measured on a 2-core machine like ours; "
               "cuba against Brian2 standalone, 1 thread)")
 
 

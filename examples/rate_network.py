@@ -1,6 +1,6 @@
 """A rate-coded recurrent network: N leaky integrators with sparse random weights.
 
-The benchmark model of PEERS.md ("rate sparse"): ``tau*dr/dt + r = sum(exc) + B : min=0``,
+The "rate sparse" benchmark model (``benchmarks/models.py``): ``tau*dr/dt + r = sum(exc) + B : min=0``,
 N=4000, fixed_probability(0.1), w ~ U(-0.05, 0.05), dt=1 ms, 1000 steps; mean r about 1.03.
 Pass a smaller N on the command line for a quick run: ``python examples/rate_network.py 1000``.
 """

@@ -1,6 +1,6 @@
 """``discretise-odes``: turn each model's equations into explicit updates (the discrete IR).
 
-Rules (ANNARCHY.md §5.3): variables in declaration order; consecutive ODEs
+Rules (docs/semantics.md, "Neuron updates"): variables in declaration order; consecutive ODEs
 form a block integrated from the old values of the whole block, then the
 block's bounds are applied; assignments run sequentially and see values
 updated before them; global (population-wide) equations run before local

@@ -1,4 +1,4 @@
-"""Numerical methods (ANNARCHY.md §5.3): each method's discrete update, convergence
+"""Numerical methods (docs/semantics.md, "Neuron updates"): each method's discrete update, convergence
 orders, non-linear ODE errors, the default method, and the ordering rules."""
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
-"""Rate-coded synaptic plasticity: synaptic equations run after the neuron updates (ANNARCHY.md
-§5.4, §5.6), globals first, then per dendrite, then per synapse; checked against numpy."""
+"""Rate-coded synaptic plasticity: synaptic equations run after the neuron updates (docs/semantics.md,
+"One step"), globals first, then per dendrite, then per synapse; checked against numpy."""
 import numpy as np
 import pytest
 
@@ -39,7 +39,7 @@ def bcm_network(threads=1, backend="llvm", synapse=BCM):
 
 
 def numpy_bcm(w0):
-    """The same network written out with the step order of ANNARCHY.md §5.4."""
+    """The same network written out with the step order of docs/semantics.md, "One step"."""
     mask = ~np.isnan(w0)
     w = np.where(mask, w0, 0.0)
     r_in, r_out = np.zeros(6), np.zeros(4)

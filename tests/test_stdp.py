@@ -1,6 +1,6 @@
 """Spike-timing plasticity: event-driven traces decayed lazily at the events of each synapse,
 ``pre_spike`` (at the step after the pre spike, decayed to the spike's step) and ``post_spike``
-(in the step of the post spike, after the synaptic equations): ANNARCHY.md §5.3-5.5."""
+(in the step of the post spike, after the synaptic equations): docs/semantics.md, "Event-driven variables"."""
 import math
 
 import numpy as np

@@ -1,5 +1,5 @@
 """Statements run at the events of a synapse: ``pre_spike``, ``post_spike`` and the lazy decay of
-its event-driven variables (ANNARCHY.md §5.3, §5.5).
+its event-driven variables (docs/semantics.md, "Event-driven variables").
 
 At each event of a synapse its event-driven variables first decay over the time since its last
 event (``ModelIR.event_updates``, in ``_elapsed`` ms), then the event's statements run in order,

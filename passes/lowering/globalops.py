@@ -1,6 +1,6 @@
 """Global operations in neuron equations: ``mean(x)``, ``max(x)``, ``min(x)``, ``norm1(x)``, ``norm2(x)``.
 
-ANNARCHY.md §5.2 and §5.4: the argument is a local attribute of the same
+docs/semantics.md, "Global operations": the argument is a local attribute of the same
 population; the value is computed after all neuron updates of a step (the
 ``global-ops`` phase of the schedule) and read by the equations of the
 *next* step, an implicit delay of one dt.  So an equation ``y = mean(r)``

@@ -1,6 +1,6 @@
 """Lowering of populations: attribute arrays and the per-step neuron update kernel.
 
-Per ANNARCHY.md §5.4: global updates, then one loop over neurons; a
+As in docs/semantics.md, "Neuron updates": global updates, then one loop over neurons; a
 neuron in its refractory period runs only its ``g_`` updates and counts
 down; other neurons run every update, then test the spike condition, and
 on a spike run the reset, append their rank to the spike list, store the

@@ -1,4 +1,4 @@
-"""``stop_condition`` and the early exit of ``simulate_until`` (ANNARCHY.md §1.2, §5.7).
+"""``stop_condition`` and the early exit of ``simulate_until`` (docs/semantics.md, "Stop conditions").
 
 A population created with ``stop_condition="r > 1.0 : any"`` (parsed by
 ``parse_condition`` into ``PopulationNode.data["stop_condition"]``) gets

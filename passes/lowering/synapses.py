@@ -1,9 +1,9 @@
 """Lowering of synaptic plasticity: the ``synapses`` and ``post-events`` phases of a step.
 
-ANNARCHY.md §5.4-5.6: after the neuron updates (so ``pre.r``/``post.r`` are those of the current
+docs/semantics.md, "One step": after the neuron updates (so ``pre.r``/``post.r`` are those of the current
 step), every plastic projection runs its global updates once, then, for each dendrite (row), its
 semiglobal updates and the local updates of each of its synapses.  The parser enforces the
-locality rules (§5.2), so a global update reads no per-synapse or per-dendrite value and a
+locality rules, so a global update reads no per-synapse or per-dendrite value and a
 semiglobal one no per-synapse or pre-synaptic value: the indices given to them are never used.
 
 The rows are owned by their post-synaptic neuron (``Kernel.owner``), as for the synaptic input:
@@ -78,7 +78,7 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
 
 
 def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
-    """``post_spike`` (§5.5): for every neuron of the post population that spiked in this step, on
+    """``post_spike``: for every neuron of the post population that spiked in this step, on
     each synapse of its dendrite: the event-driven decay to this step, then the statements.
 
     The post neurons own every write when the statements write only synaptic variables of the
