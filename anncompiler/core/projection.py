@@ -39,10 +39,15 @@ def _as_view(net, obj):
     raise NetworkError(f"a projection connects populations or views, not {type(obj).__name__}")
 
 
+def _describe(obj) -> str:
+    return obj if isinstance(obj, str) else getattr(obj, "name", type(obj).__name__)
+
+
 class Projection:
     def __init__(self, pre, post, target, synapse=None, name=None, *, network=None):
-        from .network import _resolve_network
-        net = _resolve_network(network)
+        from .network import _owner_network
+        net = _owner_network(network, [pre, post], f"projection {name or ''} ({_describe(pre)} -> "
+                                                    f"{_describe(post)}, target {target!r})".replace("  ", " "))
         self._net = net
         self.pre, self._pre_ranks = _as_view(net, pre)
         self.post, self._post_ranks = _as_view(net, post)
