@@ -221,7 +221,9 @@ class _Builder:
         name = f.id
         if name == "sum":
             target = self._target(node)
-            if target and target not in self.ctx.targets:
+            if not target:
+                raise self.fail(EquationSyntaxError, "sum() needs the name of a target, e.g. sum(exc)", node, "sum")
+            if target not in self.ctx.targets:
                 self.ctx.targets.append(target)
             return sympy.Symbol(f"sum({target})")
         n = len(node.args)
