@@ -62,7 +62,7 @@ def test_interrupted_simulate_then_simulate_more():
             timer = threading.Timer(0.002 + 0.004 * k, _thread.interrupt_main)
             timer.start()
             try:
-                net.simulate(1e6)
+                net.simulate(1e8)          # 1e9 steps: the interrupt always comes first
             except KeyboardInterrupt:
                 interrupted += 1
             timer.join()
@@ -443,3 +443,15 @@ def test_reset_assigning_a_parameter_is_an_error():
                                  reset="v = 0\nVr = 1.0", name="ResetParam"))
         net.compile()
     assert "ResetParam" in str(err.value) and "Vr = 1.0" in str(err.value)
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_non_real_constants_give_nan_at_run_time(backend):
+    net = ann.Network(dt=1.0)
+    pop = net.create(2, ann.Neuron(parameters="a = -4.0",
+                                   equations=["r = sqrt(-1)", "x = log(-2) + 1", "y = sqrt(a)", "z = (-8)**0.5",
+                                              "w = sqrt(4) + sqrt(-1) * 0"], name="Complexish"))
+    net.compile(backend=backend)
+    net.step()
+    for name in ("r", "x", "y", "z", "w"):
+        assert np.all(np.isnan(getattr(pop, name))), name

@@ -94,10 +94,14 @@ class _Interrupts:
             return self
         self.previous = previous
         try:
+            self.installed = True
             signal.signal(signal.SIGINT, self._record)
         except (ValueError, OSError):
-            return self
-        self.installed = True
+            self.installed = False
+        except BaseException:  # interrupted while installing: __exit__ will not run
+            self.installed = False
+            signal.signal(signal.SIGINT, previous)
+            raise
         return self
 
     def _record(self, signum, frame):
