@@ -455,3 +455,17 @@ def test_non_real_constants_give_nan_at_run_time(backend):
     net.step()
     for name in ("r", "x", "y", "z", "w"):
         assert np.all(np.isnan(getattr(pop, name))), name
+
+
+# ---------------------------------------------------------------------------------------------
+# the public API as a state machine (tests/api_state_machine.py), in a subprocess
+# ---------------------------------------------------------------------------------------------
+def test_api_state_machine_never_crashes():
+    """Random sequences of create/connect/monitor/compile/set/get/simulate/interrupt over one to
+    three networks: no crash, every rejection an AnnCompilerError, monitors follow time."""
+    out = run_isolated("""
+        import runpy, sys
+        sys.argv = ["api_state_machine.py", "40", "30"]
+        runpy.run_path("tests/api_state_machine.py", run_name="__main__")
+    """, timeout=600)
+    assert out.strip().endswith("ok")
