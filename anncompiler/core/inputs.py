@@ -85,7 +85,7 @@ class SpikeSourceArray(Population):
 
 
 class PoissonPopulation(Population):
-    """Neurons spiking as Poisson processes (ANNARCHY.md §1.6): each step a neuron spikes when
+    """Neurons spiking as Poisson processes (as in ANNarchy): each step a neuron spikes when
     ``Uniform(0, 1) * 1000 / dt < rates``.
 
     ``rates`` is a number or an array (a local parameter ``rates``, settable later), or an
