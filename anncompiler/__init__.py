@@ -18,8 +18,8 @@ if not _os.path.isdir(_os.path.join(_here, "ir")) and _os.path.isfile(_os.path.j
     __path__.append(_root)  # noqa: F821  (the package's own __path__)
 
 from .errors import (AnnCompilerError, ArityError, BackendError, ConnectivityError, EquationSyntaxError,
-                     FlagError, IndexOutOfRangeError, IRVerificationError, LocalityError,
-                     MissingVariableError, ModelError, NetworkError, NonLinearODEError, PipelineError,
+                     FlagError, IndexOutOfRangeError, InvalidTypeError, InvalidValueError, IRVerificationError,
+                     LocalityError, MissingVariableError, ModelError, NetworkError, NonLinearODEError, PipelineError,
                      ReservedNameError, ShapeError, UnknownNameError)
 from .core.attributes import Constant, Parameter, Variable
 from .core.models import Neuron, Synapse

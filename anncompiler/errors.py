@@ -90,6 +90,15 @@ class ShapeError(AnnCompilerError, ValueError):
     """An array assigned to an attribute has the wrong shape."""
 
 
+class InvalidValueError(AnnCompilerError, ValueError):
+    """A value is out of its domain: a negative or non-finite ``dt``, duration, period,
+    delay, refractory period or spike time, a population of size 0, ..."""
+
+
+class InvalidTypeError(AnnCompilerError, TypeError):
+    """A value has the wrong type (``pop.v = None``, a string where a number is expected)."""
+
+
 class PipelineError(AnnCompilerError):
     """A pass pipeline string names an unknown pass or is malformed."""
 

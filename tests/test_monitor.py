@@ -204,7 +204,7 @@ def test_spike_emission_at_block_edges(backend, threads, size):
     fire, in rank order, once."""
     net = ann.Network(dt=1.0)
     net.config(num_threads=threads)
-    neuron = ann.Neuron(parameters="armed = 0.0", equations="dv/dt = 0.0", spike="armed > 0.5",
+    neuron = ann.Neuron(equations=["dv/dt = 0.0", "darmed/dt = 0.0"], spike="armed > 0.5",
                         reset="armed = 0.0")
     pop = net.create(size, neuron)
     chosen = sorted({0, 1, 62, 63, 64, 127, 128, 191, 192, 199} & set(range(size)))

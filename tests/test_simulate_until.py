@@ -1,4 +1,4 @@
-"""stop_condition and Network.simulate_until (passes/lowering/stop.py, anncompiler/core/until.py).
+"""stop_condition and Network.simulate_until (passes/lowering/stop.py, anncompiler/runtime/simulate.py).
 
 A counter neuron (``r = r + 1`` per step) makes the stopping step easy to predict: after
 ``s`` steps, ``r = r0 + s``.  dt = 0.5 so that the returned time in ms (steps * dt) differs

@@ -37,12 +37,12 @@ class Parameter:
     it, which decides whether per-neuron values may promote it to local.
     """
     value: Any = 0.0
-    locality: str = "global"
+    locality: Optional[str] = None  # None: not given (global, and promotable to local)
     type: Any = float
 
     def __post_init__(self):
-        self.explicit_locality = self.locality != "global" or False
-        self.locality = normalise_locality(self.locality)
+        self.explicit_locality = self.locality is not None
+        self.locality = normalise_locality(self.locality if self.locality is not None else "global")
         self.type = normalise_type(self.type)
 
     def _to_string(self, name: str) -> str:

@@ -11,18 +11,18 @@ import math
 import numbers
 from typing import Any
 
-from ..errors import IndexOutOfRangeError
+from ..errors import IndexOutOfRangeError, InvalidTypeError, InvalidValueError
 
 
 def _as_int(value: Any, what: str) -> int:
     """An integral value as int; bools and non-integral numbers are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be an integer, got {value!r}")
+        raise InvalidTypeError(f"{what} must be an integer, got {value!r}")
     if isinstance(value, numbers.Integral):
         return int(value)
     if float(value).is_integer():
         return int(value)
-    raise ValueError(f"{what} must be an integer, got {value!r}")
+    raise InvalidValueError(f"{what} must be an integer, got {value!r}")
 
 
 def normalise_geometry(geometry: Any) -> tuple:
@@ -32,12 +32,12 @@ def normalise_geometry(geometry: Any) -> tuple:
     """
     if isinstance(geometry, (tuple, list)):
         if len(geometry) == 0:
-            raise ValueError("a geometry needs at least one dimension")
+            raise InvalidValueError("a geometry needs at least one dimension")
         dims = tuple(_as_int(d, "a geometry dimension") for d in geometry)
     else:
         dims = (_as_int(geometry, "a population size"),)
     if any(d <= 0 for d in dims):
-        raise ValueError(f"every dimension of a geometry must be positive, got {dims}")
+        raise InvalidValueError(f"every dimension of a geometry must be positive, got {dims}")
     return dims
 
 

@@ -1,13 +1,32 @@
 """Input populations: SpikeSourceArray (spike times given by the user), PoissonPopulation."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
-from anncompiler.errors import NetworkError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 from anncompiler.ir.model import ModelIR
 
 from .models import Neuron
 from .population import Population
+
+
+def _check_times(name: str, rows) -> list:
+    """Sorted spike times (ms) per neuron; NaN, infinite or non-numeric times raise."""
+    label = f"SpikeSourceArray {name!r}" if name else "SpikeSourceArray"
+    out = []
+    for row in rows:
+        values = []
+        for x in row:
+            if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.number)):
+                raise InvalidTypeError(f"{label}: a spike time must be a number of ms, not {x!r}")
+            if not math.isfinite(float(x)):
+                raise InvalidValueError(f"{label}: spike times must be finite, not {x!r}")
+            values.append(float(x))
+        out.append(sorted(values))
+    return out
 
 
 class SpikeSourceArray(Population):
@@ -19,7 +38,7 @@ class SpikeSourceArray(Population):
         if not times or not isinstance(times[0], (list, tuple, np.ndarray)):
             times = [times]
         self._kind = "spike_source_array"
-        self._spike_times = [sorted(float(x) for x in row) for row in times]
+        self._spike_times = _check_times(name, times)
         super().__init__(len(times), Neuron(spike="False", name="SpikeSourceArray"), name=name,
                          network=network)
 
@@ -41,17 +60,32 @@ class SpikeSourceArray(Population):
             rows = [rows]
         if len(rows) != self.size:
             raise NetworkError(f"{self.name}: {len(rows)} spike trains for {self.size} neurons")
-        self._spike_times = [sorted(float(x) for x in r) for r in rows]
+        self._spike_times = _check_times(self.name, rows)
 
     @property
     def _data(self):
+        """The spike steps per neuron for the compiler: times before step 0 (negative times)
+        are in the past and skipped, as after a later move of ``current_step``."""
         dt = self._net.dt
-        steps = [sorted({int(round(t / dt)) for t in row}) for row in self._spike_times]
+        steps = [sorted({s for s in (int(round(t / dt)) for t in row) if s >= 0}) for row in self._spike_times]
         return {"steps": steps}
+
+    def _sync_step(self, step: int):
+        """``current_step`` moved: point each neuron's cursor at its first spike at or after
+        ``step`` (earlier ones are skipped, later ones fire on their step)."""
+        arrays = self._net._arrays
+        key = f"{self.name}._cursor"
+        if key not in arrays:
+            return
+        ptr, times = arrays[f"{self.name}._times_ptr"], arrays[f"{self.name}._times"]
+        cursor = arrays[key]
+        for i in range(self.size):
+            lo, hi = int(ptr[i]), int(ptr[i + 1])
+            cursor[i] = lo + int(np.searchsorted(times[lo:hi], step, side="left"))
 
 
 class PoissonPopulation(Population):
-    """Neurons spiking as Poisson processes (ANNARCHY.md §1.6): each step a neuron spikes when
+    """Neurons spiking as Poisson processes (as in ANNarchy): each step a neuron spikes when
     ``Uniform(0, 1) * 1000 / dt < rates``.
 
     ``rates`` is a number or an array (a local parameter ``rates``, settable later), or an

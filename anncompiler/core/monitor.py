@@ -8,20 +8,38 @@ the buffer emptied unless ``keep=True``.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
-from anncompiler.errors import NetworkError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 
 from .population import IndividualNeuron, Population, PopulationView
+
+
+def _describe(obj) -> str:
+    return obj if isinstance(obj, str) else getattr(obj, "name", type(obj).__name__)
+
+
+def _check_period(value, what: str, minimum: float) -> float:
+    """A monitor period (or offset) in ms: finite and >= ``minimum`` (dt for a period)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidTypeError(f"Monitor: {what} must be a number of ms, not {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0.0 or (what == "period" and value <= 0.0):
+        raise InvalidValueError(f"Monitor: {what} must be a finite number of ms "
+                                f"{'> 0' if what == 'period' else '>= 0'}, not {value!r}")
+    return value
 
 
 class Monitor:
     def __init__(self, obj, variables=None, period=None, period_offset=None, start=True, name=None,
                  *, network=None):
-        from .network import _resolve_network
-        net = _resolve_network(network)
+        from .network import _owner_network
+        net = _owner_network(network, [obj], f"Monitor({_describe(obj)}, {variables!r})")
         self._net = net
+        if isinstance(obj, str):
+            obj = net.get_population(obj)
         if isinstance(obj, Population):
             self.object, self.population, self._ranks, self._geometry = obj, obj, None, obj.geometry
         elif isinstance(obj, (PopulationView, IndividualNeuron)):
@@ -33,8 +51,8 @@ class Monitor:
         if isinstance(variables, str):
             variables = [variables]
         self.variables = list(variables or [])
-        self._period = period if period is not None else net.dt
-        self._period_offset = period_offset or 0.0
+        self._period = _check_period(period, "period", net.dt) if period is not None else net.dt
+        self._period_offset = _check_period(period_offset, "period_offset", 0.0) if period_offset else 0.0
         self._start = start
         self.id = len(net._monitors)
         self.name = name or f"monitor{self.id}"
@@ -94,15 +112,21 @@ class Monitor:
         rows_key = f"{M}._rows"
         if rows_key in arrays and arrays[rows_key][0] > 0:
             rows = int(arrays[rows_key][0])
+            chunk = {}
             for v in self.variables:
                 if v == "spike":
                     continue
                 width = 1 if self._is_global(v) else self._width
-                self._data[v].append(arrays[f"{M}.{v}"][:rows * width].reshape(rows, width).copy())
+                buf = arrays[f"{M}.{v}"]
+                rows = min(rows, buf.size // width)  # never read past a buffer
+                chunk[v] = buf[:rows * width].reshape(rows, width).copy()
+            # copies first, then the commit: the buffer is emptied together with the append
             arrays[rows_key][0] = 0
+            for v, data in chunk.items():
+                self._data[v].append(data)
         n_key = f"{M}._n_spikes"
         if n_key in arrays and arrays[n_key][0] > 0:
-            n = int(arrays[n_key][0])
+            n = min(int(arrays[n_key][0]), arrays[f"{M}.spike_steps"].size)
             # kept as arrays: the per-rank dictionary is built in get(), outside the simulation
             self._spikes.append((arrays[f"{M}.spike_steps"][:n].copy(), arrays[f"{M}.spike_ranks"][:n].copy()))
             arrays[n_key][0] = 0
@@ -110,7 +134,8 @@ class Monitor:
     # results ---------------------------------------------------------------
     def get(self, variables=None, keep=False, reshape=True, force_dict=False):
         if self._net.compiled:
-            self._net._drain_monitors()
+            with self._net._lock:  # not while another thread simulates this network
+                self._net._drain_monitors()
         single = isinstance(variables, str)
         names = [variables] if single else list(variables or self.variables)
         out = {}

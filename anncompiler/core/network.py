@@ -1,25 +1,24 @@
 """Network: owns populations, projections, monitors and constants; compiles and simulates them.
 
-``compile()`` runs the pass pipeline and the backend once; ``simulate()``
-calls the native step loop in chunks and drains monitor buffers between
-chunks (the only time Python runs during a simulation).
+``compile()`` runs the pass pipeline and the backend once; ``simulate()``,
+``simulate_until()`` and ``step()`` call the simulation loop of the runtime
+(``anncompiler/runtime/simulate.py``), which runs the native steps in chunks and
+drains monitor buffers between chunks (the only time Python runs during a simulation).
 """
 from __future__ import annotations
 
 import math
+import numbers
 import secrets
-import time as _time
+import threading
 import warnings
 
 import numpy as np
 
-from anncompiler.errors import AnnCompilerError, NetworkError
+from anncompiler.errors import InvalidValueError, NetworkError
 
 from .attributes import Constant
 from .models import Neuron, Synapse
-
-#: steps per native call between two returns to Python (Ctrl-C, monitor draining)
-CHUNK_STEPS = 10000
 
 _CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "visible_cores", "paradigm", "dtype", "precision",
                 "structural_plasticity", "only_int_idx_type", "verbose", "suppress_warnings", "show_time",
@@ -30,16 +29,51 @@ _GLOBAL_CONSTANTS: dict[str, Constant] = {}
 _GLOBAL_FUNCTIONS: dict = {}
 
 
-def _resolve_network(network, warn: bool = True):
+def _resolve_network(network, warn: bool = True, stacklevel: int = 3):
     """``network``, or the global network (with a deprecation warning unless ``warn`` is False:
     specific populations are built outside and handed to ``net.create``, as ANNarchy 5 does)."""
     if network is not None:
         return network
+    from .global_api import magic_network
     if warn:
         warnings.warn("creating objects without network= uses the global network, deprecated in ANNarchy 5; "
-                      "prefer net.create/net.connect/net.monitor", DeprecationWarning, stacklevel=3)
-    from .global_api import magic_network
+                      "prefer net.create/net.connect/net.monitor", DeprecationWarning, stacklevel=stacklevel)
     return magic_network()
+
+
+def _owner_network(network, objects, what: str):
+    """The network of an object built on ``objects`` (populations, views, neurons; names are
+    resolved later): ``network`` when given, else the network owning them (the legacy
+    constructors ``ann.Projection``/``ann.Monitor`` attach to their populations' network).
+    Objects of another network raise NetworkError: their ranks and arrays mean nothing here."""
+    owned = []
+    for obj in objects:
+        pop = getattr(obj, "population", None)
+        owner = getattr(pop, "__dict__", {}).get("_net")
+        if owner is not None:
+            owned.append((pop, owner))
+    if network is None:
+        owners = []
+        for _, owner in owned:
+            if owner not in owners:
+                owners.append(owner)
+        if len(owners) > 1:
+            names = ", ".join(f"{p.name} ({'the global network' if o is _magic() else repr(o)})"
+                              for p, o in owned)
+            raise NetworkError(f"{what}: the populations belong to different networks: {names}")
+        if owners and owners[0] is not _magic():
+            return owners[0]
+        return _resolve_network(None, stacklevel=4)
+    for pop, owner in owned:
+        if owner is not network:
+            raise NetworkError(f"{what}: population {pop.name} belongs to another network; a population, "
+                               "view, projection or monitor is used only with the network that created it")
+    return network
+
+
+def _magic():
+    from . import global_api
+    return global_api._MAGIC
 
 
 class _NetworkMeta(type):
@@ -64,7 +98,8 @@ class Network(metaclass=_NetworkMeta):
         pass
 
     def _setup(self, dt: float | None, seed: int | None):
-        self._config = {"dt": 1.0 if dt is None else float(dt), "method": "explicit", "num_threads": 1,
+        from anncompiler.runtime.simulate import check_dt
+        self._config = {"dt": 1.0 if dt is None else check_dt(dt), "method": "explicit", "num_threads": 1,
                         "dtype_name": "f64", "backend": "llvm", "paradigm": "openmp"}
         self._seed = int(seed) if seed is not None else secrets.randbits(32)
         self.default_rng = np.random.default_rng(self._seed)
@@ -77,6 +112,7 @@ class Network(metaclass=_NetworkMeta):
         self.directory = "annarchy"
         self.compile_report: dict = {}
         self.kernel_module = None
+        self._lock = threading.RLock()  # one simulation at a time (anncompiler/runtime/simulate.py)
 
     # configuration -------------------------------------------------------------
     def config(self, **kwargs):
@@ -89,7 +125,8 @@ class Network(metaclass=_NetworkMeta):
             if self.compiled and k in ("dt", "dtype", "method", "seed"):
                 raise NetworkError(f"'{k}' cannot change after compile()")
             if k == "dt":
-                self._config["dt"] = float(v)
+                from anncompiler.runtime.simulate import check_dt
+                self._config["dt"] = check_dt(v)
             elif k == "seed":
                 self._seed = int(v)
                 self.default_rng = np.random.default_rng(self._seed)
@@ -140,9 +177,11 @@ class Network(metaclass=_NetworkMeta):
         """Move a population built outside any network (into the global one) into this one."""
         old = pop._net
         if old is not self:
-            if old.compiled or any(pr.pre.population is pop or pr.post.population is pop
-                                   for pr in old._projections):
-                raise NetworkError(f"population {pop.name} already belongs to another network")
+            if old is not _magic() or old.compiled or any(
+                    pr.pre.population is pop or pr.post.population is pop for pr in old._projections) or \
+                    any(m.population is pop for m in old._monitors):
+                raise NetworkError(f"population {pop.name} already belongs to another network; a population "
+                                   "is used only with the network that created it")
             self._check_not_compiled("add a population")
             old._populations.remove(pop)
             auto = pop.name == f"pop{pop.id}"
@@ -285,7 +324,8 @@ class Network(metaclass=_NetworkMeta):
     @current_step.setter
     def current_step(self, step: int):
         self._require_compiled("setting current_step")
-        self._arrays["net.t"][0] = int(step)
+        from anncompiler.runtime.simulate import set_current_step
+        set_current_step(self, step)
 
     @property
     def time(self) -> float:
@@ -293,33 +333,28 @@ class Network(metaclass=_NetworkMeta):
 
     @time.setter
     def time(self, t: float):
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+            raise InvalidValueError(f"time must be a finite number of ms, not {t!r}")
         self.current_step = int(round(t / self.dt))
 
     def _drain_monitors(self):
-        for m in self._monitors:
-            m._drain(self._arrays)
-
-    def _run_steps(self, n_steps: int):
-        remaining = int(n_steps)
-        while remaining > 0:
-            done = self._simulator.run(min(remaining, CHUNK_STEPS))
-            self._drain_monitors()
-            if done <= 0:
-                raise AnnCompilerError("the simulation loop made no progress")
-            remaining -= done
+        from anncompiler.runtime.simulate import drain_monitors
+        drain_monitors(self)
 
     def simulate(self, duration: float, measure_time: bool = False):
-        self._require_compiled("simulate")
-        n = int(math.ceil(duration / self.dt - 1e-9))
-        t0 = _time.perf_counter()
-        self._run_steps(n)
-        if measure_time:
-            print(f"Simulating {duration / 1000.0} seconds of the network took "
-                  f"{_time.perf_counter() - t0} seconds.")
+        """Simulate ``duration`` ms (``ceil(duration / dt)`` steps).
+
+        A negative, NaN or infinite duration raises InvalidValueError.  Ctrl-C stops the run
+        between two chunks of steps with KeyboardInterrupt, leaving time, state and monitors
+        consistent; two threads simulating the same network take turns (see
+        ``anncompiler/runtime/simulate.py``).
+        """
+        from anncompiler.runtime.simulate import simulate
+        simulate(self, duration, measure_time)
 
     def step(self):
-        self._require_compiled("step")
-        self._run_steps(1)
+        from anncompiler.runtime.simulate import step
+        step(self)
 
     def simulate_until(self, max_duration: float, population, operator: str = "and",
                        measure_time: bool = False) -> float:
@@ -329,9 +364,9 @@ class Network(metaclass=_NetworkMeta):
         The conditions are tested after every step (at least one step is simulated); the
         simulation stops after the first step where the combination holds.  Returns the
         elapsed time in **ms** (steps * dt; ANNarchy 5 returns steps / dt, a bug).  A
-        population without ``stop_condition`` raises NetworkError.  See ``core/until.py``.
+        population without ``stop_condition`` raises NetworkError.
         """
-        from .until import simulate_until
+        from anncompiler.runtime.simulate import simulate_until
         return simulate_until(self, max_duration, population, operator, measure_time)
 
     def _spiked_ranks(self, pop):

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from anncompiler.errors import NetworkError, ShapeError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 
 from . import geometry as geo
 from .indexing import resolve_index, union_ranks
@@ -28,6 +28,59 @@ def _dtype(kind: str):
 
 def _is_scalar(value) -> bool:
     return isinstance(value, (numbers.Number, np.number, bool, np.bool_)) or np.ndim(value) == 0
+
+
+#: the refractory counter is an int32 number of steps: longer periods saturate there
+MAX_REFRACTORY_STEPS = np.iinfo(np.int32).max
+
+
+def _numeric(owner: str, name: str, value):
+    """``value`` (a number or an array of numbers) as it is; None, strings and other objects
+    raise InvalidTypeError naming ``owner.name``."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise InvalidTypeError(f"{owner}.{name}: cannot assign {value!r}; give a number or an array of numbers")
+    if isinstance(value, (numbers.Real, np.number, np.bool_)):
+        if isinstance(value, (complex, np.complexfloating)):
+            raise InvalidTypeError(f"{owner}.{name}: cannot assign the complex number {value!r}")
+        return value
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError):
+        kind = "O"
+    if kind not in "biuf":
+        raise InvalidTypeError(f"{owner}.{name}: cannot assign {value!r}; give a number or an array of numbers")
+    return value
+
+
+def check_refractory(owner: str, value, size: int):
+    """A refractory period in ms (a number, or one per neuron): NaN, infinite and negative
+    values raise InvalidValueError naming ``owner``; returns a float or a float array."""
+    if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None:
+        raise InvalidTypeError(f"{owner}: the refractory period must be a number of ms (or one per neuron), "
+                               f"not {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"{owner}: the refractory period must be a number of ms (or one per neuron), "
+                               f"not {value!r}") from None
+    if arr.ndim > 0 and arr.size not in (1, size):
+        raise ShapeError(f"{owner}: {arr.size} refractory periods for {size} neurons")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if np.any(bad):
+        first = float(arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]])
+        raise InvalidValueError(f"{owner}: the refractory period must be a finite number of ms >= 0, "
+                                f"not {first!r}")
+    return float(arr.reshape(-1)[0]) if arr.ndim == 0 or arr.size == 1 and size == 1 else arr.reshape(-1)
+
+
+def _saturate_refractory(value, dt: float):
+    """A refractory period (ms) no longer than the int32 step counter holds at ``dt``."""
+    limit = MAX_REFRACTORY_STEPS * dt
+    while np.rint(limit / dt) > MAX_REFRACTORY_STEPS:  # the product may round up
+        limit = np.nextafter(limit, 0.0)
+    if np.ndim(value) == 0:
+        return min(float(value), float(limit))
+    return np.minimum(value, limit)
 
 
 class _AttributeAccess:
@@ -78,16 +131,23 @@ class Population(_AttributeAccess):
             neuron = neuron()
         net = _resolve_network(network, warn=not getattr(type(self), "_specific", False))
         object.__setattr__(self, "_net", net)
-        self.geometry = geo.normalise_geometry(geometry)
+        try:
+            self.geometry = geo.normalise_geometry(geometry)
+        except (InvalidValueError, InvalidTypeError) as e:
+            label = name or f"pop{len(net._populations)}"
+            raise type(e)(f"population {label} (model '{getattr(neuron, 'name', neuron)}'): {e}") from None
         self.size = geo.size_of(self.geometry)
         self.neuron_type = neuron
+        r = getattr(neuron, "refractory", None)
+        if r is not None and not isinstance(r, str):
+            check_refractory(f"population {name or 'pop' + str(len(net._populations))} "
+                             f"(model '{neuron.name}')", r, 1)
         self.id = len(net._populations)
         self.name = name or f"pop{self.id}"
         self.stop_condition = stop_condition
         self.ranks = np.arange(self.size)
         self.enabled = True
         self._init: dict = {}
-        self._refractory = None
         self._ir = None
         net._add_population(self)
 
@@ -196,10 +256,25 @@ class Population(_AttributeAccess):
             return 0.0
         return init
 
+    def _fixed_locality(self, name) -> bool:
+        """Whether the attribute keeps its locality when given per-neuron values before compile:
+        every attribute but a global Parameter whose locality was not given (``tau=20.0`` or
+        ``Parameter(20.0)``), which becomes local then (as ANNarchy 5.0.0 does)."""
+        a = self._model_ir().attributes[name]
+        if a.locality == "local" or a.role != "parameter":
+            return True
+        params = getattr(self.neuron_type, "parameters", None)
+        if isinstance(params, dict):
+            from .attributes import Parameter
+            v = params.get(name)
+            return isinstance(v, Parameter) and v.explicit_locality
+        return True  # string form: a global parameter carries an explicit 'population' flag
+
     def _set(self, name, value, ranks):
         n = self.size if ranks is None else len(ranks)
         if isinstance(value, RandomDistribution):
             value = value.get_values(n)
+        value = _numeric(f"population {self.name}", name, value)
         if not _is_scalar(value):
             value = np.asarray(value)
             if value.size != n:
@@ -219,8 +294,18 @@ class Population(_AttributeAccess):
             else:
                 arr[ranks] = value
             return
+        a = self._model_ir().attributes[name]
+        if a.locality != "local" and self._fixed_locality(name):
+            # one value for the whole population, before compile as after (also through a view)
+            if not _is_scalar(value):
+                if value.size and not np.all(value == value[0]):
+                    raise ShapeError(f"{self.name}.{name} is declared global (one value for the population, "
+                                     "model '" + self.neuron_type.name + "'): it cannot take per-neuron values")
+                value = value[0]
+            self._init[name] = value
+            return
         per_neuron = not _is_scalar(value) or (ranks is not None and len(ranks) != self.size)
-        if per_neuron:  # a global attribute given per-neuron values is promoted to local at compile
+        if per_neuron:  # a global parameter given per-neuron values is promoted to local at compile
             current = self._value(name)
             full = np.array(np.broadcast_to(np.asarray(current, dtype=float), (self.size,)))
             if ranks is None:
@@ -237,25 +322,54 @@ class Population(_AttributeAccess):
 
     # refractory -----------------------------------------------------------
     @property
+    def _refractory(self):
+        """The refractory period the compiler uses (ms): the one set on the population, else a
+        numeric one of the model, saturated so that it fits the int32 step counter at dt."""
+        value = self.__dict__.get("_refractory_ms")
+        if value is None:
+            r = getattr(self.neuron_type, "refractory", None)
+            if isinstance(r, str):
+                try:
+                    r = float(r)
+                except ValueError:  # a parameter name or an expression: computed at each spike
+                    return None
+            if r is None:
+                return None
+            value = check_refractory(f"population {self.name} (model '{self.neuron_type.name}')", r, 1)
+        return _saturate_refractory(value, self._net.dt)
+
+    @_refractory.setter
+    def _refractory(self, value):
+        self.__dict__["_refractory_ms"] = value
+
+    @property
     def refractory(self):
         if self._net.compiled and f"{self.name}._refractory" in self._net._arrays:
             r = self._net._arrays[f"{self.name}._refractory"] * self._net.dt
             return float(r[0]) if np.all(r == r[0]) else r.reshape(self.geometry)
-        if self._refractory is not None:
-            return self._refractory
-        r = self.neuron_type.refractory
-        return r
+        value = self.__dict__.get("_refractory_ms")
+        return value if value is not None else self.neuron_type.refractory
 
     @refractory.setter
     def refractory(self, value):
         if isinstance(value, RandomDistribution):
             value = value.get_values(self.size)
+        if value is None and not self._net.compiled:
+            self._refractory = None
+            return
+        owner = f"population {self.name}"
+        if isinstance(value, str):
+            raise InvalidTypeError(f"{owner}: the refractory period is a number of ms (a parameter name is "
+                                   f"given in the Neuron definition), not {value!r}")
+        value = check_refractory(owner, value, self.size)
         if self._net.compiled:
             key = f"{self.name}._refractory"
             if key not in self._net._arrays:
                 raise NetworkError(f"population {self.name} was compiled without a refractory period; "
                                    "set pop.refractory before compile()")
-            self._net._arrays[key][:] = np.rint(np.asarray(value, dtype=float).reshape(-1) / self._net.dt)
+            steps = np.minimum(np.rint(np.asarray(value, dtype=float).reshape(-1) / self._net.dt),
+                               MAX_REFRACTORY_STEPS)
+            self._net._arrays[key][:] = steps.astype(np.int32)
         else:
             self._refractory = value
 

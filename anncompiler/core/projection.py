@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from anncompiler.errors import NetworkError, ShapeError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 
 from . import connectors
 from .models import Synapse
@@ -39,10 +39,27 @@ def _as_view(net, obj):
     raise NetworkError(f"a projection connects populations or views, not {type(obj).__name__}")
 
 
+def _check_delays(name: str, delays) -> None:
+    """Synaptic delays are finite numbers of ms >= 0."""
+    try:
+        d = np.asarray(delays, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"projection {name}: delays must be numbers of ms, not {delays!r}") from None
+    bad = ~np.isfinite(d) | (d < 0)
+    if np.any(bad):
+        first = float(d.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]])
+        raise InvalidValueError(f"projection {name}: delays must be finite numbers of ms >= 0, not {first!r}")
+
+
+def _describe(obj) -> str:
+    return obj if isinstance(obj, str) else getattr(obj, "name", type(obj).__name__)
+
+
 class Projection:
     def __init__(self, pre, post, target, synapse=None, name=None, *, network=None):
-        from .network import _resolve_network
-        net = _resolve_network(network)
+        from .network import _owner_network
+        net = _owner_network(network, [pre, post], f"projection {name or ''} ({_describe(pre)} -> "
+                                                    f"{_describe(post)}, target {target!r})".replace("  ", " "))
         self._net = net
         self.pre, self._pre_ranks = _as_view(net, pre)
         self.post, self._post_ranks = _as_view(net, post)
@@ -73,8 +90,10 @@ class Projection:
         if storage_format not in _STORAGE_FORMATS:
             raise NetworkError(f"projection {self.name}: unknown storage_format {storage_format!r} "
                                f"(use one of {sorted(f for f in _STORAGE_FORMATS if f)})")
-        self.connectivity = builder(*args, self._pre_ranks, self._post_ranks, self.pre.size, self.post.size,
-                                    **kwargs)
+        connectivity = builder(*args, self._pre_ranks, self._post_ranks, self.pre.size, self.post.size,
+                               **kwargs)
+        _check_delays(self.name, connectivity.delays)
+        self.connectivity = connectivity
         self.connectivity.storage_format = _STORAGE_FORMATS[storage_format]
         return self
 

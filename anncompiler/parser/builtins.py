@@ -90,7 +90,20 @@ MATH = {
     "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh, "floor": sympy.floor,
     "ceiling": sympy.ceiling, "ceil": sympy.ceiling, "fabs": sympy.Abs, "abs": sympy.Abs,
 }
-BUILTINS = {name: (f, 1, 1) for name, f in MATH.items()}
+
+
+def _real_valued(f):
+    """``f`` at a constant argument is evaluated by sympy: a non-real result (``sqrt(-1)``,
+    ``log(-2)``) is NaN, as in C (and stays NaN in ``sqrt(-1) * 0``)."""
+    def call(x):
+        value = f(x)
+        if value.is_number and value.has(sympy.I):
+            return sympy.nan
+        return value
+    return call
+
+
+BUILTINS = {name: (_real_valued(f), 1, 1) for name, f in MATH.items()}
 BUILTINS.update({
     "pos": (lambda x: sympy.Max(x, 0), 1, 1),
     "positive": (lambda x: sympy.Max(x, 0), 1, 1),

@@ -62,11 +62,22 @@ def to_sympy(text: str, ctx: Context) -> sympy.Basic:
             raise ctx.error(EquationSyntaxError,
                             "malformed if-block: use 'if cond: a else: b' (each ':' needs an 'else')")
     try:
-        return _convert(text, ctx, offset)
+        return _real(_convert(text, ctx, offset))
     except ModelError:
         raise
     except Exception as e:  # sympy/ast failures are the user's syntax, never a raw error
         raise ctx.error(EquationSyntaxError, f"cannot parse '{text}': {type(e).__name__}: {e}") from None
+
+
+def _real(expr: sympy.Basic) -> sympy.Basic:
+    """Equations compute on reals, as C does: a constant sub-expression that sympy evaluates to
+    a non-real number (``sqrt(-1)``, ``log(-2)``, ``(-8)**0.5``) is NaN at run time."""
+    try:
+        if not expr.has(sympy.I):
+            return expr
+        return expr.replace(lambda e: e.is_number and e.has(sympy.I), lambda e: sympy.nan)
+    except RecursionError:  # a very deep expression: leave it to the later stages
+        return expr
 
 
 def _convert(text: str, ctx: Context, offset: int) -> sympy.Basic:
@@ -221,7 +232,9 @@ class _Builder:
         name = f.id
         if name == "sum":
             target = self._target(node)
-            if target and target not in self.ctx.targets:
+            if not target:
+                raise self.fail(EquationSyntaxError, "sum() needs the name of a target, e.g. sum(exc)", node, "sum")
+            if target not in self.ctx.targets:
                 self.ctx.targets.append(target)
             return sympy.Symbol(f"sum({target})")
         n = len(node.args)

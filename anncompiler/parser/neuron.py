@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sympy
 
-from anncompiler.errors import MissingVariableError
+from anncompiler.errors import MissingVariableError, ModelError
 from anncompiler.ir.model import Attribute, Condition, Equation
 from anncompiler.parser.checks import symbol_names
 from anncompiler.parser.common import ModelBuilder, first_positions
@@ -25,12 +25,25 @@ class NeuronBuilder(ModelBuilder):
             ir.spike = Condition(self.expression(d.spike, "spike condition", condition=True),
                                  source=self.ctx.source)
             ir.reset = self.statements(d.reset, remote=False, allowed_targets=())
+            self._check_reset(ir.reset)
             self._conductances()
             ir.refractory = self.refractory(d.refractory)
         self._targets()
         self.check()
         self._check_r(spiking)
         return ir
+
+    def _check_reset(self, reset) -> None:
+        """A reset changes variables: assigning a parameter (constant during the simulation) is
+        refused, naming the reset statement."""
+        for eq in reset:
+            attr = self.ir.attributes.get(eq.target)
+            if attr is not None and attr.role == "parameter":
+                self.ctx.source = eq.source
+                raise self.ctx.error(ModelError, f"the reset assigns the parameter '{eq.target}'; a parameter "
+                                     "is constant during the simulation: declare it as a variable "
+                                     "(an equation) to change it in the reset",
+                                     name=eq.target, column=self.ctx.column_of(eq.target))
 
     def may_assign(self, name: str) -> bool:
         return self.ir.type == "spike" and name.startswith("g_") and len(name) > 2
