@@ -377,17 +377,47 @@ STEP_COUNTER = "net.t"
 class LaunchConfig:
     """How a GPU platform runs one kernel (set by a mapping pass such as ``cuda-map``).
 
-    ``grid_loops``: positions in ``Kernel.body`` of the top-level ``parallel`` loops run with one
-    thread per iteration, each as its own launch (the other top-level statements, which store
-    nothing, are recomputed by every thread before it); ``()`` runs the whole kernel on one
-    thread.  ``iterations``: an upper bound of the trip count of each grid loop (its grid size).
-    ``atomics``: arrays whose :class:`Accumulate` inside a grid loop is an atomic add (float
-    atomics change the order of the sum, so a platform lists them only where it accepts that).
+    ``grid_loops``: positions in ``Kernel.body`` of the top-level loops run with one thread per
+    iteration, each as its own launch; the other statements run on one thread, in order (see
+    :func:`launch_segments`); ``()`` runs the whole kernel on one thread.  ``iterations``: an
+    upper bound of the trip count of each grid loop (its grid size).  ``atomics``: arrays whose
+    :class:`Accumulate` inside a grid loop is an atomic add (float atomics change the order of
+    the sum, so a platform lists them only where it accepts that).
     """
     grid_loops: tuple[int, ...] = ()
     iterations: tuple[int, ...] = ()
     block: int = 256
     atomics: tuple[str, ...] = ()
+
+
+def launch_segments(k: Kernel, c: LaunchConfig) -> list[tuple[list[Stmt], list[Stmt], int | None]]:
+    """The launches of ``k`` in order, as ``(prologue, statements, grid loop position or None)``.
+
+    Each grid loop is one launch; the statements between them form one-thread launches (left out
+    when they only define locals).  Locals do not survive a launch, so each one first recomputes
+    the top-level ``Let``/``Reduce`` statements before it: the prologue (a mapping pass checks
+    that nothing in between writes what they read).
+    """
+    if not c.grid_loops:
+        return [([], list(k.body), None)]
+    out, run, start = [], [], 0
+
+    def defs(end):
+        return [s for s in k.body[:end] if isinstance(s, (Let, Reduce))]
+
+    def flush():
+        if any(not isinstance(s, (Let, Reduce, Comment)) for s in run):
+            out.append((defs(start), list(run), None))
+
+    for pos, s in enumerate(k.body):
+        if pos in c.grid_loops:
+            flush()
+            run, start = [], pos + 1
+            out.append((defs(pos), [s], pos))
+        else:
+            run.append(s)
+    flush()
+    return out
 
 
 def format_launch(name: str, c: LaunchConfig) -> str:
@@ -757,7 +787,7 @@ def _verify_parallel(k: Kernel, platform: str) -> None:
 
 
 def _verify_launch(m: KernelModule) -> None:
-    """Launch configurations name kernels of the module and top-level parallel loops."""
+    """Launch configurations name kernels of the module and top-level loops."""
     from anncompiler.errors import IRVerificationError
     kernels = {k.name: k for k in m.kernels}
     for name, c in m.launch.items():
@@ -768,8 +798,8 @@ def _verify_launch(m: KernelModule) -> None:
             raise IRVerificationError(f"kernel IR: launch @{name}: one iteration bound per grid loop, block >= 1")
         for pos in c.grid_loops:
             s = k.body[pos] if 0 <= pos < len(k.body) else None
-            if not (isinstance(s, Loop) and s.parallel):
-                raise IRVerificationError(f"kernel IR: launch @{name}: statement {pos} is not a parallel loop")
+            if not isinstance(s, Loop):
+                raise IRVerificationError(f"kernel IR: launch @{name}: statement {pos} is not a loop")
         for a in c.atomics:
             if a not in m.arrays:
                 raise IRVerificationError(f"kernel IR: launch @{name}: atomic on undeclared array '{a}'")

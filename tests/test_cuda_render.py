@@ -168,14 +168,18 @@ def test_model_renders_and_compiles(name):
         assert "float *__restrict__" in source
 
 
-@pytest.mark.parametrize("name", ["coba", "rate_sparse", "stdp"])
-def test_partitioned_model_maps_loops_to_the_grid(name):
-    """Lowered for 2 threads: the partition loops are parallel, and become grid launches."""
-    km = kernel_module(build(name), threads=2)
-    assert any(c.grid_loops for c in km.launch.values())
+def test_coba_runs_its_loops_on_the_grid():
+    """Neuron updates and rows in parallel; spike propagation with atomics; the spike list compacted."""
+    km = kernel_module(build("coba"))
+    update = km.launch["update_pop0"]
+    assert len(update.grid_loops) == 2 and update.iterations == (80, 80)
+    assert km.launch["project_proj0"].atomics == ("pop0.g_exc",)
+    assert "update_pop0.compact" in km.launch and not km.launch["update_pop0.compact"].grid_loops
+    assert not km.launch["record_monitor0"].grid_loops
     artefact = emit(km)
-    assert any(launch.iterations for launch in artefact.payload.launches)
-    assert "blockIdx.x" in artefact.dumps["cuda.cu"]
+    grid = [launch.function for launch in artefact.payload.launches if launch.iterations]
+    assert grid == ["k0_project_proj0", "k1_project_proj1", "k2_update_pop0_1", "k2_update_pop0_2"]
+    assert "atomicAdd(&a_pop0_g_exc[" in artefact.dumps["cuda.cu"]
 
 
 # --------------------------------------------------------------------------
@@ -193,10 +197,11 @@ def assert_same_run(neutral, mapped, steps):
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
 
 
-@pytest.mark.parametrize("name", ["coba", "stdp", "spike_sources"])
-def test_mapped_partitioned_model_computes_the_same(name):
-    neutral = kernel_module(build(name), threads=2, mapped=False)
-    mapped = kernel_module(build(name), threads=2)
+@pytest.mark.parametrize("name", ["coba", "stdp", "spike_sources", "rate_sparse", "global_ops"])
+def test_mapped_model_computes_the_same(name):
+    """Sequentially (the reference interpreter), the mapped module gives the neutral one's bits."""
+    neutral = kernel_module(build(name), mapped=False)
+    mapped = kernel_module(build(name))
     assert_same_run(neutral, mapped, 40)
 
 
@@ -216,20 +221,20 @@ def neutral_sample(n=37):
     i, j = K.Var("i", I64), K.Var("j", I32)
     v = m.load("pop.v", i)
     five = K.Const(5, I64)
-    m.kernels.append(K.Kernel("reset", "neurons", [K.Store("pop.n_spiked", K.Const(0, I64), K.Const(0, I64))]))
     m.kernels.append(K.Kernel("update", "neurons", [
+        K.Store("pop.n_spiked", K.Const(0, I64), K.Const(0, I64)),
         K.Let(K.Var("step", I64), m.load("net.t")),
         K.Loop(i, K.Const(0, I64), K.Const(n, I64), [
             K.Store("pop.v", i, K.BinOp("+", v, K.BinOp("*", K.Cast(K.BinOp("%", i, K.Const(3, I64), I64), F64),
                                                            K.Const(0.125), F64), F64)),
             K.If(K.Cmp(">", v, K.Const(1.0)), [K.Store("pop.v", i, K.Const(0.0)),
                                               K.Append("pop.spiked", "pop.n_spiked", K.Cast(i, I32))]),
-        ], "neurons:pop", parallel=True)], parallel=True, owner="neurons:pop"))
+        ], "neurons:pop", parallel=True)], owner="neurons:pop"))
     m.kernels.append(K.Kernel("project", "input", [
         K.Loop(i, K.Const(0, I64), m.load("pop.n_spiked"), [
             K.Accumulate("pop.g", K.BinOp("%", K.Cast(m.load("pop.spiked", i), I64), five, I64), K.Const(0.5)),
             K.Accumulate("pop.count", K.BinOp("%", i, five, I64), K.Const(2, I64), "-"),
-        ], "neurons:pop", parallel=True)], parallel=True))
+        ], "spikes:pop")]))
     m.kernels.append(K.Kernel("sum", "record", [
         K.Reduce(K.Var("acc", F64), "+", K.Const(0.0), j, K.Const(0, I32), K.Const(n, I32),
                  m.load("pop.v", j), lanes=4),
@@ -251,15 +256,16 @@ def test_append_and_accumulate_in_grid_loops():
     neutral = neutral_sample()
     mapped = cuda_map(copy.deepcopy(neutral))
     names = [k.name for k in mapped.kernels]
-    assert names == ["reset", "update", "update.compact", "project", "sum"]
-    assert mapped.launch["update"].grid_loops == (1,) and mapped.launch["update"].iterations == (37,)
+    assert names == ["update", "update.compact", "project", "sum"]
+    assert mapped.launch["update"].grid_loops == (2,) and mapped.launch["update"].iterations == (37,)
     assert mapped.launch["project"].atomics == ("pop.count", "pop.g")
     assert not mapped.launch["update.compact"].grid_loops
-    assert "launch @update: grid over statement 1 (37 iterations), block 256" in K.format_module(mapped)
+    assert "launch @update: grid over statement 2 (37 iterations), block 256" in K.format_module(mapped)
     assert_same_run(neutral, mapped, 12)
     source = emit(mapped).dumps["cuda.cu"]
     assert "atomicAdd(&a_pop_g[" in source and "atomicAdd((unsigned long long *)&a_pop_count[" in source
-    assert "a_pop_spiked[" not in source.split("k1_update_g0")[1].split("}\n")[0]  # staged, not appended
+    grid = source.split("void k0_update_1(")[1].split("\n}\n")[0]
+    assert "a_pop_spiked[" not in grid and "v_step = a_net_t[0LL];" in grid  # staged; the local recomputed
 
 
 def test_float_atomics_can_be_refused():
@@ -276,17 +282,16 @@ def test_mapping_falls_back_to_one_thread():
     assert not mapped.launch["project"].grid_loops  # bound is pop.n_spiked[0]: unknown
     assert mapped.launch["update"].grid_loops  # constant bounds
     m = neutral_sample()
-    loop = m.kernels[1].body[1]
+    loop = m.kernels[0].body[2]
     inner = K.Var("k", I64)
     loop.body.append(K.Loop(inner, K.Const(0, I64), K.Const(2, I64), [K.Append("pop.spiked", "pop.n_spiked", K.Const(1, I32))]))
-    m.kernels[1].body[1].body = loop.body
     assert not cuda_map(m).launch["update"].grid_loops
 
 
 def test_mapping_is_verified():
     m = cuda_map(neutral_sample())
     m.launch["sum"] = K.LaunchConfig((0,), (4,))
-    with pytest.raises(IRVerificationError, match="not a parallel loop"):
+    with pytest.raises(IRVerificationError, match="not a loop"):
         K.verify_module(m)
 
 

@@ -1,9 +1,10 @@
 """A kernel module as one CUDA C translation unit, plus the plan to launch it.
 
-Every kernel becomes ``extern "C" __global__`` functions taking the arrays it touches as
-``__restrict__`` pointers (bools as the bytes numpy stores): one per grid loop of its
+Every kernel becomes ``extern "C" __global__`` functions taking the arrays they touch as
+``__restrict__`` pointers (bools as the bytes numpy stores), one per launch of
+:func:`~anncompiler.ir.kernel.launch_segments`: a grid loop of its
 :class:`~anncompiler.ir.kernel.LaunchConfig` (one thread per iteration, a grid-stride loop guarded
-by the loop's bounds), or one run by a single thread.  ``annc_advance_step`` ends a step: it
+by the loop's bounds), or statements run by a single thread.  ``annc_advance_step`` ends a step: it
 increments ``net.t`` and writes the exit conditions into a one-byte flag.  Locals are declared at
 the top of each function; loop bounds are evaluated once, as in the reference backend.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64, is_float, is_unsigned
+from anncompiler.ir.types import BOOL, I32, I64, U32, U64, is_float
 
 from .cexpr import CTYPE, MEMTYPE, PRELUDE, ExprRenderer, identifier, literal
 
@@ -238,21 +239,19 @@ def render_module(module: K.KernelModule) -> Rendered:
     functions, launches = [], []
     for n, k in enumerate(module.kernels):
         config = module.launch.get(k.name) or K.LaunchConfig()
-        base = f"k{n}_{identifier(k.name)}"
-        if not config.grid_loops:
-            f = _Function(module, params)
-            f.body(k.body, 0)
-            arrays = _arrays_of(module, k.body)
-            functions.append(f"// @{k.name} ({k.phase}): one thread\n" + f.text(base, arrays))
-            launches.append(LaunchSpec(base, arrays))
-            continue
-        for j, (pos, bound) in enumerate(zip(config.grid_loops, config.iterations)):
-            prologue = [s for s in k.body[:pos] if not (isinstance(s, K.Loop) and s.parallel)]
+        segments = K.launch_segments(k, config)
+        for j, (prologue, stmts, pos) in enumerate(segments):
+            name = f"k{n}_{identifier(k.name)}" + (f"_{j}" if len(segments) > 1 else "")
             f = _Function(module, params, config.atomics)
             f.body(prologue, 0)
-            f.loop(k.body[pos], 0, grid=True, threads=True)
-            arrays = _arrays_of(module, prologue + [k.body[pos]])
-            name = f"{base}_g{j}"
+            arrays = _arrays_of(module, prologue + stmts)
+            if pos is None:
+                f.body(stmts, 0)
+                functions.append(f"// @{k.name} ({k.phase}): one thread\n" + f.text(name, arrays))
+                launches.append(LaunchSpec(name, arrays))
+                continue
+            f.loop(stmts[0], 0, grid=True, threads=True)
+            bound = config.iterations[config.grid_loops.index(pos)]
             functions.append(f"// @{k.name} ({k.phase}): statement {pos}, one thread per iteration\n"
                              + f.text(name, arrays))
             launches.append(LaunchSpec(name, arrays, int(bound), int(config.block)))

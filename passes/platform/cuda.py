@@ -1,29 +1,30 @@
-"""``cuda-map``: map a neutral kernel module onto a CUDA grid (``KernelModule.launch``).
+"""``cuda-map``: map a neutral kernel module onto CUDA launches (``KernelModule.launch``).
 
-A kernel whose top level holds ``parallel`` loops runs each of them as one launch with one thread
-per iteration; its other top-level statements store nothing (the verifier's rule for parallel
-kernels), so every thread recomputes them first.  Everything else runs on one thread: always
-correct, and what the kernel IR promises nothing more about.
+A top-level loop runs with one thread per iteration (its own launch) when its iterations may run
+concurrently: a ``parallel`` loop (independent iterations, by the lowering's word), or a loop
+that writes only through :class:`Accumulate` (spike propagation).  The statements between such
+loops run on one thread, in order; each launch first recomputes the top-level locals defined
+before it (:func:`~anncompiler.ir.kernel.launch_segments`).  Inside a grid loop:
 
-Inside a grid loop:
-
-* :class:`Append` (ordered emission) becomes a flag and a staged value per iteration; a serial
-  compaction kernel placed right after the kernel appends the flagged values in iteration order,
-  so a spike list stays sorted by rank (a scan on many threads is a later improvement);
+* :class:`Append` (ordered emission) becomes a flag and a staged value per iteration; a
+  one-thread compaction kernel placed right after the kernel appends the flagged values in
+  iteration order, so a spike list stays sorted by rank (a scan on many threads is a later
+  improvement);
 * :class:`Accumulate` becomes an atomic add (the renderer reads ``LaunchConfig.atomics``): exact on
-  integers; on floats it changes the order of the sum, so ``float_atomics=0`` runs such kernels
-  on one thread instead.
+  integers; on floats it changes the order of the sum (in the last bits), which is why atomics
+  are used only where the lowering declared the conflict with an ``Accumulate``;
+  ``float_atomics=0`` keeps such loops on one thread.
 
-A kernel is left on one thread when a condition of this mapping does not hold (no iteration bound,
-recomputed statements reading what a grid loop writes, an append inside an inner loop, ...):
-the mapping never changes what is computed.
+A loop stays on one thread when a condition of this mapping does not hold (no bound on its
+iterations, an append inside an inner loop, a recomputed local reading what runs before it
+writes, ...): apart from float atomics, the mapping never changes what is computed.
 """
 from __future__ import annotations
 
 from anncompiler.errors import PipelineError
 from anncompiler.ir.kernel import (Accumulate, Append, AnyOf, Cast, Const, Expr, If, Kernel, KernelModule,
-                                   LaunchConfig, Let, Load, Loop, Stmt, Store, BinOp, stmt_exprs, walk_expr,
-                                   walk_stmts)
+                                   LaunchConfig, Let, Load, Loop, Reduce, Stmt, Store, BinOp, launch_segments,
+                                   stmt_exprs, walk_expr, walk_stmts)
 from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 
 from ..manager import Pass, register_pass
@@ -82,10 +83,15 @@ def _offset(loop: Loop) -> Expr:
 
 
 def _trip_bound(m: KernelModule, loop: Loop) -> int | None:
+    """An upper bound of the iterations: constant bounds, the size of the loop's index space, or
+    for a spike list (``spikes:P``) the size of ``P``."""
     if isinstance(loop.start, Const) and isinstance(loop.stop, Const):
         return max(0, int(loop.stop.value) - int(loop.start.value))
     if loop.space in m.index_spaces:
         return int(m.index_spaces[loop.space])
+    kind, _, pop = loop.space.partition(":")
+    if kind == "spikes" and f"neurons:{pop}" in m.index_spaces:
+        return int(m.index_spaces[f"neurons:{pop}"])
     return None
 
 
@@ -123,30 +129,59 @@ class _Mapper:
     def __init__(self, m: KernelModule, block: int, float_atomics: bool):
         self.m, self.block, self.float_atomics = m, block, float_atomics
 
+    def grid_loop(self, k: Kernel, pos: int):
+        """``(iteration bound, atomic arrays)`` when ``k.body[pos]`` can run one thread per iteration.
+
+        A ``parallel`` loop has independent iterations by the lowering's word; another loop
+        qualifies when it writes only through :class:`Accumulate` (spike propagation), whose
+        conflicts the atomics resolve."""
+        loop = k.body[pos]
+        if not isinstance(loop, Loop):
+            return None
+        written = writes(loop.body)
+        if not written:
+            return None
+        if not loop.parallel and any(isinstance(s, (Store, Append)) for s in walk_stmts(loop.body)):
+            return None
+        bound, atomics = _trip_bound(self.m, loop), _atomics(loop, self.float_atomics)
+        if bound is None or atomics is None or not _appends_ok(loop):
+            return None
+        if reads([Let(loop.var, loop.start), Let(loop.var, loop.stop)]) & written:
+            return None
+        if any(isinstance(s, Append) for s in walk_stmts(loop.body)):
+            # compacted after the kernel: nothing after the loop may see the list, nor change what
+            # the compaction recomputes (the prologue and the bounds)
+            later = k.body[pos + 1:]
+            appended = {n for s in walk_stmts(loop.body) if isinstance(s, Append) for n in (s.array, s.counter)}
+            recomputed = [s for s in k.body[:pos] if isinstance(s, (Let, Reduce))]
+            recomputed += [Let(loop.var, loop.start), Let(loop.var, loop.stop)]
+            if (reads(later) | writes(later)) & appended or reads(recomputed) & writes(k.body[pos:]):
+                return None
+        return bound, atomics
+
     def map(self, k: Kernel) -> list[tuple[Kernel, LaunchConfig]]:
-        grid = [p for p, s in enumerate(k.body) if isinstance(s, Loop) and s.parallel]
+        chosen = {}
+        for pos in range(len(k.body)):
+            found = self.grid_loop(k, pos)
+            if found is not None:
+                chosen[pos] = found
         serial = [(k, LaunchConfig())]
-        if not grid:
+        if not chosen:
             return serial
-        loops = [k.body[p] for p in grid]
-        others = [s for s in k.body if not (isinstance(s, Loop) and s.parallel)]
-        written = writes([s for x in loops for s in x.body])
-        if writes(others) or (reads(others) & written):
-            return serial
-        if any(reads([Let(x.var, x.start), Let(x.var, x.stop)]) & written for x in loops):
-            return serial
-        bounds = [_trip_bound(self.m, x) for x in loops]
-        atomics = [_atomics(x, self.float_atomics) for x in loops]
-        if None in bounds or None in atomics or not all(_appends_ok(x) for x in loops):
-            return serial
-        appending = [p for p in grid if any(isinstance(s, Append) for s in walk_stmts(k.body[p].body))]
-        if appending and len(grid) > 1:
-            return serial
-        out = [(k, LaunchConfig(tuple(grid), tuple(bounds), self.block,
-                                tuple(sorted({a for x in atomics for a in x}))))]
-        for p, bound in zip(grid, bounds):
-            if p in appending:
-                out.append((self._stage_appends(k, p, bound), LaunchConfig()))
+        grid = tuple(sorted(chosen))
+        atomics = tuple(sorted({a for _, arrays in chosen.values() for a in arrays}))
+        config = LaunchConfig(grid, tuple(chosen[p][0] for p in grid), self.block, atomics)
+        # the prologues recomputed by each launch must read what they read in order
+        for prologue, stmts, pos in launch_segments(k, config):
+            start = pos if pos is not None else k.body.index(stmts[0])
+            for s in prologue:
+                at = next(i for i, x in enumerate(k.body) if x is s)
+                if reads([s]) & writes(k.body[at + 1:start]):
+                    return serial
+        out = [(k, config)]
+        for pos in grid:
+            if any(isinstance(s, Append) for s in walk_stmts(k.body[pos].body)):
+                out.append((self._stage_appends(k, pos, chosen[pos][0]), LaunchConfig()))
         return out
 
     def _stage_appends(self, k: Kernel, pos: int, bound: int) -> Kernel:
@@ -176,7 +211,7 @@ class _Mapper:
         k.body[pos] = Loop(loop.var, loop.start, loop.stop, body, loop.space, loop.parallel)
         compact = [If(Load(flag, slot, BOOL), [Append(a.array, a.counter, Load(stage, slot, self.m.arrays[stage].dtype))])
                    for a, flag, stage in staged]
-        prologue = [s for s in k.body[:pos] if not (isinstance(s, Loop) and s.parallel)]
+        prologue = [s for s in k.body[:pos] if isinstance(s, (Let, Reduce))]
         return Kernel(f"{k.name}.compact", k.phase,
                       prologue + [Loop(loop.var, loop.start, loop.stop, compact, loop.space)],
                       doc=f"appends of @{k.name} in iteration order")
