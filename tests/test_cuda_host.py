@@ -17,12 +17,11 @@ pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="the cuda extra is n
 if shutil.which("g++") is None:
     pytest.skip("no host C++ compiler", allow_module_level=True)
 
-from anncompiler.backends.cuda.render import STOP_FLAG, render_module  # noqa: E402
+from anncompiler.backends.cuda.render import render_module  # noqa: E402
 from anncompiler.backends.reference import ReferenceSimulator  # noqa: E402
-from anncompiler.ir import kernel as K  # noqa: E402
 from anncompiler.runtime.state import allocate_arrays  # noqa: E402
 
-from kernel_samples import SAMPLES, X_VALUES  # noqa: E402
+from kernel_samples import SAMPLES  # noqa: E402
 from test_cuda_render import build, cuda_map, expression_module, kernel_module, neutral_sample  # noqa: E402
 
 SHIM = r"""

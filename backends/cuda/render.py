@@ -26,7 +26,9 @@ STOP_FLAG = "annc_stop"
 @dataclass(frozen=True)
 class LaunchSpec:
     """One ``__global__`` function and how the host launches it: ``arrays`` are its pointer
-    parameters in order; ``iterations`` is the grid's thread count (``None``: one thread)."""
+    parameters in order; ``iterations`` bounds the iterations of its grid loop (``ceil(iterations /
+    block)`` blocks of ``block`` threads, at least one: the loop is grid-stride and guarded);
+    ``None``: one block of one thread."""
     function: str
     arrays: tuple[str, ...]
     iterations: int | None = None
@@ -43,13 +45,15 @@ class Rendered:
 
 
 def _arrays_of(module: K.KernelModule, stmts: list[K.Stmt], exprs=()) -> tuple[str, ...]:
+    """The arrays ``stmts`` and ``exprs`` touch, in declaration order (the pointer parameters)."""
     used = set()
+    exprs = list(exprs)
     for s in K.walk_stmts(stmts):
         if isinstance(s, (K.Store, K.Accumulate)):
             used.add(s.array)
         elif isinstance(s, K.Append):
             used.update((s.array, s.counter))
-        exprs = list(exprs) + list(K.stmt_exprs(s))
+        exprs.extend(K.stmt_exprs(s))
     for e in exprs:
         used.update(x.array for x in K.walk_expr(e) if isinstance(x, (K.Load, K.AnyOf)))
     return tuple(n for n in module.arrays if n in used)
