@@ -373,6 +373,61 @@ class Kernel:
 STEP_COUNTER = "net.t"
 
 
+@dataclass(frozen=True)
+class LaunchConfig:
+    """How a GPU platform runs one kernel (set by a mapping pass such as ``cuda-map``).
+
+    ``grid_loops``: positions in ``Kernel.body`` of the top-level loops run with one thread per
+    iteration, each as its own launch; the other statements run on one thread, in order (see
+    :func:`launch_segments`); ``()`` runs the whole kernel on one thread.  ``iterations``: an
+    upper bound of the trip count of each grid loop (its grid size).  ``atomics``: arrays whose
+    :class:`Accumulate` inside a grid loop is an atomic add (float atomics change the order of
+    the sum, so a platform lists them only where it accepts that).
+    """
+    grid_loops: tuple[int, ...] = ()
+    iterations: tuple[int, ...] = ()
+    block: int = 256
+    atomics: tuple[str, ...] = ()
+
+
+def launch_segments(k: Kernel, c: LaunchConfig) -> list[tuple[list[Stmt], list[Stmt], int | None]]:
+    """The launches of ``k`` in order, as ``(prologue, statements, grid loop position or None)``.
+
+    Each grid loop is one launch; the statements between them form one-thread launches (left out
+    when they only define locals).  Locals do not survive a launch, so each one first recomputes
+    the top-level ``Let``/``Reduce`` statements before it: the prologue (a mapping pass checks
+    that nothing in between writes what they read).
+    """
+    if not c.grid_loops:
+        return [([], list(k.body), None)]
+    out, run, start = [], [], 0
+
+    def defs(end):
+        return [s for s in k.body[:end] if isinstance(s, (Let, Reduce))]
+
+    def flush():
+        if any(not isinstance(s, (Let, Reduce, Comment)) for s in run):
+            out.append((defs(start), list(run), None))
+
+    for pos, s in enumerate(k.body):
+        if pos in c.grid_loops:
+            flush()
+            run, start = [], pos + 1
+            out.append((defs(pos), [s], pos))
+        else:
+            run.append(s)
+    flush()
+    return out
+
+
+def format_launch(name: str, c: LaunchConfig) -> str:
+    if not c.grid_loops:
+        return f"launch @{name}: one thread"
+    loops = ", ".join(f"statement {k} ({n} iterations)" for k, n in zip(c.grid_loops, c.iterations))
+    atomics = f", atomic {', '.join(c.atomics)}" if c.atomics else ""
+    return f"launch @{name}: grid over {loops}, block {c.block}{atomics}"
+
+
 @dataclass
 class KernelModule:
     arrays: dict[str, ArrayDecl]
@@ -389,6 +444,8 @@ class KernelModule:
     index_spaces: dict = field(default_factory=dict)
     #: "" while neutral; the platform whose passes have mapped it ("cpu", "cuda")
     platform: str = ""
+    #: kernel name -> :class:`LaunchConfig`, for platforms that launch kernels on a grid
+    launch: dict = field(default_factory=dict)
 
     def declare(self, name, dtype, size, kind="state", init=0) -> ArrayDecl:
         if name in self.arrays:
@@ -586,6 +643,9 @@ def format_module(m: KernelModule) -> str:
     for k in m.kernels:
         out.append("")
         out.append(format_kernel(k))
+    if m.launch:
+        out.append("")
+        out.extend(format_launch(name, c) for name, c in m.launch.items())
     if m.exit_conditions:
         out.append("")
         for c in m.exit_conditions:
@@ -757,6 +817,25 @@ def _verify_parallel(k: Kernel, platform: str) -> None:
             raise IRVerificationError(f"{where}: a parallel kernel stores outside its parallel loops")
 
 
+def _verify_launch(m: KernelModule) -> None:
+    """Launch configurations name kernels of the module and top-level loops."""
+    from anncompiler.errors import IRVerificationError
+    kernels = {k.name: k for k in m.kernels}
+    for name, c in m.launch.items():
+        k = kernels.get(name)
+        if k is None or not isinstance(c, LaunchConfig):
+            raise IRVerificationError(f"kernel IR: launch configuration of an unknown kernel @{name}")
+        if len(c.iterations) != len(c.grid_loops) or int(c.block) < 1:
+            raise IRVerificationError(f"kernel IR: launch @{name}: one iteration bound per grid loop, block >= 1")
+        for pos in c.grid_loops:
+            s = k.body[pos] if 0 <= pos < len(k.body) else None
+            if not isinstance(s, Loop):
+                raise IRVerificationError(f"kernel IR: launch @{name}: statement {pos} is not a loop")
+        for a in c.atomics:
+            if a not in m.arrays:
+                raise IRVerificationError(f"kernel IR: launch @{name}: atomic on undeclared array '{a}'")
+
+
 def verify_module(m: KernelModule) -> None:
     """Raise :class:`IRVerificationError` if the module is malformed."""
     from anncompiler.errors import IRVerificationError
@@ -769,6 +848,7 @@ def verify_module(m: KernelModule) -> None:
         names.add(k.name)
         _verify_body(k.body, m, {}, f"kernel @{k.name}")
         _verify_parallel(k, m.platform)
+    _verify_launch(m)
     for c in m.exit_conditions:
         _verify_expr(c, m, {}, "exit condition")
         if c.dtype != BOOL:
