@@ -424,19 +424,59 @@ def _load_pointers(em: "_Emitter", module: K.KernelModule, table: ir.Value) -> N
     used = {K.STEP_COUNTER} | {x.array for c in module.exit_conditions for x in K.walk_expr(c)
                                if isinstance(x, K.Load)}
     for a in used:
-        em.ptrs[a] = _table_pointer(em, module, table, a)
+        em.ptrs[a] = _table_pointer(em, table, ir.Constant(I64T, em.positions[a]))
 
 
-def _table_pointer(em: "_Emitter", module: K.KernelModule, table: ir.Value, array: str) -> ir.Value:
-    slot = em.b.gep(table, [ir.Constant(I64T, em.positions[array])], inbounds=True, source_etype=PTR)
-    return em.b.load(slot, typ=PTR, name=array)
+def _table_pointer(em: "_Emitter", table: ir.Value, position: ir.Value) -> ir.Value:
+    """The data pointer in slot ``position`` of the runtime's table."""
+    return em.b.load(em.b.gep(table, [position], inbounds=True, source_etype=PTR), typ=PTR)
 
 
-def _kernel_args(em: "_Emitter", module: K.KernelModule, table: ir.Value, arrays: list[str]) -> list:
-    """A kernel's array pointers, loaded from the table at its call: with hundreds of kernels,
-    pointers hoisted out of the step loop would all be live across it (a register allocator's
-    worst case, seconds of compile time), while these loads hit L1."""
-    return [_table_pointer(em, module, table, a) for a in arrays]
+def _call_runs(module: K.KernelModule, kernels) -> list:
+    """The kernel calls of a step grouped into runs of consecutive calls of one function with no
+    barrier inside: [(function, [arrays of each call], first kernel)]."""
+    runs = []
+    for (fn, arrays), k in zip(kernels, module.kernels):
+        last = runs[-1] if runs else None
+        if last is not None and last[0] is fn and not k.barrier and last[2].parallel == k.parallel:
+            last[1].append(arrays)
+        else:
+            runs.append((fn, [arrays], k))
+    return runs
+
+
+def _emit_calls(em: "_Emitter", lmod: ir.Module, table: ir.Value, fn: ir.Function, calls: list,
+                extra: list = ()) -> None:
+    """Call ``fn`` once per entry of ``calls`` (its arrays), loading the pointers from the table
+    at each call: with hundreds of kernels, pointers hoisted out of the step loop would all be
+    live across it (a register allocator's worst case), while these loads hit L1.  Several calls
+    become a loop over a constant table of array slots, so the step loop grows with the number of
+    distinct kernels, not with the network."""
+    b = em.b
+    if len(calls) == 1:
+        b.call(fn, [_table_pointer(em, table, ir.Constant(I64T, em.positions[a])) for a in calls[0]] + list(extra))
+        return
+    width = len(calls[0])
+    i32 = _REG[I32]
+    slots = ir.GlobalVariable(lmod, ir.ArrayType(i32, len(calls) * width), lmod.get_unique_name("calls"))
+    slots.global_constant, slots.linkage = True, "internal"
+    slots.initializer = ir.Constant(ir.ArrayType(i32, len(calls) * width),
+                                    [em.positions[a] for arrays in calls for a in arrays])
+    pre, body, done = b.block, em.func.append_basic_block("calls.body"), em.func.append_basic_block("calls.done")
+    b.branch(body)
+    b.position_at_end(body)
+    k = b.phi(I64T, name="call")
+    k.add_incoming(ir.Constant(I64T, 0), pre)
+    args = []
+    for j in range(width):
+        at = b.add(b.mul(k, ir.Constant(I64T, width)), ir.Constant(I64T, j))
+        slot = b.load(b.gep(slots, [ir.Constant(I64T, 0), at], inbounds=True), typ=i32)
+        args.append(_table_pointer(em, table, b.sext(slot, I64T)))
+    b.call(fn, args + list(extra))
+    nxt = b.add(k, ir.Constant(I64T, 1))
+    k.add_incoming(nxt, b.block)
+    b.cbranch(b.icmp_signed("<", nxt, ir.Constant(I64T, len(calls))), body, done)
+    b.position_at_end(done)
 
 
 def _end_of_step(em: "_Emitter", module: K.KernelModule) -> ir.Value:
@@ -557,15 +597,14 @@ def _emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads
     table = b.load(_field(b, data, 0), typ=PTR, name="table")
     _load_pointers(em, module, table)
     step, head, done = _step_loop(omp, b, n)
-    for (kfn, arrays), k in zip(kernels, module.kernels):
+    for kfn, calls, k in _call_runs(module, kernels):
         if k.barrier:
             barrier_fn()
-        args = _kernel_args(em, module, table, arrays)
         if k.parallel:
-            b.call(kfn, args + [tid, nth])
+            _emit_calls(em, lmod, table, kfn, calls, [tid, nth])
         else:
             with b.if_then(is_master):
-                b.call(kfn, args)
+                _emit_calls(em, lmod, table, kfn, calls)
     if not module.kernels or module.kernels[-1].parallel:
         barrier_fn()  # every thread is done with the step before the counter moves
     nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
@@ -613,8 +652,8 @@ def _emit_run(lmod: ir.Module, module: K.KernelModule, kernels) -> None:
     b = em.b
     _load_pointers(em, module, table)
     step, head, done = _step_loop(fn, b, n)
-    for kfn, arrays in kernels:
-        b.call(kfn, _kernel_args(em, module, table, arrays))
+    for kfn, calls, _ in _call_runs(module, kernels):
+        _emit_calls(em, lmod, table, kfn, calls)
     stop = _end_of_step(em, module)
     nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
     last = b.block
