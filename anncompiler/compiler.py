@@ -49,10 +49,20 @@ def _population_init(pop, model: ModelIR) -> dict:
 
 
 def build_network_ir(net) -> NetworkIR:
+    """The network IR of ``net``.  Passes transform it in place, so it holds copies of what the
+    user's objects hold (one copy of each model IR, shared by its populations as the original is;
+    the connectivity of each projection): a compile never changes a user's object."""
+    copies: dict[int, ModelIR] = {}
+
+    def own(model: ModelIR) -> ModelIR:
+        if id(model) not in copies:
+            copies[id(model)] = copy.copy(model)
+        return copies[id(model)]
+
     ir = NetworkIR(dt=net.dt, float_type=net._config["dtype_name"], seed=net.seed,
                    constants={c.name: float(c) for c in net._all_constants()})
     for pop in net._populations:
-        model = pop._model_ir() if getattr(pop, "_kind", "neuron") != "neuron" else _population_model(pop)
+        model = own(pop._model_ir() if getattr(pop, "_kind", "neuron") != "neuron" else _population_model(pop))
         node = PopulationNode(pop.name, pop.size, pop.geometry, model, getattr(pop, "_kind", "neuron"),
                               _population_init(pop, model), dict(getattr(pop, "_data", {})))
         if pop._refractory is not None:
@@ -63,10 +73,10 @@ def build_network_ir(net) -> NetworkIR:
                                                           [c.name for c in net._all_constants()])
         ir.add_population(node)
     for proj in net._projections:
-        c = proj._require_connectivity()
+        c = copy.copy(proj._require_connectivity())
         init = {k: v for k, v in proj._init.items()}
         ir.add_projection(ProjectionEdge(proj.name, proj.pre.name, proj.post.name, list(proj.targets),
-                                         proj._model_ir(), c, init))
+                                         own(proj._model_ir()), c, init))
     ir.monitors = [m._spec() for m in net._monitors]
     return ir
 

@@ -35,6 +35,19 @@ EQ_KINDS = ("ode", "assign", "increment")
 METHODS = ("explicit", "implicit", "semiimplicit", "exponential", "midpoint", "rk4", "event-driven")
 
 
+@dataclass(frozen=True)
+class RandomInit:
+    """``init = Uniform(0.0, 1.0)`` written in a model: a distribution with literal arguments,
+    which the front end samples when it gives the attribute its values."""
+    distribution: str
+    args: tuple = ()
+    kwargs: tuple = ()  # (name, value) pairs
+
+    def __str__(self) -> str:
+        items = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        return f"{self.distribution}({', '.join(items)})"
+
+
 @dataclass
 class Attribute:
     """A parameter or variable of a model.

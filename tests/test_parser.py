@@ -1,6 +1,9 @@
 """Parser unit tests: every input form of ANNarchy's equation syntax -> ModelIR."""
+import numpy as np
 import sympy
 import pytest
+
+import anncompiler as ann
 
 from anncompiler.core.attributes import Parameter, Variable
 from anncompiler.core.models import Neuron, Synapse
@@ -124,9 +127,15 @@ def test_flags():
 
 
 def test_init_distribution():
-    from anncompiler.core import random
+    """The model IR holds a plain description of the distribution; the front end samples it."""
+    from anncompiler.ir.model import RandomInit
     m = rate("r = 0 : init=Uniform(0, 1)")
-    assert isinstance(m.attributes["r"].init, random.Uniform)
+    assert m.attributes["r"].init == RandomInit("Uniform", (0.0, 1.0))
+    net = ann.Network(seed=1)
+    pop = net.create(50, ann.Neuron(equations="r = 0 : init=Uniform(2, 3)"))
+    assert pop.r.shape == (50,) and 2.0 <= pop.r.min() and pop.r.max() <= 3.0 and np.ptp(pop.r) > 0
+    with pytest.raises(ann.FlagError, match="bad distribution"):
+        net.create(5, ann.Neuron(equations="r = 0 : init=Uniform(3)")).r
 
 
 def test_variable_objects():

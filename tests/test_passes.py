@@ -272,3 +272,16 @@ def test_lane_split_row_sums_agree_with_sequential_and_between_backends(lanes):
         net.simulate(20.0)
         results["sequential"] = pop.r.copy()
     np.testing.assert_allclose(results["llvm"], results["sequential"], rtol=1e-13)
+
+
+def test_compile_changes_no_user_object():
+    """Passes transform copies: fuse-connectivity picks a storage on its own connectivity and
+    discretise-odes fills the updates of its own model IR, not of the user's objects."""
+    net = ann.Network(dt=1.0)
+    pop = net.create(10, ann.Neuron(parameters="tau = 10.0", equations="tau * dr/dt + r = sum(exc)"))
+    proj = net.connect(pop, pop, "exc")
+    proj.all_to_all(weights=0.1)
+    net.compile()
+    assert proj._require_connectivity().storage_format == "auto"
+    assert pop._model_ir().updates is None and proj._model_ir().updates is None
+    assert net.kernel_module is not None

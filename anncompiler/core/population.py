@@ -13,10 +13,11 @@ import numbers
 import numpy as np
 
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
+from anncompiler.ir.model import RandomInit
 
 from . import geometry as geo
 from .indexing import resolve_index, union_ranks
-from .random import RandomDistribution
+from .random import RandomDistribution, from_init
 
 _OWN = {"geometry", "size", "name", "neuron_type", "id", "ranks", "rank", "stop_condition", "refractory",
         "population", "enabled"}
@@ -237,6 +238,8 @@ class Population(_AttributeAccess):
         """The value an attribute gets when the user sets none (its ``init``)."""
         a = self._model_ir().attributes[name]
         init = a.init
+        if isinstance(init, RandomInit):
+            init = from_init(init, self._model_ir().name)
         if isinstance(init, RandomDistribution):
             value = init.get_values(self.size)
             self._init[name] = value

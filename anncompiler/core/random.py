@@ -226,5 +226,17 @@ class Binomial(RandomDistribution):
         return self.rng.binomial(self.n, self.p, shape)
 
 
+def from_init(init, model: str = "") -> "RandomDistribution":
+    """The distribution an ``init = Uniform(...)`` of a model names (``ir.model.RandomInit``)."""
+    from anncompiler.errors import FlagError
+    cls = globals().get(init.distribution)
+    if not (isinstance(cls, type) and issubclass(cls, RandomDistribution)):
+        raise FlagError(f"unknown distribution '{init}'", model=model or None)
+    try:
+        return cls(*init.args, **dict(init.kwargs))
+    except Exception as e:
+        raise FlagError(f"bad distribution '{init}': {e}", model=model or None) from None
+
+
 __all__ = ["RandomDistribution", "Uniform", "DiscreteUniform", "Normal", "LogNormal",
            "Exponential", "Gamma", "Binomial"]

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import ast
-import importlib
 import numbers
 import re
 
 import sympy
 
-from anncompiler.core.attributes import Parameter
 from anncompiler.errors import EquationSyntaxError, FlagError, ModelError, ReservedNameError
-from anncompiler.ir.model import Attribute
+from anncompiler.ir.model import Attribute, RandomInit
 from anncompiler.parser.builtins import DISTRIBUTION_FUNCS, RESERVED
 from anncompiler.parser.expressions import Context, to_sympy
 from anncompiler.parser.lines import assignment_ops, split_statements
@@ -87,26 +85,17 @@ def parse_value(text: str, typ: str, ctx: Context, objects=()):
 
 
 def _distribution(name: str, argtext: str, text: str, ctx: Context):
-    """``init=Uniform(0, 1)``: the core.random object when its arguments are literals."""
+    """``init=Uniform(0, 1)``: a :class:`RandomInit` when its arguments are literals, else the
+    symbolic call (drawn in the equations)."""
     try:
         call = ast.parse(text, mode="eval").body
         args = [ast.literal_eval(a) for a in call.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     except Exception:
         return to_sympy(text, ctx)  # symbolic arguments: keep the sympy call
-    try:
-        module = importlib.import_module("anncompiler.core.random")
-    except ImportError:
-        module = None
-    cls = getattr(module, name, None) if module else None
-    if cls is None:
-        if kwargs:
-            raise ctx.error(FlagError, f"cannot use keyword arguments in '{text}'")
-        return DISTRIBUTION_FUNCS[name](*[sympy.sympify(a) for a in args])
-    try:
-        return cls(*args, **kwargs)
-    except Exception as e:
-        raise ctx.error(FlagError, f"bad distribution '{text}': {e}") from None
+    if any(not isinstance(v, numbers.Real) or isinstance(v, bool) for v in args + list(kwargs.values())):
+        raise ctx.error(FlagError, f"bad distribution '{text}': its arguments must be numbers")
+    return RandomInit(name, tuple(float(a) for a in args), tuple(sorted((k, float(v)) for k, v in kwargs.items())))
 
 
 def parse_parameters(value, kind: str, ctx: Context) -> dict:
@@ -137,11 +126,16 @@ def parse_parameters(value, kind: str, ctx: Context) -> dict:
     return out
 
 
+def _is_parameter_object(v) -> bool:
+    """A ``Parameter(value, locality, type)`` of the front end (read by its fields)."""
+    return all(hasattr(v, f) for f in ("value", "locality", "type")) and not isinstance(v, (str, numbers.Number))
+
+
 def _dict_parameter(name, v, ctx: Context) -> Attribute:
     ctx.source = f"{name}: {v!r}"
     check_name(name, ctx)
     locality, typ = "global", "float"
-    if isinstance(v, Parameter):
+    if _is_parameter_object(v):
         locality, typ, v = v.locality, v.type, v.value
     elif isinstance(v, bool):
         typ = "bool"

@@ -1,7 +1,6 @@
 """Entry points: ``parse_model`` (Neuron/Synapse -> ModelIR) and ``parse_condition``."""
 from __future__ import annotations
 
-from anncompiler.core.models import Neuron, Synapse
 from anncompiler.errors import ModelError
 from anncompiler.ir.model import Condition, ModelIR
 from anncompiler.parser.builtins import GLOBAL_OP_NAMES
@@ -26,12 +25,12 @@ def _with_model(e: ModelError, model: str) -> ModelError:
 
 
 def parse_model(definition, constants=(), global_functions=None) -> ModelIR:
-    """Parse a Neuron or Synapse definition into its ModelIR (see ``anncompiler.ir.model``)."""
-    if isinstance(definition, Neuron):
-        builder_cls = NeuronBuilder
-    elif isinstance(definition, Synapse):
-        builder_cls = SynapseBuilder
-    else:
+    """Parse a Neuron or Synapse definition into its ModelIR (see ``anncompiler.ir.model``).
+
+    The parser reads the definition's fields only; its kind (``_kind``: "neuron" or
+    "synapse") says which builder applies, so the parser needs no front-end class."""
+    builder_cls = {"neuron": NeuronBuilder, "synapse": SynapseBuilder}.get(getattr(definition, "_kind", None))
+    if builder_cls is None:
         raise ModelError(f"expected a Neuron or Synapse, got {type(definition).__name__}")
     name = definition.name
     for field in UNSUPPORTED:  # refused rather than silently ignored

@@ -85,7 +85,8 @@ def refractory_steps(ctx: LoweringContext, p: PopulationNode):
             value = float(r)
         else:  # a parameter name: computed at each spike from the attribute
             return 0
-    return np.rint(np.asarray(value, dtype=float) / ctx.net.dt).astype(np.int32)
+    steps = np.rint(np.asarray(value, dtype=float) / ctx.net.dt)
+    return np.clip(np.nan_to_num(steps), 0, np.iinfo(np.int32).max).astype(np.int32)  # saturate, never wrap
 
 
 def resolver(ctx: LoweringContext, p: PopulationNode, index: Expr):
@@ -224,7 +225,8 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
     c = Var("c", I64)
-    # skip times already in the past (after a reset or a late start)
+    # the cursor points at the first time not in the past: the runtime re-points it whenever the
+    # time is moved (set_time, current_step, reset), so a neuron fires when its time equals now
     body = [ctx.store(n_spiked, 0, c64(0)),
             Loop(I, c64(0), c64(p.size), [
                 Let(c, cur),
