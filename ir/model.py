@@ -35,6 +35,13 @@ EQ_KINDS = ("ode", "assign", "increment")
 METHODS = ("explicit", "implicit", "semiimplicit", "exponential", "midpoint", "rk4", "event-driven")
 
 
+#: global operations in model expressions (``mean(r)`` in an equation): user name -> sympy head
+GLOBAL_OPS = {"mean": sympy.Function("mean"), "max": sympy.Function("gmax"),
+              "min": sympy.Function("gmin"), "norm1": sympy.Function("norm1"),
+              "norm2": sympy.Function("norm2")}
+GLOBAL_OP_NAMES = {f.__name__ for f in GLOBAL_OPS.values()}
+
+
 @dataclass(frozen=True)
 class RandomInit:
     """``init = Uniform(0.0, 1.0)`` written in a model: a distribution with literal arguments,

@@ -34,7 +34,7 @@ import sympy
 from sympy.core.relational import Relational
 
 from anncompiler.errors import ModelError
-from anncompiler.parser.builtins import GLOBAL_OP_NAMES
+from anncompiler.ir.model import GLOBAL_OP_NAMES
 from anncompiler.ir.kernel import (BinOp, Call, Cast, Cmp, Const, Expr, Logic, MATH_FUNCTIONS,
                                    Select, UnOp)
 from anncompiler.ir.types import BOOL, I32, I64, DType, is_float

@@ -62,10 +62,7 @@ MODULO = _c_function("modulo", 2, _c_modulo)
 #: C conversions, used for typed user functions (``f(x) = ... : int, float``)
 TO_INT = _c_function("c_int", 1, lambda x: sympy.Integer(_c_long(x, 32)))
 TO_BOOL = _c_function("c_bool", 1, lambda x: sympy.Integer(int(x != 0)))
-GLOBAL_OPS = {"mean": sympy.Function("mean"), "max": sympy.Function("gmax"),
-              "min": sympy.Function("gmin"), "norm1": sympy.Function("norm1"),
-              "norm2": sympy.Function("norm2")}
-GLOBAL_OP_NAMES = {f.__name__ for f in GLOBAL_OPS.values()}
+from anncompiler.ir.model import GLOBAL_OP_NAMES, GLOBAL_OPS  # noqa: E402,F401  (the IR's vocabulary)
 DISTRIBUTIONS = {"Uniform": (2, 2), "DiscreteUniform": (2, 2), "Normal": (2, 4),
                  "LogNormal": (2, 4), "Exponential": (1, 3), "Gamma": (1, 4), "Binomial": (2, 2)}
 DISTRIBUTION_FUNCS = {name: sympy.Function(name) for name in DISTRIBUTIONS}

@@ -42,7 +42,7 @@ from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Let, Loop, Var
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I64
-from anncompiler.parser.builtins import GLOBAL_OPS
+from anncompiler.ir.model import GLOBAL_OPS
 
 from .context import LoweringContext, c64, model_sources
 
