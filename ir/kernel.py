@@ -373,6 +373,18 @@ class Kernel:
 STEP_COUNTER = "net.t"
 
 
+@dataclass(frozen=True, eq=False)
+class Handle:
+    """Where the runtime finds one piece of state of a user-level object: the whole of ``array``,
+    or its elements ``index`` (the weights of a projection kept in a dense matrix or in a fused
+    projection).  ``KernelModule.handles`` maps ``(owner, role)`` to it: the owner is a
+    population, projection or monitor name (``net`` for the network), the role an attribute name
+    (``v``, ``w``) or one of the runtime's roles (``spikes``, ``spike_count``, ``last_spike``,
+    ``refractory``, ``sum:exc``, ``buffer:v``, ...); the front end never rebuilds array names."""
+    array: str
+    index: object = None
+
+
 @dataclass(frozen=True)
 class LaunchConfig:
     """How a GPU platform runs one kernel (set by a mapping pass such as ``cuda-map``).
@@ -437,9 +449,8 @@ class KernelModule:
     float_type: DType = F64
     #: partitions planned by the lowering (the thread count it was lowered for)
     num_threads: int = 1
-    #: user-level arrays stored inside another one: name -> (array, element indices), e.g. the
-    #: per-synapse weights of a projection kept in a dense matrix or in a fused projection
-    views: dict = field(default_factory=dict)
+    #: (owner, role) -> :class:`Handle`: where the runtime reads and writes each piece of state
+    handles: dict = field(default_factory=dict)
     #: size of every index space the kernels loop over (``neurons:P`` -> neurons of P)
     index_spaces: dict = field(default_factory=dict)
     #: "" while neutral; the platform whose passes have mapped it ("cpu", "cuda")
@@ -453,6 +464,10 @@ class KernelModule:
         decl = ArrayDecl(name, dtype, int(size), kind, init)
         self.arrays[name] = decl
         return decl
+
+    def handle(self, owner: str, role: str, array: str, index=None) -> None:
+        """Record where the state ``role`` of ``owner`` lives (see :class:`Handle`)."""
+        self.handles[(owner, role)] = Handle(array, index)
 
     def load(self, name: str, index: Expr | int = 0) -> Load:
         """A typed load from a declared array."""
@@ -638,8 +653,9 @@ def format_module(m: KernelModule) -> str:
     for a in m.arrays.values():
         init = "" if isinstance(a.init, np.ndarray) else f" = {format_number(a.init, a.dtype)}"
         out.append(f"array {a.name}: {a.dtype.value}[{a.size}] {a.kind}{init}")
-    for name, (array, index) in m.views.items():
-        out.append(f"view {name} = {array}[{len(index)} elements]")
+    for (owner, role), h in m.handles.items():
+        if h.index is not None:
+            out.append(f"view {owner}.{role} = {h.array}[{len(h.index)} elements]")
     for k in m.kernels:
         out.append("")
         out.append(format_kernel(k))

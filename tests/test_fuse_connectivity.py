@@ -42,7 +42,8 @@ def test_fused_and_unfused_agree_and_the_fusion_is_in_the_ir():
     np.testing.assert_allclose(fused, unfused, rtol=1e-12, atol=1e-14)
     names = [k.name for k in net.kernel_module.kernels]
     assert "project_proj0+proj1" in names
-    assert "proj0.w" in net.kernel_module.views and "proj1.w" in net.kernel_module.views
+    handles = net.kernel_module.handles
+    assert handles[("proj0", "w")].index is not None and handles[("proj1", "w")].array == "proj0+proj1.w"
 
 
 def test_weights_of_fused_projections_stay_addressable():

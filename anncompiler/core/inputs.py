@@ -73,12 +73,10 @@ class SpikeSourceArray(Population):
     def _sync_step(self, step: int):
         """``current_step`` moved: point each neuron's cursor at its first spike at or after
         ``step`` (earlier ones are skipped, later ones fire on their step)."""
-        arrays = self._net._arrays
-        key = f"{self.name}._cursor"
-        if key not in arrays:
+        cursor = self._net._state(self.name, "cursor", required=False)
+        if cursor is None:
             return
-        ptr, times = arrays[f"{self.name}._times_ptr"], arrays[f"{self.name}._times"]
-        cursor = arrays[key]
+        ptr, times = self._net._state(self.name, "times_ptr"), self._net._state(self.name, "times")
         for i in range(self.size):
             lo, hi = int(ptr[i]), int(ptr[i + 1])
             cursor[i] = lo + int(np.searchsorted(times[lo:hi], step, side="left"))

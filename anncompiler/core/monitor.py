@@ -80,7 +80,7 @@ class Monitor:
     def _set_active(self, active: bool):
         self._recording = active
         if self._net.compiled:
-            self._net._arrays[f"{self.name}._active"][0] = active
+            self._net._state(self.name, "active")[0] = active
 
     def start(self, variables=None, period=None):
         if variables:
@@ -107,29 +107,30 @@ class Monitor:
         return dict(self._times)
 
     # draining (called by the runtime between chunks) --------------------------
-    def _drain(self, arrays):
-        M = self.name
-        rows_key = f"{M}._rows"
-        if rows_key in arrays and arrays[rows_key][0] > 0:
-            rows = int(arrays[rows_key][0])
+    def _drain(self):
+        state = lambda role: self._net._state(self.name, role, required=False)  # noqa: E731
+        row_count = state("rows")
+        if row_count is not None and row_count[0] > 0:
+            rows = int(row_count[0])
             chunk = {}
             for v in self.variables:
                 if v == "spike":
                     continue
                 width = 1 if self._is_global(v) else self._width
-                buf = arrays[f"{M}.{v}"]
+                buf = state(f"buffer:{v}")
                 rows = min(rows, buf.size // width)  # never read past a buffer
                 chunk[v] = buf[:rows * width].reshape(rows, width).copy()
             # copies first, then the commit: the buffer is emptied together with the append
-            arrays[rows_key][0] = 0
+            row_count[0] = 0
             for v, data in chunk.items():
                 self._data[v].append(data)
-        n_key = f"{M}._n_spikes"
-        if n_key in arrays and arrays[n_key][0] > 0:
-            n = min(int(arrays[n_key][0]), arrays[f"{M}.spike_steps"].size)
+        count = state("spike_count")
+        if count is not None and count[0] > 0:
+            steps, ranks = state("spike_steps"), state("spike_ranks")
+            n = min(int(count[0]), steps.size)
             # kept as arrays: the per-rank dictionary is built in get(), outside the simulation
-            self._spikes.append((arrays[f"{M}.spike_steps"][:n].copy(), arrays[f"{M}.spike_ranks"][:n].copy()))
-            arrays[n_key][0] = 0
+            self._spikes.append((steps[:n].copy(), ranks[:n].copy()))
+            count[0] = 0
 
     # results ---------------------------------------------------------------
     def get(self, variables=None, keep=False, reshape=True, force_dict=False):
@@ -185,7 +186,7 @@ class Monitor:
         return data
 
     def _is_global(self, v):
-        arr = self._net._arrays.get(f"{self.population.name}.{v}")
+        arr = self._net._state(self.population.name, v, required=False)
         if arr is None or arr.size != 1:
             return False
         if self.population.size > 1:

@@ -221,10 +221,9 @@ class Network(metaclass=_NetworkMeta):
         raise NetworkError(f"unknown constant '{name}'")
 
     def _constant_changed(self, c):
-        if self.compiled and self.kernel_module is not None:
-            names = [k.name for k in self._all_constants()]
-            if c.name in names:
-                self._arrays["net.constants"][names.index(c.name)] = float(c)
+        value = self._state("constant", c.name, required=False)
+        if value is not None:
+            value[:] = float(c)
 
     def _parse(self, definition):
         key = id(definition)
@@ -306,20 +305,20 @@ class Network(metaclass=_NetworkMeta):
         if not self.compiled:
             raise NetworkError(f"call compile() before {what}()")
 
-    def _state_array(self, name):
-        view = self.kernel_module.views.get(name) if self.kernel_module is not None else None
-        if view is not None:
-            from anncompiler.runtime.state import GatheredArray
-            return GatheredArray(self._arrays[view[0]], view[1])
-        try:
-            return self._arrays[name]
-        except KeyError:
-            raise NetworkError(f"no state array '{name}'") from None
+    def _state(self, owner: str, role: str, required: bool = True):
+        """The state ``role`` of ``owner`` (an attribute name or a runtime role such as
+        ``spikes``), through the handle the lowering returned; None when absent and not
+        ``required``."""
+        from anncompiler.runtime.state import state_of
+        found = state_of(self.kernel_module, self._arrays, owner, role) if self.compiled else None
+        if found is None and required:
+            raise NetworkError(f"{owner} has no state '{role}' in the compiled network")
+        return found
 
     # simulation --------------------------------------------------------------------
     @property
     def current_step(self) -> int:
-        return int(self._arrays["net.t"][0]) if self.compiled else 0
+        return int(self._state("net", "step")[0]) if self.compiled else 0
 
     @current_step.setter
     def current_step(self, step: int):
@@ -370,10 +369,10 @@ class Network(metaclass=_NetworkMeta):
         return simulate_until(self, max_duration, population, operator, measure_time)
 
     def _spiked_ranks(self, pop):
-        key = f"{pop.name}._spiked"
-        if not self.compiled or key not in self._arrays:
+        spikes = self._state(pop.name, "spikes", required=False)
+        if spikes is None:
             return []
-        return self._arrays[key][:int(self._arrays[f"{pop.name}._n_spiked"][0])].tolist()
+        return spikes[:int(self._state(pop.name, "spike_count")[0])].tolist()
 
     def __repr__(self):
         return (f"Network(dt={self.dt}, seed={self.seed}, {len(self._populations)} populations, "

@@ -206,7 +206,7 @@ class Population(_AttributeAccess):
     # values -------------------------------------------------------------
     def _array(self, name: str) -> np.ndarray:
         """The live state array shared with the native code (after compile)."""
-        return self._net._state_array(f"{self.name}.{name}")
+        return self._net._state(self.name, name)
 
     def _get(self, name, ranks):
         a = self._model_ir().attributes[name]
@@ -347,8 +347,9 @@ class Population(_AttributeAccess):
 
     @property
     def refractory(self):
-        if self._net.compiled and f"{self.name}._refractory" in self._net._arrays:
-            r = self._net._arrays[f"{self.name}._refractory"] * self._net.dt
+        steps = self._net._state(self.name, "refractory", required=False)
+        if steps is not None:
+            r = steps * self._net.dt
             return float(r[0]) if np.all(r == r[0]) else r.reshape(self.geometry)
         value = self.__dict__.get("_refractory_ms")
         return value if value is not None else self.neuron_type.refractory
@@ -366,13 +367,13 @@ class Population(_AttributeAccess):
                                    f"given in the Neuron definition), not {value!r}")
         value = check_refractory(owner, value, self.size)
         if self._net.compiled:
-            key = f"{self.name}._refractory"
-            if key not in self._net._arrays:
+            stored = self._net._state(self.name, "refractory", required=False)
+            if stored is None:
                 raise NetworkError(f"population {self.name} was compiled without a refractory period; "
                                    "set pop.refractory before compile()")
             steps = np.minimum(np.rint(np.asarray(value, dtype=float).reshape(-1) / self._net.dt),
                                MAX_REFRACTORY_STEPS)
-            self._net._arrays[key][:] = steps.astype(np.int32)
+            stored[:] = steps.astype(np.int32)
         else:
             self._refractory = value
 
@@ -405,9 +406,9 @@ class Population(_AttributeAccess):
         return geo.normalized_coordinates_from_rank(self.geometry, rank, norm)
 
     def sum(self, target):
-        key = f"{self.name}._sum_{target}"
-        if self._net.compiled and key in self._net._arrays:
-            return self._net._arrays[key].reshape(self.geometry).copy()
+        total = self._net._state(self.name, f"sum:{target}", required=False)
+        if total is not None:
+            return total.reshape(self.geometry).copy()
         g = f"g_{target}"
         if g in self._model_ir().attributes:
             return self._get(g, None)

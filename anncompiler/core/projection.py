@@ -199,7 +199,7 @@ class Projection:
         """Per-synapse values of a local attribute as one flat array (nnz)."""
         c = self._require_connectivity()
         if self._net.compiled:
-            arr = self._net._state_array(f"{self.name}.{name}")
+            arr = self._net._state(self.name, name)
         elif name == "w":
             arr = c.weights
         else:
@@ -222,7 +222,7 @@ class Projection:
         if name == "w" and self._shared_weight() and not self._net.compiled:
             return float(c.weights)
         if self._net.compiled:
-            arr = self._net._state_array(f"{self.name}.{name}")
+            arr = self._net._state(self.name, name)
             if arr.size == 1 and (a.locality == "global" or name == "w" and self._shared_weight()):
                 return arr[0].item()
             if a.locality == "semiglobal":
@@ -247,7 +247,7 @@ class Projection:
         if np.ndim(value) > 0 and np.size(value) not in (1, c.nb_synapses):
             raise ShapeError(f"{self.name}.{name}: {np.size(value)} values for {c.nb_synapses} synapses")
         if self._net.compiled:
-            arr = self._net._state_array(f"{self.name}.{name}")
+            arr = self._net._state(self.name, name)
             if arr.size == 1 and np.ndim(value) > 0 and np.size(value) > 1:
                 raise NetworkError(f"{self.name}.{name} is shared by all synapses after compile; use "
                                    "force_multiple_weights=True in the connector to set per-synapse values")

@@ -32,7 +32,6 @@ CHUNK_SECONDS = 0.25
 #: the step counter is an int64: refuse durations that would overflow it
 MAX_STEPS = 1 << 62
 
-ACTIVE, OR = "net._until_active", "net._until_or"
 
 
 def network_lock(net) -> threading.RLock:
@@ -128,9 +127,8 @@ class _Interrupts:
 # ---------------------------------------------------------------------------------------------
 def drain_monitors(net) -> None:
     """Move what the native code recorded into the Monitor objects (buffers empty afterwards)."""
-    arrays = net._arrays
     for m in net._monitors:
-        m._drain(arrays)
+        m._drain()
 
 
 def run_steps(net, n_steps: int, stop=None) -> int:
@@ -189,7 +187,7 @@ def _watched(net, population) -> list:
             raise NetworkError(f"simulate_until() expects populations, got {type(p).__name__}")
         if p._net is not net:
             raise NetworkError(f"population {p.name} does not belong to this network")
-        if not p.stop_condition or f"{p.name}._stop" not in net._arrays:
+        if not p.stop_condition or net._state(p.name, "stop", required=False) is None:
             raise NetworkError(f"population {p.name} has no stop_condition: create it with "
                                "stop_condition='... : any' to use it in simulate_until()")
         if p not in pops:
@@ -209,26 +207,26 @@ def simulate_until(net, max_duration, population, operator: str = "and", measure
         raise NetworkError(f"simulate_until(): operator must be 'and' or 'or', not {operator!r}")
     pops = _watched(net, population)
     n = steps_for(net, max_duration, "simulate_until")
-    arrays = net._arrays
-    armed = [f"{p.name}._until_armed" for p in pops]
-    use_or = operator == "or"
+    armed = [net._state(p.name, "until_armed") for p in pops]
+    stops = [net._state(p.name, "stop") for p in pops]
+    active, use_or = net._state("net", "until_active"), operator == "or"
 
     def reached() -> bool:  # the loop also returns early to drain monitor buffers: check why
-        flags = [bool(arrays[f"{p.name}._stop"][0]) for p in pops]
+        flags = [bool(s[0]) for s in stops]
         return any(flags) if use_or else all(flags)
 
     t0 = _time.perf_counter()
     with network_lock(net):
         try:
-            for name in armed:
-                arrays[name][0] = True
-            arrays[OR][0] = use_or
-            arrays[ACTIVE][0] = True
+            for flag in armed:
+                flag[0] = True
+            net._state("net", "until_or")[0] = use_or
+            active[0] = True
             done = run_steps(net, n, reached)
         finally:
-            arrays[ACTIVE][0] = False
-            for name in armed:
-                arrays[name][0] = False
+            active[0] = False
+            for flag in armed:
+                flag[0] = False
     elapsed = done * net.dt
     if measure_time:
         print(f"Simulating {elapsed / 1000.0} seconds of the network took {_time.perf_counter() - t0} seconds.")
@@ -247,7 +245,7 @@ def set_current_step(net, step) -> None:
     if not 0 <= step < MAX_STEPS:
         raise InvalidValueError(f"current_step must be >= 0 (and fit the step counter), not {step}")
     with network_lock(net):
-        net._arrays["net.t"][0] = step
+        net._state("net", "step")[0] = step
         for pop in net._populations:
             sync = getattr(pop, "_sync_step", None)
             if sync is not None:

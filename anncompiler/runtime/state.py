@@ -21,6 +21,16 @@ def allocate_arrays(km) -> dict[str, np.ndarray]:
     return arrays
 
 
+def state_of(km, arrays: dict, owner: str, role: str):
+    """The state ``role`` of ``owner`` through its handle in the kernel module: the array itself,
+    or a :class:`GatheredArray` of its elements; None when the module has no such state."""
+    handle = km.handles.get((owner, role)) if km is not None else None
+    if handle is None:
+        return None
+    array = arrays[handle.array]
+    return array if handle.index is None else GatheredArray(array, handle.index)
+
+
 class GatheredArray:
     """The elements ``index`` of a state array, read and written in place.
 

@@ -39,7 +39,7 @@ class LoweringContext:
         self.lanes = max(1, int(lanes))
         self.ft = F32 if net.float_type in ("f32", "float32") else F64
         self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft)
-        self.km.declare(STEP_COUNTER, I64, 1, "internal", 0)
+        self.declare(STEP_COUNTER, I64, 1, "internal", 0, handle=("net", "step"))
         for p in net.populations:
             self.km.index_spaces[neurons(p.name)] = p.size
         self._projections = {e.name: e for e in net.projections}
@@ -47,15 +47,21 @@ class LoweringContext:
         self.synapse_attributes: dict[str, dict[str, Attribute]] = {}
         names = list(net.constants)
         self.constant_index = {n: k for k, n in enumerate(names)}
-        self.km.declare(CONSTANTS, self.ft, max(1, len(names)), "parameter",
-                        np.array([net.constants[n] for n in names] or [0.0]))
+        self.declare(CONSTANTS, self.ft, max(1, len(names)), "parameter",
+                     np.array([net.constants[n] for n in names] or [0.0]))
+        for k, n in enumerate(names):
+            self.km.handle("constant", n, CONSTANTS, np.array([k]))
 
     def projection(self, name: str):
         return self._projections[name]
 
     # arrays -------------------------------------------------------------
-    def declare(self, name, dtype, size, kind="state", init=0):
-        return self.km.declare(name, dtype, size, kind, init)
+    def declare(self, name, dtype, size, kind="state", init=0, handle: tuple[str, str] | None = None):
+        """Declare an array; ``handle=(owner, role)`` tells the runtime where that state lives."""
+        decl = self.km.declare(name, dtype, size, kind, init)
+        if handle is not None:
+            self.km.handle(*handle, name)
+        return decl
 
     def load(self, name: str, index: Expr | int = 0) -> Load:
         return self.km.load(name, index)
@@ -91,7 +97,7 @@ class LoweringContext:
             dtype = attr_dtype(a, self.ft)
             value = init.get(a.name, a.init if isinstance(a.init, (int, float, bool, np.number)) else 0)
             kind = "parameter" if a.role == "parameter" else "state"
-            self.declare(f"{owner}.{a.name}", dtype, size, kind, value)
+            self.declare(f"{owner}.{a.name}", dtype, size, kind, value, handle=(owner, a.name))
 
     # expressions ----------------------------------------------------------
     def translator(self, resolve, model: str, source: str = "") -> SympyToKernel:

@@ -32,15 +32,15 @@ def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
     M = spec.name
     lay = monitor_layout(spec, pop.size)
     n, rows = lay["n"], lay["rows"]
-    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start))
-    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)))
-    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset))
+    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start), handle=(M, "active"))
+    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)), handle=(M, "period"))
+    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset), handle=(M, "offset"))
     t = ctx.load("net.t", 0)
     active = Cmp("!=", ctx.load(f"{M}._active", 0), Const(False, BOOL))
     body = []
     variables = [v for v in spec.variables if v != "spike"]
     if variables:
-        ctx.declare(f"{M}._rows", I64, 1, "internal", 0)
+        ctx.declare(f"{M}._rows", I64, 1, "internal", 0, handle=(M, "rows"))
         if spec.ranks is not None:
             ctx.declare(f"{M}._ranks", I32, max(1, n), "parameter", np.asarray(spec.ranks, dtype=np.int32))
         j, base = Var("j", I64), Var("base", I64)
@@ -48,7 +48,7 @@ def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
         stores = []
         for v in variables:
             src, local, dtype = _source(ctx, pop, v)
-            ctx.declare(f"{M}.{v}", dtype, (n if local else 1) * rows, "buffer", 0)
+            ctx.declare(f"{M}.{v}", dtype, (n if local else 1) * rows, "buffer", 0, handle=(M, f"buffer:{v}"))
             if local:
                 idx = j if spec.ranks is None else i64(ctx.load(f"{M}._ranks", j))
                 stores.append(Loop(j, c64(0), c64(n), [
@@ -64,9 +64,9 @@ def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
         if pop.model.type != "spike":
             raise NetworkError(f"monitor {M}: population {pop.name} is rate-coded and emits no spikes")
         cap = lay["spike_capacity"]
-        ctx.declare(f"{M}.spike_steps", I64, cap, "buffer", 0)
-        ctx.declare(f"{M}.spike_ranks", I32, cap, "buffer", 0)
-        ctx.declare(f"{M}._n_spikes", I64, 1, "internal", 0)
+        ctx.declare(f"{M}.spike_steps", I64, cap, "buffer", 0, handle=(M, "spike_steps"))
+        ctx.declare(f"{M}.spike_ranks", I32, cap, "buffer", 0, handle=(M, "spike_ranks"))
+        ctx.declare(f"{M}._n_spikes", I64, 1, "internal", 0, handle=(M, "spike_count"))
         s, r, c = Var("sp", I64), Var("rank", I32), ctx.load(f"{M}._n_spikes", 0)
         append = [ctx.store(f"{M}.spike_steps", c, t), ctx.store(f"{M}.spike_ranks", c, r),
                   ctx.store(f"{M}._n_spikes", 0, BinOp("+", c, c64(1), I64))]

@@ -61,15 +61,17 @@ def declare_population(ctx: LoweringContext, p: PopulationNode) -> None:
     m = p.model
     ctx.declare_attributes(p.name, m.attributes, population_sizes(p), p.init)
     for t in input_targets(ctx, p):
-        ctx.declare(f"{p.name}._sum_{t}", ctx.ft, p.size, "state", 0.0)
+        ctx.declare(f"{p.name}._sum_{t}", ctx.ft, p.size, "state", 0.0, handle=(p.name, f"sum:{t}"))
     if m.type == "spike":
-        ctx.declare(f"{p.name}._spiked", I32, p.size, "spikes", 0)
-        ctx.declare(f"{p.name}._n_spiked", I64, 1, "spikes", 0)
-        ctx.declare(f"{p.name}._last_spike", I64, p.size, "state", -10000)
+        ctx.declare(f"{p.name}._spiked", I32, p.size, "spikes", 0, handle=(p.name, "spikes"))
+        ctx.declare(f"{p.name}._n_spiked", I64, 1, "spikes", 0, handle=(p.name, "spike_count"))
+        ctx.declare(f"{p.name}._last_spike", I64, p.size, "state", -10000, handle=(p.name, "last_spike"))
         ctx.declare(f"{p.name}._spike_flag", BOOL, p.size, "internal", False)
         if has_refractory(p):
-            ctx.declare(f"{p.name}._refractory", I32, p.size, "parameter", refractory_steps(ctx, p))
-            ctx.declare(f"{p.name}._refractory_remaining", I32, p.size, "state", 0)
+            ctx.declare(f"{p.name}._refractory", I32, p.size, "parameter", refractory_steps(ctx, p),
+                        handle=(p.name, "refractory"))
+            ctx.declare(f"{p.name}._refractory_remaining", I32, p.size, "state", 0,
+                        handle=(p.name, "refractory_remaining"))
 
 
 def has_refractory(p: PopulationNode) -> bool:
@@ -219,9 +221,9 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     ptr = np.zeros(p.size + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(s) for s in steps])
     flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in steps]) if ptr[-1] else np.zeros(1, np.int64)
-    ctx.declare(f"{p.name}._times_ptr", I64, p.size + 1, "parameter", ptr)
-    ctx.declare(f"{p.name}._times", I64, max(1, len(flat)), "parameter", flat)
-    ctx.declare(f"{p.name}._cursor", I64, p.size, "state", ptr[:-1].copy())
+    ctx.declare(f"{p.name}._times_ptr", I64, p.size + 1, "parameter", ptr, handle=(p.name, "times_ptr"))
+    ctx.declare(f"{p.name}._times", I64, max(1, len(flat)), "parameter", flat, handle=(p.name, "times"))
+    ctx.declare(f"{p.name}._cursor", I64, p.size, "state", ptr[:-1].copy(), handle=(p.name, "cursor"))
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
     c = Var("c", I64)

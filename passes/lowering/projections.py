@@ -41,13 +41,14 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         from dataclasses import replace
         attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
     ctx.synapse_attributes[e.name] = attrs
-    if c.storage_format == "dense" and not c.single_weight:
+    dense = c.storage_format == "dense" and not c.single_weight
+    if dense:
         declare_dense_weights(ctx, e)
         attrs = {k: a for k, a in attrs.items() if k != "w"}
-    else:
-        for member, positions in e.members.items():
-            ctx.km.views[f"{member}.w"] = (f"{P}.w", positions)
     ctx.declare_attributes(P, attrs, sizes, init)
+    if not dense:  # the weights of each fused projection: its elements of the merged array
+        for member, positions in e.members.items():
+            ctx.km.handle(member, "w", f"{P}.w", positions)
     if e.synapse.type == "spike":
         order = np.argsort(c.pre_ranks, kind="stable")
         counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
@@ -69,9 +70,9 @@ def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
     matrix = np.zeros(c.n_rows * c.pre_size)
     matrix[flat] = c.weights
     ctx.declare(f"{e.name}.w", ctx.ft, max(1, matrix.size), "parameter", matrix)
-    ctx.km.views[f"{e.name}.w"] = (f"{e.name}.w", flat)
+    ctx.km.handle(e.name, "w", f"{e.name}.w", flat)
     for member, positions in e.members.items():
-        ctx.km.views[f"{member}.w"] = (f"{e.name}.w", flat[positions])
+        ctx.km.handle(member, "w", f"{e.name}.w", flat[positions])
 
 
 def _nonempty(a) -> np.ndarray:

@@ -57,10 +57,10 @@ def declare_stop(ctx: LoweringContext, p: PopulationNode) -> None:
     if not has_stop_condition(p):
         return
     if ACTIVE not in ctx.km.arrays:
-        ctx.declare(ACTIVE, BOOL, 1, "internal", False)
-        ctx.declare(OR, BOOL, 1, "internal", False)
-    ctx.declare(stop_array(p.name), BOOL, 1, "state", False)
-    ctx.declare(armed_array(p.name), BOOL, 1, "internal", False)
+        ctx.declare(ACTIVE, BOOL, 1, "internal", False, handle=("net", "until_active"))
+        ctx.declare(OR, BOOL, 1, "internal", False, handle=("net", "until_or"))
+    ctx.declare(stop_array(p.name), BOOL, 1, "state", False, handle=(p.name, "stop"))
+    ctx.declare(armed_array(p.name), BOOL, 1, "internal", False, handle=(p.name, "until_armed"))
 
 
 def _stop_resolver(ctx: LoweringContext, p: PopulationNode):
