@@ -1,7 +1,7 @@
 """``lower-to-kernels``: network IR + discrete IR -> kernel IR, following the schedule."""
 from __future__ import annotations
 
-from anncompiler.errors import NetworkError
+from anncompiler.errors import NetworkError, PipelineError
 
 from ..manager import Pass, register_pass
 from .context import LoweringContext
@@ -79,6 +79,12 @@ class LowerToKernels(Pass):
     threads: int = 0
     #: bytes ahead at which sparse rows prefetch their weights and indices (0: no prefetch)
     prefetch: int = 2048
+
+    def __post_init__(self):
+        for option, least in (("lanes", 1), ("threads", 0), ("prefetch", 0)):
+            if getattr(self, option) < least:
+                raise PipelineError(f"pass '{self.name}': option '{option}' must be at least {least}, "
+                                    f"got {getattr(self, option)}")
 
     def run(self, module):
         threads = self.threads or int(module.options.get("num_threads", 1) or 1)
