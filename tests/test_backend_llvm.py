@@ -94,7 +94,8 @@ def test_optimised_ir_is_vectorised():
     assert "define i64 @run(ptr" in art.dumps["llvm.ll"].replace('"', "")
     assert "noalias" in art.dumps["llvm.ll"]
     assert re.search(r"<\d+ x double>", art.dumps["llvm-opt.ll"])
-    assert "fast" not in art.dumps["llvm-opt.ll"] and "contract" not in art.dumps["llvm-opt.ll"]
+    # no fast-math flags (``fastcc``, the calling convention of the kernel functions, is fine)
+    assert not re.search(r"\b(fast|contract)\b", art.dumps["llvm-opt.ll"])
 
 
 def test_ten_kernels_compile_quickly():
