@@ -5,11 +5,11 @@ backends; others register with :func:`register_backend` or through the
 ``anncompiler.plugins`` entry-point group.
 """
 from .base import (Artefact, Backend, Simulator, available_backends, get_backend,
-                   register_backend)
+                   register_backend, registered_backends)
 from . import reference  # noqa: F401  (registers "reference")
 from . import llvm  # noqa: F401  (registers "llvm")
 
 DEFAULT_BACKEND = "llvm"
 
 __all__ = ["Artefact", "Backend", "Simulator", "register_backend", "get_backend",
-           "available_backends", "DEFAULT_BACKEND"]
+           "available_backends", "registered_backends", "DEFAULT_BACKEND"]

@@ -17,7 +17,7 @@ from anncompiler.errors import BackendError
 from anncompiler.ir.kernel import KernelModule
 
 __all__ = ["Artefact", "Simulator", "Backend", "register_backend", "get_backend",
-           "available_backends", "check_arrays"]
+           "available_backends", "registered_backends", "check_arrays"]
 
 
 @dataclass
@@ -96,6 +96,12 @@ def get_backend(name: str) -> type[Backend]:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise BackendError(f"unknown backend {name!r}; known backends: {known}") from None
+
+
+def registered_backends() -> dict[str, type[Backend]]:
+    """Every backend by name (built-in and plugins), available on this machine or not."""
+    _load_plugins()
+    return dict(_REGISTRY)
 
 
 def available_backends() -> list[str]:

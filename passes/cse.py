@@ -236,6 +236,7 @@ def eliminate_common_subexpressions(km) -> None:
 
 @register_pass
 class CSE(Pass):
+    """Compute repeated subexpressions of kernels once (within a statement and across statements)."""
     name = "cse"
     stage = "kernel"
 

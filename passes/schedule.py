@@ -16,6 +16,7 @@ from .lowering.stop import has_stop_condition
 
 @register_pass
 class Schedule(Pass):
+    """Order the phases of a step (inputs, neurons, global operations, learning, stop, record)."""
     name = "schedule"
 
     def run(self, module):
