@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+import types
 import typing
 from typing import Callable, ClassVar
 
@@ -57,7 +58,7 @@ def option_types(cls: type[Pass]) -> dict[str, object]:
 
 
 def _is_optional(kind) -> bool:
-    return typing.get_origin(kind) is typing.Union and type(None) in typing.get_args(kind)
+    return typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in typing.get_args(kind)
 
 
 def _check_type(cls, option: str, kind) -> None:

@@ -1,6 +1,7 @@
 """Pipelines as values: typed options, one class per pass name, plugins, round trips, and the
 full pipeline a compile runs (the user's, then the backend's platform passes)."""
 import dataclasses
+import types
 import typing
 
 import pytest
@@ -24,6 +25,28 @@ class MarkFirstKernel(Pass):
 
     def run(self, module):
         module.kernels.kernels[0].body.insert(0, K.Comment(self.text))
+
+
+@register_pass
+class ManyOptions(Pass):
+    """Every kind of option (the round trip below covers it)."""
+    name = "test-many-options"
+    level: typing.Optional[int] = None
+    scale: float | None = 1.5
+    mode: typing.Literal["fast", "exact"] = "fast"
+    width: typing.Literal[1, 2, 4] = 4
+    on: bool = True
+
+    def run(self, module):
+        pass
+
+
+def test_optional_and_choice_options():
+    [p] = parse_pipeline("test-many-options{level=3,scale=none,mode=exact,width=2,on=off}")
+    assert (p.level, p.scale, p.mode, p.width, p.on) == (3, None, "exact", 2, False)
+    assert format_pipeline([p]) == "test-many-options{level=3,scale=none,mode=exact,width=2,on=false}"
+    with pytest.raises(ann.PipelineError, match=r"width.*one of 1\|2\|4"):
+        parse_pipeline("test-many-options{width=3}")
 
 
 @register_backend
@@ -66,7 +89,7 @@ def test_passes_are_frozen_values():
 
 def _changed(value, kind):
     """A value of ``kind`` other than ``value`` (None when there is none)."""
-    if typing.get_origin(kind) is typing.Union:
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
         return None if value is not None else _changed(None, [a for a in typing.get_args(kind) if a is not type(None)][0])
     if typing.get_origin(kind) is typing.Literal:
         return next((c for c in typing.get_args(kind) if c != value), None)
