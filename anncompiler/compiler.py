@@ -2,8 +2,9 @@
 
 This is the only place where the front end meets the stages: it turns
 Population/Projection/Monitor objects into a network IR, runs the pass
-pipeline (with dump and timing instrumentations), hands the kernel module
-to the chosen backend and allocates the state arrays.
+pipeline (the given one, then the backend's platform passes; with dump and
+timing instrumentations), hands the kernel module to the backend and
+allocates the state arrays.  ``report["pipeline"]`` is the text that ran.
 """
 from __future__ import annotations
 
@@ -85,15 +86,30 @@ def dump_directory(dump_ir):
     return dump_ir or os.environ.get("ANNC_DUMP_IR") or None
 
 
+def full_pipeline(pipeline: str, backend) -> list:
+    """The passes of ``pipeline`` followed by those of the backend's ``pipeline_suffix()`` that it
+    does not name already: the printed result, given back as ``pipeline``, compiles the same."""
+    from anncompiler.passes import parse_pipeline
+    passes = parse_pipeline(pipeline)
+    names = {p.name for p in passes}
+    return passes + [p for p in parse_pipeline(backend.pipeline_suffix()) if p.name not in names]
+
+
 def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None):
     """Run the whole compilation; returns (kernel module, simulator, arrays, report)."""
     from anncompiler.backends import get_backend
-    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, parse_pipeline
+    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, format_pipeline
     from anncompiler.runtime.state import allocate_arrays
 
     t0 = time.perf_counter()
+    backend_cls = get_backend(backend_name)
+    if not backend_cls.is_available():
+        raise NetworkError(f"backend '{backend_name}' is not available on this machine")
+    # created first: its options (e.g. num_threads) decide the platform passes it asks for
+    backend = backend_cls(**(backend_options or {}))
+    passes = full_pipeline(pipeline, backend)
+    text = format_pipeline(passes)
     # cpu-partition cuts the module into as many partitions as the backend has threads
-    # (passes/platform/cpu_partition.py)
     threads = int((backend_options or {}).get("num_threads", 1) or 1)
     module = CompilationModule(build_network_ir(net), options={"method": net._config["method"],
                                                                "num_threads": threads})
@@ -102,24 +118,18 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     dumper = DumpInstrumentation(directory) if directory else None
     if dumper:
         instruments.append(dumper)
-    backend_cls = get_backend(backend_name)
-    if not backend_cls.is_available():
-        raise NetworkError(f"backend '{backend_name}' is not available on this machine")
-    backend = backend_cls(**(backend_options or {}))
-    passes = parse_pipeline(pipeline)
-    present = {p.name for p in passes}
-    passes += [p for p in parse_pipeline(backend.pipeline_suffix()) if p.name not in present]
+        dumper.write_file("pipeline.txt", text + "\n")
     PassManager(passes, instruments).run(module)
     if module.kernels is None:
-        raise NetworkError(f"the pipeline '{pipeline}' produced no kernel module (is 'lower-to-kernels' in it?)")
+        raise NetworkError(f"the pipeline '{text}' produced no kernel module (is 'lower-to-kernels' in it?)")
     t1 = time.perf_counter()
     artefact = backend.emit(module.kernels)
     if dumper:
-        for name, text in artefact.dumps.items():
-            dumper.write(name, text)
+        for name, dumped in artefact.dumps.items():
+            dumper.write(name, dumped)
     arrays = allocate_arrays(module.kernels)
     simulator = backend.load(artefact, arrays)
     t2 = time.perf_counter()
-    report = {"passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1, "total": t2 - t0,
-              "dump_dir": directory, **artefact.info}
+    report = {"pipeline": text, "passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1,
+              "total": t2 - t0, "dump_dir": directory, **artefact.info}
     return module, simulator, arrays, report

@@ -17,7 +17,7 @@ from anncompiler.errors import BackendError
 from anncompiler.ir.kernel import KernelModule
 
 __all__ = ["Artefact", "Simulator", "Backend", "register_backend", "get_backend",
-           "available_backends", "check_arrays"]
+           "available_backends", "registered_backends", "check_arrays"]
 
 
 @dataclass
@@ -70,7 +70,6 @@ class Backend:
 
 
 _REGISTRY: dict[str, type[Backend]] = {}
-_PLUGINS_LOADED = False
 
 
 def register_backend(cls: type[Backend]) -> type[Backend]:
@@ -83,23 +82,9 @@ def register_backend(cls: type[Backend]) -> type[Backend]:
 
 
 def _load_plugins() -> None:
-    """Import the ``anncompiler.plugins`` entry points once; importing a plugin
-    is expected to call :func:`register_backend` (or to return a backend
-    class, which is then registered)."""
-    global _PLUGINS_LOADED
-    if _PLUGINS_LOADED:
-        return
-    _PLUGINS_LOADED = True
-    from importlib.metadata import entry_points
-    for ep in entry_points(group="anncompiler.plugins"):
-        try:
-            obj = ep.load()
-        except Exception as exc:  # a broken plugin must not break the others
-            import warnings
-            warnings.warn(f"anncompiler plugin {ep.name!r} failed to load: {exc}")
-            continue
-        if isinstance(obj, type) and issubclass(obj, Backend) and obj.name not in _REGISTRY:
-            register_backend(obj)
+    """Import the ``anncompiler.plugins`` entry points (once, shared with the passes)."""
+    from anncompiler.plugins import load_plugins
+    load_plugins()
 
 
 def get_backend(name: str) -> type[Backend]:
@@ -111,6 +96,12 @@ def get_backend(name: str) -> type[Backend]:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise BackendError(f"unknown backend {name!r}; known backends: {known}") from None
+
+
+def registered_backends() -> dict[str, type[Backend]]:
+    """Every backend by name (built-in and plugins), available on this machine or not."""
+    _load_plugins()
+    return dict(_REGISTRY)
 
 
 def available_backends() -> list[str]:

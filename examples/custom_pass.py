@@ -5,7 +5,6 @@ the discrete IR, so that LLVM can fold constants (e.g. ``dt/tau`` becomes a lite
 promise by the user not to change those parameters after compile(): exactly the kind of
 project-specific optimisation a compiler library should let users add.
 """
-import dataclasses
 import os
 import tempfile
 
@@ -16,7 +15,6 @@ from anncompiler.passes import DEFAULT_PIPELINE, Pass, register_pass
 
 
 @register_pass
-@dataclasses.dataclass
 class FreezeParameters(Pass):
     """Substitute global neuron parameters by their values (they must not change after compile)."""
     name = "freeze-parameters"

@@ -6,135 +6,237 @@ or more in one statement is computed once into a local just before it;
 long as no store to an array it reads and no reassignment of a local it uses
 happened in between.  LLVM would find most of this too; doing it here keeps
 the reference backend fast and the dumps readable.
+
+Linear in the size of the kernel IR: every expression node gets a number
+once (equal expressions, equal numbers), so that counting, sizes and table
+look-ups never re-walk or re-hash a subtree.  Append, Accumulate and Reduce
+are left as they are (a Reduce's ``value`` runs inside its fold, with its
+variable bound); they only end what is available, as stores do.
 """
 from __future__ import annotations
 
-from collections import Counter
+import dataclasses
 
-from anncompiler.ir.kernel import (Cast, Const, Expr, If, Let, Load, Loop, Prefetch, Store, Var, replace_exprs,
-                                   walk_expr, walk_stmts)
+from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, Cast, Const, Expr, If, Let, Load, Loop, Prefetch,
+                                   Reduce, Store, Var)
 
 from .manager import Pass, register_pass
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _trivial(e: Expr) -> bool:
     return isinstance(e, (Const, Var)) or (isinstance(e, (Load, Cast)) and isinstance(e.children()[0], (Const, Var)))
 
 
-_replace = replace_exprs
+def _exprs_of(s) -> tuple[str, ...]:
+    """The fields of a statement that cse rewrites (none of Append, Accumulate, Reduce)."""
+    return {Let: ("value",), Store: ("index", "value"), If: ("cond",), Loop: ("start", "stop"),
+            Prefetch: ("index",)}.get(type(s), ())
 
 
-def _reads(e: Expr) -> tuple[set, set]:
-    arrays, names = set(), set()
-    for x in walk_expr(e):
-        if isinstance(x, Load):
-            arrays.add(x.array)
-        elif isinstance(x, Var):
-            names.add(x.name)
-    return arrays, names
+class _Numbering:
+    """Hash-consing: equal expressions get the same number, each object is numbered once."""
+
+    def __init__(self):
+        self.ids: dict[tuple, int] = {}
+        self.memo: dict[int, tuple[Expr, int]] = {}  # id(object) -> (object kept alive, number)
+        self.size: list[int] = []
+        self.expr: list[Expr] = []
+
+    def number(self, e: Expr) -> int:
+        hit = self.memo.get(id(e))
+        if hit is not None:
+            return hit[1]
+        key, size = [type(e)], 1
+        for name in _fields(type(e)):
+            v = getattr(e, name)
+            if isinstance(v, Expr):
+                v = self.number(v)
+                size += self.size[v]
+            elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
+                v = tuple(self.number(x) for x in v)
+                size += sum(self.size[x] for x in v)
+            key.append(v)
+        key = tuple(key)
+        n = self.ids.get(key)
+        if n is None:
+            n = self.ids[key] = len(self.expr)
+            self.size.append(size)
+            self.expr.append(e)
+        self.memo[id(e)] = (e, n)
+        return n
+
+    def replace(self, e: Expr, table: dict[int, Var]) -> Expr:
+        """``e`` with every subexpression numbered in ``table`` replaced by its local."""
+        if not table:
+            return e
+        hit = table.get(self.number(e))
+        if hit is not None:
+            return hit
+        changes = {}
+        for name in _fields(type(e)):
+            v = getattr(e, name)
+            if isinstance(v, Expr):
+                nv = self.replace(v, table)
+            elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
+                nv = tuple(self.replace(x, table) for x in v)
+                if all(a is b for a, b in zip(nv, v)):
+                    continue
+            else:
+                continue
+            if nv is not v:
+                changes[name] = nv
+        return dataclasses.replace(e, **changes) if changes else e
+
+    def count(self, e: Expr, counts: dict[int, int]) -> None:
+        """Occurrences of every non-trivial subexpression of ``e`` (in first-seen pre-order)."""
+        if not _trivial(e):
+            n = self.number(e)
+            counts[n] = counts.get(n, 0) + 1
+        for c in e.children():
+            self.count(c, counts)
 
 
-def _written(body) -> tuple[set, set]:
-    arrays, names = set(), set()
-    for s in walk_stmts(body):
-        if isinstance(s, Store):
-            arrays.add(s.array)
-        elif isinstance(s, Let):
-            names.add(s.var.name)
-        elif isinstance(s, Loop):
-            names.add(s.var.name)
-    return arrays, names
+def _reads(e: Expr, arrays: set, names: set) -> None:
+    if isinstance(e, Load):
+        arrays.add(e.array)
+    elif isinstance(e, AnyOf):
+        arrays.add(e.array)
+    elif isinstance(e, Var):
+        names.add(e.name)
+    for c in e.children():
+        _reads(c, arrays, names)
+
+
+def _writes(s) -> tuple[set, set]:
+    """Arrays and locals a statement writes (its own write, not its nested bodies')."""
+    if isinstance(s, Store) or isinstance(s, Accumulate):
+        return {s.array}, set()
+    if isinstance(s, Append):
+        return {s.array, s.counter}, set()
+    if isinstance(s, Let):
+        return set(), {s.var.name}
+    if isinstance(s, Loop):
+        return set(), {s.var.name}
+    if isinstance(s, Reduce):
+        return set(), {s.acc.name, s.var.name}
+    return set(), set()
+
+
+class _Available:
+    """The expressions computed into locals that a statement may reuse, indexed by what ends them."""
+
+    def __init__(self, parent: "_Available | None" = None):
+        if parent is None:
+            self.table: dict[int, Var] = {}
+            self.by_array: dict[str, set] = {}
+            self.by_name: dict[str, set] = {}
+        else:
+            live = parent.table
+            self.table = dict(live)
+            self.by_array = {a: {n for n in s if n in live} for a, s in parent.by_array.items()}
+            self.by_name = {a: {n for n in s if n in live} for a, s in parent.by_name.items()}
+
+    def add(self, n: int, value: Expr, var: Var) -> None:
+        self.table[n] = var
+        arrays, names = set(), {var.name}
+        _reads(value, arrays, names)
+        for a in arrays:
+            self.by_array.setdefault(a, set()).add(n)
+        for name in names:
+            self.by_name.setdefault(name, set()).add(n)
+
+    def kill(self, arrays, names) -> None:
+        for index, keys in ((self.by_array, arrays), (self.by_name, names)):
+            for k in keys:
+                for n in index.pop(k, ()):
+                    self.table.pop(n, None)
 
 
 class _CSE:
     def __init__(self):
         self.counter = 0
-        # reverse indexes of every expression ever made available: array / local name -> exprs
-        # reading it (or, for names, assigned to it); kill() looks only at those (a superset)
-        self.by_array: dict[str, set] = {}
-        self.by_name: dict[str, set] = {}
+        self.numbers = _Numbering()
+        self.written: dict[int, tuple[set, set]] = {}  # id(statement with bodies) -> what its bodies write
 
     def fresh(self, dtype) -> Var:
         self.counter += 1
         return Var(f"_cse{self.counter}", dtype)
 
-    def kill(self, avail: dict, arrays: set, names: set) -> None:
-        candidates = set()
-        for a in arrays:
-            candidates |= self.by_array.get(a, set())
-        for n in names:
-            candidates |= self.by_name.get(n, set())
-        for expr in candidates:
-            if expr in avail:
-                a, n = _reads(expr)
-                if a & arrays or n & names or avail[expr].name in names:
-                    del avail[expr]
+    def body_writes(self, s) -> tuple[set, set]:
+        """Arrays and locals written anywhere in the nested bodies of ``s`` (computed once per statement)."""
+        hit = self.written.get(id(s))
+        if hit is None:
+            arrays, names = set(), set()
+            for b in s.bodies():
+                for t in b:
+                    a, n = _writes(t)
+                    arrays |= a
+                    names |= n
+                    if t.bodies():
+                        a, n = self.body_writes(t)
+                        arrays |= a
+                        names |= n
+            hit = self.written[id(s)] = (arrays, names)
+        return hit
 
-    def make_available(self, avail: dict, expr: Expr, var: Var) -> None:
-        avail[expr] = var
-        arrays, names = _reads(expr)
-        for a in arrays:
-            self.by_array.setdefault(a, set()).add(expr)
-        for n in names | {var.name}:
-            self.by_name.setdefault(n, set()).add(expr)
+    def rewrite(self, s, table: dict) -> None:
+        for name in _exprs_of(s):
+            setattr(s, name, self.numbers.replace(getattr(s, name), table))
 
-    def statement_exprs(self, s, table):
-        if isinstance(s, Let):
-            s.value = _replace(s.value, table)
-        elif isinstance(s, Store):
-            s.index, s.value = _replace(s.index, table), _replace(s.value, table)
-        elif isinstance(s, If):
-            s.cond = _replace(s.cond, table)
-        elif isinstance(s, Loop):
-            s.start, s.stop = _replace(s.start, table), _replace(s.stop, table)
-        elif isinstance(s, Prefetch):
-            s.index = _replace(s.index, table)
-
-    def exprs_of(self, s):
-        return {Let: lambda: [s.value], Store: lambda: [s.index, s.value], If: lambda: [s.cond],
-                Loop: lambda: [s.start, s.stop], Prefetch: lambda: [s.index]}.get(type(s), lambda: [])()
-
-    def body(self, body: list, avail: dict) -> list:
+    def body(self, body: list, avail: _Available) -> list:
+        nb = self.numbers
         out = []
         for s in body:
-            self.statement_exprs(s, avail)
-            counts = Counter(x for e in self.exprs_of(s) for x in walk_expr(e) if not _trivial(x))
+            self.rewrite(s, avail.table)
+            counts: dict[int, int] = {}
+            for name in _exprs_of(s):
+                nb.count(getattr(s, name), counts)
+            repeated = sorted((n for n, c in counts.items() if c > 1), key=lambda n: nb.size[n])
             local = {}
-            for expr, n in sorted(counts.items(), key=lambda kv: len(list(walk_expr(kv[0])))):
-                if n > 1 and expr not in local:
-                    rewritten = _replace(expr, local)
-                    var = self.fresh(expr.dtype)
-                    out.append(Let(var, rewritten))
-                    local[expr] = var
+            for n in repeated:
+                var = self.fresh(nb.expr[n].dtype)
+                out.append(Let(var, nb.replace(nb.expr[n], local)))
+                local[n] = var
             if local:
-                self.statement_exprs(s, local)
+                self.rewrite(s, local)
             if isinstance(s, Loop):
-                arrays, names = _written(s.body)
-                names.add(s.var.name)
-                self.kill(avail, arrays, names)
-                s.body = self.body(s.body, dict(avail))
-                self.kill(avail, arrays, names)
+                arrays, names = self.body_writes(s)
+                avail.kill(arrays, names | {s.var.name})
+                s.body = self.body(s.body, _Available(avail))
             elif isinstance(s, If):
-                s.then = self.body(s.then, dict(avail))
-                s.orelse = self.body(s.orelse, dict(avail))
-                self.kill(avail, *_written(s.then + s.orelse))
-            elif isinstance(s, Store):
-                self.kill(avail, {s.array}, set())
+                s.then = self.body(s.then, _Available(avail))
+                s.orelse = self.body(s.orelse, _Available(avail))
+                avail.kill(*self.body_writes(s))
             elif isinstance(s, Let):
-                self.kill(avail, set(), {s.var.name})
-                if not _trivial(s.value) and s.var.name not in _reads(s.value)[1]:
-                    self.make_available(avail, s.value, s.var)
+                avail.kill((), (s.var.name,))
+                if not _trivial(s.value):
+                    arrays, names = set(), set()
+                    _reads(s.value, arrays, names)
+                    if s.var.name not in names:
+                        avail.add(nb.number(s.value), s.value, s.var)
+            else:
+                avail.kill(*_writes(s))
             out.append(s)
         return out
 
 
 def eliminate_common_subexpressions(km) -> None:
     for k in km.kernels:
-        k.body = _CSE().body(k.body, {})
+        k.body = _CSE().body(k.body, _Available())
 
 
 @register_pass
 class CSE(Pass):
+    """Compute repeated subexpressions of kernels once (within a statement and across statements)."""
     name = "cse"
     stage = "kernel"
 

@@ -32,6 +32,8 @@ another method (ModelError, as in ANNarchy); independent ODEs may mix freely.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import sympy
 from sympy.solvers.solveset import NonlinearError
 
@@ -301,11 +303,16 @@ def _event_driven(model: ModelIR, eq: Equation) -> Update:
     return Update(eq.target, x * decay if A == 0 else A + (x - A) * decay, "set", False, eq.source)
 
 
+Method = Literal["", "explicit", "implicit", "semiimplicit", "exponential", "midpoint", "rk4", "runge-kutta4",
+                 "exact", "event-driven"]
+
+
 @register_pass
 class DiscretiseODEs(Pass):
     """Replace every ODE by its explicit discrete update (method per equation)."""
     name = "discretise-odes"
-    method: str = ""
+    #: the method of ODEs that name none ("": the network's ``config(method=...)``)
+    method: Method = ""
 
     def run(self, module):
         default = self.method or module.options.get("method", "explicit")

@@ -1,7 +1,8 @@
 """IR dumps as an instrumentation of the pass manager (MLIR's print-ir-after-all).
 
 Writes ``00-model.txt`` (the parsed models and the network) before the
-first pass, then ``NN-<pass>.txt`` after each pass, and ``network.dot``.
+first pass, then ``NN-<pass>.txt`` after each pass, and ``network.dot``;
+the compile driver adds ``pipeline.txt`` (the full pipeline that ran).
 Backend artefacts (raw and optimised LLVM IR) are added by ``write``.
 """
 from __future__ import annotations
@@ -18,6 +19,14 @@ class DumpInstrumentation(Instrumentation):
     def __init__(self, directory: str):
         self.directory = directory
         self.index = 0
+
+    def write_file(self, name: str, text: str) -> str:
+        """An unnumbered file (``pipeline.txt``)."""
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
     def write(self, name: str, text: str) -> str:
         os.makedirs(self.directory, exist_ok=True)

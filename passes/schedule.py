@@ -15,6 +15,7 @@ from .lowering.phases import registered_phases
 
 @register_pass
 class Schedule(Pass):
+    """Order the phases of a step (inputs, neurons, global operations, learning, stop, record)."""
     name = "schedule"
 
     def run(self, module):

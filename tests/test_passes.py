@@ -83,7 +83,6 @@ def test_dump_ir_from_environment(tmp_path, monkeypatch):
 
 def test_custom_pass_registered_from_a_test_runs_and_changes_results():
     @register_pass
-    @dataclasses.dataclass
     class DoubleDrive(Pass):
         name = "test-double-drive"
 
@@ -123,7 +122,6 @@ def test_instrumentation_sees_every_pass():
 
 def test_verifier_names_the_pass_that_broke_the_ir():
     @register_pass
-    @dataclasses.dataclass
     class Breaker(Pass):
         name = "test-break-kernels"
 

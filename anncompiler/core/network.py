@@ -285,7 +285,8 @@ class Network(metaclass=_NetworkMeta):
                 add_sources="", extra_libs="", cuda_config=None, annarchy_json="", silent=False,
                 debug_build=False, trace_calls=None, profile_enabled=False, *, pipeline=None, backend=None,
                 dump_ir=None):
-        """Compile the network. ``pipeline``, ``backend`` and ``dump_ir`` are anncompiler's own options."""
+        """Compile the network. ``pipeline``, ``backend`` and ``dump_ir`` are anncompiler's own options;
+        the full pipeline that ran (with the backend's platform passes) is ``self.pipeline``."""
         from anncompiler.compiler import compile_network
         from anncompiler.passes import DEFAULT_PIPELINE
         if self.compiled:
@@ -300,6 +301,11 @@ class Network(metaclass=_NetworkMeta):
         self.compiled = True
         if not silent and self._config.get("verbose"):
             print(f"anncompiler: compiled in {report['total']:.3f} s")
+
+    @property
+    def pipeline(self) -> str | None:
+        """The full pipeline text of the compile (``compile(pipeline=...)`` repeats it); None before."""
+        return self.compile_report.get("pipeline")
 
     def _require_compiled(self, what):
         if not self.compiled:

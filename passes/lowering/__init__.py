@@ -47,5 +47,8 @@ class LowerToKernels(Pass):
     #: ANNarchy's scalar code); a property of the result, the same on every backend
     lanes: int = 16
 
+    def __post_init__(self):
+        self.require_at_least(lanes=1)
+
     def run(self, module):
         module.kernels = lower_network(module.network, self.lanes)

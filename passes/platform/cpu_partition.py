@@ -57,6 +57,9 @@ class CPUPartition(Pass):
     stage = "kernel"
     threads: int = 0
 
+    def __post_init__(self):
+        self.require_at_least(threads=0)
+
     def run(self, module):
         km = module.kernels
         if km is None:

@@ -52,6 +52,9 @@ class CPUFlagScan(Pass):
     stage = "kernel"
     block: int = 64
 
+    def __post_init__(self):
+        self.require_at_least(block=0)
+
     def run(self, module):
         if self.block <= 0:
             return
@@ -91,6 +94,9 @@ class CPUExpandReductions(Pass):
     name = "cpu-expand-reductions"
     stage = "kernel"
     prefetch: int = 2048
+
+    def __post_init__(self):
+        self.require_at_least(prefetch=0)
 
     def run(self, module):
         for k in module.kernels.kernels:
