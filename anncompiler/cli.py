@@ -66,7 +66,7 @@ def dump(script: str, out_dir: str, backend: str | None = None, pipeline: str | 
     ran = {}
 
     def compile_and_stop(self, *args, **kwargs):
-        kwargs["dump_ir"] = out_dir
+        kwargs["dump_ir"], kwargs["load"] = out_dir, False  # code generation only: no device needed
         if backend:
             kwargs["backend"] = backend
         if pipeline:

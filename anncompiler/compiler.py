@@ -95,15 +95,17 @@ def full_pipeline(pipeline: str, backend) -> list:
     return passes + [p for p in parse_pipeline(backend.pipeline_suffix()) if p.name not in names]
 
 
-def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None):
-    """Run the whole compilation; returns (kernel module, simulator, arrays, report)."""
+def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None, load: bool = True):
+    """Run the whole compilation; returns (kernel module, simulator, arrays, report).  With
+    ``load=False`` the backend only generates its code (dumps, no simulator, no arrays): a backend
+    that can emit without its hardware (CUDA C through NVRTC) then works on any machine."""
     from anncompiler.backends import get_backend
     from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, format_pipeline
     from anncompiler.runtime.state import allocate_arrays
 
     t0 = time.perf_counter()
     backend_cls = get_backend(backend_name)
-    if not backend_cls.is_available():
+    if not (backend_cls.is_available() if load else backend_cls.can_emit()):
         raise NetworkError(f"backend '{backend_name}' is not available on this machine")
     # created first: its options (e.g. num_threads) decide the platform passes it asks for
     backend = backend_cls(**(backend_options or {}))
@@ -127,8 +129,8 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     if dumper:
         for name, dumped in artefact.dumps.items():
             dumper.write(name, dumped)
-    arrays = allocate_arrays(module.kernels)
-    simulator = backend.load(artefact, arrays)
+    arrays = allocate_arrays(module.kernels) if load else None
+    simulator = backend.load(artefact, arrays) if load else None
     t2 = time.perf_counter()
     report = {"pipeline": text, "passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1,
               "total": t2 - t0, "dump_dir": directory, **artefact.info}

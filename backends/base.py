@@ -55,6 +55,12 @@ class Backend:
         # be passed to whichever backend the user picked
         self.options = dict(options)
 
+    @classmethod
+    def can_emit(cls) -> bool:
+        """Whether ``emit`` works on this machine (code generation only: a GPU backend can render
+        and compile its code without a device).  By default, ``is_available()``."""
+        return cls.is_available()
+
     def pipeline_suffix(self) -> str:
         """The platform passes this backend needs after the neutral pipeline (pipeline text,
         e.g. ``"cpu-partition{threads=2},cpu-expand-reductions"``); the compile driver appends

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from anncompiler.passes import DEFAULT_PIPELINE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,3 +63,15 @@ def test_passes_and_backends_lists():
     r = cli("backends")
     assert r.returncode == 0
     assert "llvm  available" in r.stdout and "reference  available" in r.stdout
+
+
+def test_dump_for_the_cuda_backend_needs_no_device(tmp_path):
+    """The cuda backend renders and compiles (NVRTC) without a GPU: its source and PTX are dumped."""
+    pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="the cuda extra is not installed")
+    out = tmp_path / "dump"
+    r = cli("dump", os.path.join("examples", "coba.py"), "--out", str(out), "--backend", "cuda")
+    assert r.returncode == 0, r.stderr
+    files = os.listdir(out)
+    assert any(f.endswith("-cuda-map.txt") for f in files)
+    source = open(out / next(f for f in files if f.endswith("-cuda.cu"))).read()
+    assert "__global__" in source and any(f.endswith("-cuda.ptx") for f in files)

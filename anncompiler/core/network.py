@@ -284,9 +284,11 @@ class Network(metaclass=_NetworkMeta):
     def compile(self, directory="annarchy", clean=False, compiler="default", compiler_flags="default",
                 add_sources="", extra_libs="", cuda_config=None, annarchy_json="", silent=False,
                 debug_build=False, trace_calls=None, profile_enabled=False, *, pipeline=None, backend=None,
-                dump_ir=None):
-        """Compile the network. ``pipeline``, ``backend`` and ``dump_ir`` are anncompiler's own options;
-        the full pipeline that ran (with the backend's platform passes) is ``self.pipeline``."""
+                dump_ir=None, load=True):
+        """Compile the network. ``pipeline``, ``backend``, ``dump_ir`` and ``load`` are anncompiler's own
+        options; the full pipeline that ran (with the backend's platform passes) is ``self.pipeline``.
+        ``load=False`` stops after the backend's code generation (with ``dump_ir``: inspect the code
+        of a backend whose hardware this machine lacks); the network stays uncompiled."""
         from anncompiler.compiler import compile_network
         from anncompiler.passes import DEFAULT_PIPELINE
         if self.compiled:
@@ -295,9 +297,11 @@ class Network(metaclass=_NetworkMeta):
         backend = backend or self._config.get("backend", "llvm")
         module, simulator, arrays, report = compile_network(
             self, pipeline or DEFAULT_PIPELINE, backend, dump_ir,
-            {"num_threads": self._config.get("num_threads", 1)})
-        self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
+            {"num_threads": self._config.get("num_threads", 1)}, load=load)
         self.compile_report = report
+        if not load:
+            return
+        self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
         self.compiled = True
         if not silent and self._config.get("verbose"):
             print(f"anncompiler: compiled in {report['total']:.3f} s")

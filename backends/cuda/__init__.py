@@ -39,6 +39,15 @@ class CUDABackend(Backend):
         except Exception:  # no cupy, no driver, no device
             return False
 
+    @classmethod
+    def can_emit(cls) -> bool:
+        """NVRTC renders and compiles without a device."""
+        try:
+            import cupy_backends.cuda.libs.nvrtc  # noqa: F401
+        except Exception:
+            return False
+        return True
+
     def __init__(self, arch: str = "", block: int = 256, cache: bool = True, **options):
         from .nvrtc import DEFAULT_ARCH
         super().__init__(arch=arch, block=block, cache=cache, **options)
