@@ -16,7 +16,7 @@ from anncompiler.backends.cuda.cexpr import float_literal, int_literal  # noqa: 
 from anncompiler.backends.cuda.nvrtc import OPTIONS, compile_to_ptx  # noqa: E402
 from anncompiler.backends.cuda.render import render_module  # noqa: E402
 from anncompiler.backends.reference import ReferenceSimulator  # noqa: E402
-from anncompiler.compiler import build_network_ir  # noqa: E402
+from anncompiler.runtime.compile import build_network_ir  # noqa: E402
 from anncompiler.errors import BackendError, IRVerificationError, NetworkError, PipelineError  # noqa: E402
 from anncompiler.ir import kernel as K  # noqa: E402
 from anncompiler.ir.module import CompilationModule  # noqa: E402

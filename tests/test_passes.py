@@ -109,7 +109,7 @@ def test_instrumentation_sees_every_pass():
         def after_pass(self, p, module):
             seen.append((p.name, module.stage))
 
-    from anncompiler.compiler import build_network_ir
+    from anncompiler.runtime.compile import build_network_ir
     from anncompiler.ir.module import CompilationModule
     net, pop = leaky_network()
     module = CompilationModule(build_network_ir(net), options={"method": "explicit"})
@@ -150,7 +150,7 @@ def test_kernel_verifier_rejects_type_errors():
 
 def test_printers_of_every_stage():
     net, pop = leaky_network()
-    from anncompiler.compiler import build_network_ir
+    from anncompiler.runtime.compile import build_network_ir
     ir = build_network_ir(net)
     text = format_network(ir)
     assert "population pop0: size=5" in text and "projection proj0: pop0 -> pop0" in text

@@ -289,7 +289,7 @@ class Network(metaclass=_NetworkMeta):
         options; the full pipeline that ran (with the backend's platform passes) is ``self.pipeline``.
         ``load=False`` stops after the backend's code generation (with ``dump_ir``: inspect the code
         of a backend whose hardware this machine lacks); the network stays uncompiled."""
-        from anncompiler.compiler import compile_network
+        from anncompiler.runtime.compile import compile_network
         from anncompiler.passes import DEFAULT_PIPELINE
         if self.compiled:
             raise NetworkError("the network is already compiled")
