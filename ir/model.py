@@ -40,6 +40,48 @@ GLOBAL_OPS = {"mean": sympy.Function("mean"), "max": sympy.Function("gmax"),
               "min": sympy.Function("gmin"), "norm1": sympy.Function("norm1"),
               "norm2": sympy.Function("norm2")}
 GLOBAL_OP_NAMES = {f.__name__ for f in GLOBAL_OPS.values()}
+#: sympy head -> the name the user writes (``gmax`` -> ``max``)
+GLOBAL_OP_USER_NAMES = {f.__name__: user for user, f in GLOBAL_OPS.items()}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a name in a model expression refers to.
+
+    The equation language spells references to other objects inside symbol names (``pre.r``,
+    ``post.sum(exc)``, ``sum(exc)``) and global operations as calls (``mean(r)``); :func:`ref_of`
+    and :func:`global_op_ref` read that spelling once, and every pass dispatches on the result.
+
+    ``side``: "" (the model's own neuron or synapse), "pre" or "post" (the population at that end
+    of a projection).  ``kind``: "name" (an attribute, a temporary, a constant, ``t``, ``dt``...),
+    "sum" (a weighted sum of inputs: ``name`` is the target, "" for all of them) or "global" (a
+    global operation ``op`` of attribute ``name``, as of the previous step).
+    """
+    name: str
+    side: str = ""
+    kind: str = "name"
+    op: str = ""
+
+    def __str__(self) -> str:  # the spelling of the equation language, for messages
+        text = {"name": self.name, "sum": f"sum({self.name})", "global": f"{self.op}({self.name})"}[self.kind]
+        return f"{self.side}.{text}" if self.side else text
+
+
+def ref_of(name: str) -> Ref:
+    """The reference a symbol name spells (``pre.r``, ``post.sum(exc)``, ``sum()``, ``tau``)."""
+    side = ""
+    for prefix in ("pre.", "post."):
+        if name.startswith(prefix):
+            side, name = prefix[:-1], name[len(prefix):]
+            break
+    if name.startswith("sum(") and name.endswith(")"):
+        return Ref(name[4:-1].strip(), side, "sum")
+    return Ref(name, side)
+
+
+def global_op_ref(head: str, argument) -> Ref:
+    """The reference of a global operation from its sympy head (``gmax``) and argument."""
+    return Ref(str(argument), kind="global", op=GLOBAL_OP_USER_NAMES[head])
 
 
 @dataclass(frozen=True)

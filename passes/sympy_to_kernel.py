@@ -34,12 +34,13 @@ import sympy
 from sympy.core.relational import Relational
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.model import GLOBAL_OP_NAMES
+from anncompiler.ir.model import GLOBAL_OP_NAMES, Ref, global_op_ref, ref_of
 from anncompiler.ir.kernel import (BinOp, Call, Cast, Cmp, Const, Expr, Logic, MATH_FUNCTIONS,
                                    Select, UnOp)
 from anncompiler.ir.types import BOOL, I32, I64, DType, is_float
 
-Resolver = Callable[[str], Expr]
+#: a typed reference (``ir.model.Ref``: an attribute, ``pre.x``, ``sum(exc)``, ``mean(r)``) -> its value
+Resolver = Callable[[Ref], Expr]
 
 _SYMPY_FUNCS = {
     sympy.exp: "exp", sympy.log: "log", sympy.sqrt: "sqrt", sympy.sin: "sin", sympy.cos: "cos",
@@ -103,7 +104,7 @@ class SympyToKernel:
         if e is sympy.false or e is sympy.S.false:
             return Const(False, BOOL)
         if isinstance(e, sympy.Symbol):
-            return self.resolve(e.name)
+            return self.resolve(ref_of(e.name))
         if e is sympy.zoo:
             self.fail("the expression evaluates to complex infinity (a division by zero)")
         if e.is_Number:
@@ -189,8 +190,8 @@ class SympyToKernel:
                 return Call(name, args, BOOL)
             return Call(name, args, self.ft)
         if isinstance(e, sympy.Function) and type(e).__name__ in GLOBAL_OP_NAMES and len(e.args) == 1:
-            # global operations (mean(x), gmax(x), ...): the resolver gets the name "mean(x)"
-            return self.resolve(f"{type(e).__name__}({e.args[0]})")
+            # global operations (mean(x), gmax(x), ...): a typed reference for the resolver
+            return self.resolve(global_op_ref(type(e).__name__, e.args[0]))
         self.fail(f"'{e}' cannot be compiled (not supported here yet)")
 
     def modulo(self, a, b) -> Expr:

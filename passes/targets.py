@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
-from anncompiler.ir.model import Equation
+from anncompiler.ir.model import Equation, ref_of
 
 from .manager import Pass, register_pass
 
@@ -38,19 +38,16 @@ class CheckModel(Pass):
             exprs = [syn.psp] if syn.psp is not None else []
             exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]
             for expr in exprs:
-                for name in _names(expr):
-                    for prefix, pop_name in (("pre.", e.pre), ("post.", e.post)):
-                        if not name.startswith(prefix):
-                            continue
-                        attr = name[len(prefix):]
-                        pop = net.population(pop_name)
-                        if attr.startswith("sum("):
-                            continue
-                        if attr not in pop.model.attributes:
-                            raise ModelError(
-                                f"'{name}' is used by projection {e.name}, but population {pop_name} "
-                                f"(model '{pop.model.name}') has no attribute '{attr}'",
-                                model=syn.name, name=name)
+                for ref in map(ref_of, _names(expr)):
+                    if not ref.side or ref.kind != "name":
+                        continue
+                    pop_name = e.pre if ref.side == "pre" else e.post
+                    pop = net.population(pop_name)
+                    if ref.name not in pop.model.attributes:
+                        raise ModelError(
+                            f"'{ref}' is used by projection {e.name}, but population {pop_name} "
+                            f"(model '{pop.model.name}') has no attribute '{ref.name}'",
+                            model=syn.name, name=str(ref))
 
 
 @register_pass

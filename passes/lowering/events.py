@@ -13,6 +13,7 @@ import sympy
 
 from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Let, Var
+from anncompiler.ir.model import ref_of
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
@@ -56,8 +57,9 @@ def event_statements(ctx: LoweringContext, e: ProjectionEdge, statements, resolv
     out = []
     for eq in statements:
         tr = ctx.translator(resolve, m.name, eq.source)
-        if eq.target.startswith("post."):
-            attr = eq.target[5:]
+        target = ref_of(eq.target)
+        if target.side == "post":  # post.x = ...: the attribute of the post-synaptic neuron
+            attr = target.name
             out.append(ctx.store(f"{e.post}.{attr}", post, tr(
                 eq.as_assignment().xreplace({sympy.Symbol(attr): sympy.Symbol(eq.target)}))))
             continue

@@ -33,7 +33,6 @@ initial state is the sensible reading of "the previous step".
 """
 from __future__ import annotations
 
-import re
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -42,13 +41,12 @@ from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Let, Loop, Var
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I64
-from anncompiler.ir.model import GLOBAL_OPS
+from anncompiler.ir.model import GLOBAL_OP_USER_NAMES, Ref
 
 from .context import LoweringContext, c64, model_sources
 
 #: parser function name -> the name used in array names (and by the user)
-OPS = {f.__name__: user for user, f in GLOBAL_OPS.items()}
-_NAME_RE = re.compile(r"^(\w+)\((.*)\)$")
+OPS = GLOBAL_OP_USER_NAMES
 STALE = "_gops_stale"
 
 
@@ -97,12 +95,9 @@ def declare_global_ops(ctx: LoweringContext, p: PopulationNode) -> None:
     ctx.declare(f"{p.name}.{STALE}", BOOL, 1, "internal", True)
 
 
-def global_op_load(ctx: LoweringContext, p: PopulationNode, name: str) -> Expr | None:
-    """The resolver hook: ``"mean(r)"`` -> a load of ``P._mean_r[0]``; None for other names."""
-    match = _NAME_RE.match(name)
-    if match is None or match.group(1) not in OPS:
-        return None
-    op, attr = OPS[match.group(1)], match.group(2).strip()
+def global_op_load(ctx: LoweringContext, p: PopulationNode, ref: Ref) -> Expr:
+    """The value of a global operation (``mean(r)``: a load of ``P._mean_r[0]``)."""
+    op, attr = ref.op, ref.name
     arr = array_name(p, op, attr)
     if arr not in ctx.km.arrays:
         a = p.model.attributes.get(attr)

@@ -12,6 +12,7 @@ import numpy as np
 
 from anncompiler.errors import NetworkError
 from anncompiler.ir.kernel import BinOp, Cmp, Const, If, Kernel, Let, Logic, Loop, Var
+from anncompiler.ir.model import ref_of
 from anncompiler.ir.network import MonitorSpec
 from anncompiler.ir.types import BOOL, I32, I64
 
@@ -84,8 +85,9 @@ def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
 
 def _source(ctx: LoweringContext, pop, var: str):
     """(array, is_local, dtype) of a recordable variable of a population."""
-    if var.startswith("sum(") and var.endswith(")"):
-        arr = f"{pop.name}._sum_{var[4:-1]}"
+    ref = ref_of(var)
+    if ref.kind == "sum" and not ref.side:
+        arr = f"{pop.name}._sum_{ref.name}"
         if arr not in ctx.km.arrays:
             raise NetworkError(f"cannot record {var}: population {pop.name} has no input with that target")
         return arr, True, ctx.ft

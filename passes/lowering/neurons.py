@@ -13,6 +13,7 @@ import numpy as np
 from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import (Append, BinOp, Cast, Cmp, Const, Expr, If, Kernel, Let, Load, Logic, Loop,
                                    Select, Store, UnOp, Var)
+from anncompiler.ir.model import Ref
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
@@ -94,15 +95,14 @@ def refractory_steps(ctx: LoweringContext, p: PopulationNode):
 def resolver(ctx: LoweringContext, p: PopulationNode, index: Expr):
     m = p.model
 
-    def resolve(name: str) -> Expr:
-        if is_temp(name):
-            return Var(name, ctx.ft)
-        a = m.attributes.get(name)
-        if a is not None:
-            return ctx.load(f"{p.name}.{name}", index if a.locality == "local" else c64(0))
-        if name.startswith("sum(") and name.endswith(")"):
-            target = name[4:-1]
-            targets = input_targets(ctx, p) if target == "" else [target]
+    def resolve(ref: Ref) -> Expr:
+        name = ref.name
+        if ref.side:
+            raise unknown(m.name, str(ref), f" in population {p.name} (pre./post. belong to synapses)")
+        if ref.kind == "global":  # mean(x), max(x)...: previous step (globalops.py)
+            return global_op_load(ctx, p, ref)
+        if ref.kind == "sum":
+            targets = input_targets(ctx, p) if name == "" else [name]
             total = Const(0.0, ctx.ft)
             for t in targets:
                 arr = f"{p.name}._sum_{t}"
@@ -110,12 +110,14 @@ def resolver(ctx: LoweringContext, p: PopulationNode, index: Expr):
                     load = ctx.load(arr, index)
                     total = load if isinstance(total, Const) else BinOp("+", total, load, ctx.ft)
             return total
+        if is_temp(name):
+            return Var(name, ctx.ft)
+        a = m.attributes.get(name)
+        if a is not None:
+            return ctx.load(f"{p.name}.{name}", index if a.locality == "local" else c64(0))
         if name == "t_last" and m.type == "spike":
             return BinOp("*", Cast(ctx.load(f"{p.name}._last_spike", index), ctx.ft),
                          Const(float(ctx.net.dt), ctx.ft), ctx.ft)
-        gop = global_op_load(ctx, p, name)  # mean(x), max(x)...: previous step (globalops.py)
-        if gop is not None:
-            return gop
         common = ctx.common_symbol(name)
         if common is not None:
             return common

@@ -15,6 +15,7 @@ import sympy
 
 from anncompiler.errors import ModelError, NetworkError
 from anncompiler.ir.kernel import Accumulate, BinOp, Cast, Const, Expr, Kernel, Let, Loop, Reduce, Var
+from anncompiler.ir.model import Ref, ref_of
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
@@ -84,27 +85,29 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
     pre_pop, post_pop = ctx.net.population(e.pre), ctx.net.population(e.post)
     attrs = ctx.synapse_attributes[e.name]
 
-    def resolve(name: str) -> Expr:
+    def resolve(ref: Ref) -> Expr:
+        name = ref.name
+        if ref.side:  # pre.x, post.x, pre.sum(t): an attribute or input of a connected population
+            pop, idx = (pre_pop, pre) if ref.side == "pre" else (post_pop, post)
+            if ref.kind == "sum":
+                arr = f"{pop.name}._sum_{name}"
+                if arr not in ctx.km.arrays:
+                    raise NetworkError(f"projection {e.name}: {ref}: population {pop.name} receives no "
+                                       f"target '{name}'")
+                return ctx.load(arr, idx)
+            pa = pop.model.attributes.get(name)
+            if pa is None:
+                raise ModelError(f"'{ref}': population {pop.name} (model '{pop.model.name}') has no "
+                                 f"attribute '{name}'", model=e.synapse.name, name=str(ref))
+            return ctx.load(f"{pop.name}.{name}", idx if pa.locality == "local" else c64(0))
+        if ref.kind != "name":
+            raise ModelError(f"'{ref}' is not defined in projection {e.name}", model=e.synapse.name, name=str(ref))
         if is_temp(name):
             return Var(name, ctx.ft)
         a = attrs.get(name)
         if a is not None:
             index = {"local": syn, "semiglobal": row, "global": c64(0)}[a.locality]
             return ctx.load(f"{e.name}.{name}", index)
-        for prefix, pop, idx in (("pre.", pre_pop, pre), ("post.", post_pop, post)):
-            if name.startswith(prefix):
-                attr = name[len(prefix):]
-                if attr.startswith("sum(") and attr.endswith(")"):
-                    arr = f"{pop.name}._sum_{attr[4:-1]}"
-                    if arr not in ctx.km.arrays:
-                        raise NetworkError(f"projection {e.name}: {name}: population {pop.name} receives no "
-                                           f"target '{attr[4:-1]}'")
-                    return ctx.load(arr, idx)
-                pa = pop.model.attributes.get(attr)
-                if pa is None:
-                    raise ModelError(f"'{name}': population {pop.name} (model '{pop.model.name}') has no "
-                                     f"attribute '{attr}'", model=e.synapse.name, name=name)
-                return ctx.load(f"{pop.name}.{attr}", idx if pa.locality == "local" else c64(0))
         for symbol, pop, idx in (("t_pre", pre_pop, pre), ("t_post", post_pop, post)):
             if name == symbol and pop.model.type == "spike":  # time of the last spike, in ms
                 return BinOp("*", Cast(ctx.load(f"{pop.name}._last_spike", idx), ctx.ft),
@@ -135,7 +138,7 @@ def post_owner(ctx: LoweringContext, e: ProjectionEdge) -> str:
         for eq in syn.pre_spike:
             if eq.target == "g_target":
                 continue
-            if eq.target.startswith("post."):
+            if ref_of(eq.target).side:
                 return ""  # post attributes may be read as pre attributes elsewhere
             a = ctx.synapse_attributes[e.name].get(eq.target)
             if a is None or a.locality == "global":

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, If, Kernel, Let, Logic, Loop, UnOp, Var
+from anncompiler.ir.model import Ref
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I64
 
@@ -68,8 +69,8 @@ def _stop_resolver(ctx: LoweringContext, p: PopulationNode):
     after = BinOp("*", Cast(BinOp("+", ctx.load("net.t", 0), c64(1), I64), ctx.ft),
                   Const(float(ctx.net.dt), ctx.ft), ctx.ft)
 
-    def resolve(name: str) -> Expr:
-        return after if name == "t" else base(name)
+    def resolve(ref: Ref) -> Expr:
+        return after if ref == Ref("t") else base(ref)
     return resolve
 
 
