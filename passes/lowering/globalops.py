@@ -33,12 +33,14 @@ initial state is the sensible reading of "the previous step".
 """
 from __future__ import annotations
 
+import math
+
 
 import sympy
 from sympy.core.function import AppliedUndef
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Let, Loop, Var
+from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Reduce, Var
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I64
 from anncompiler.ir.model import GLOBAL_OP_USER_NAMES, Ref
@@ -119,17 +121,13 @@ def _reduction(ctx: LoweringContext, p: PopulationNode, op: str, attr: str) -> l
         v = ctx.load(f"{p.name}.{attr}", index)
         return v if v.dtype == ft else Cast(v, ft)
 
-    if op in ("max", "min"):
-        first = [Let(acc, x(c64(0)))]
-        start = c64(1)
-        step = BinOp(op, acc, x(i), ft)
+    if op in ("max", "min"):  # max(-inf, x0) is x0, NaN included: the fold from x0 on
+        combine, init, term = op, Const(-math.inf if op == "max" else math.inf, ft), x(i)
     else:
-        first = [Let(acc, Const(0.0, ft))]
-        start = c64(0)
+        combine, init = "+", Const(0.0, ft)
         term = {"mean": lambda v: v, "norm1": lambda v: Call("fabs", (v,), ft),
                 "norm2": lambda v: BinOp("*", v, v, ft)}[op](x(i))
-        step = BinOp("+", acc, term, ft)
-    body = first + [Loop(i, start, c64(p.size), [Let(acc, step)], f"neurons:{p.name}")]
+    body = [Reduce(acc, combine, init, i, c64(0), c64(p.size), term, 1, f"neurons:{p.name}")]
     value: Expr = acc
     if op == "mean":
         value = BinOp("/", acc, Const(float(p.size), ft), ft)
