@@ -1,5 +1,4 @@
 """Pass manager, pipelines, instrumentation, dumps, printers and verifiers of every stage."""
-import dataclasses
 import os
 
 import numpy as np
@@ -208,7 +207,6 @@ def test_custom_backend_registered_from_a_test_is_used_by_name():
 
         def load(self, artefact, arrays):
             sim = super().load(artefact, arrays)
-            outer = self
 
             class Counting:
                 def run(self, n):

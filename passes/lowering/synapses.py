@@ -84,7 +84,7 @@ def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     The post neurons own every write when the statements write only synaptic variables of the
     dendrite (``Kernel.owner``): a platform may then give each worker the spikes of its own
     neurons (the spike list is complete after the neuron phase)."""
-    m, P, post_pop = e.synapse, e.name, ctx.net.population(e.post)
+    m, P = e.synapse, e.name
     resolve, store = _resolver(ctx, e, SYN, ROW, PRE, POST), synapse_store(ctx, e)
     synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
     synapse += events.decay_to(ctx, e, events.step_now(ctx), SYN, resolve, store)
