@@ -6,7 +6,7 @@ import pytest
 
 import anncompiler as ann
 
-#: ANNarchy's 10-neuron trajectory (a copy of shared/reference/rate_traj.*; see rate_traj.md there)
+#: ANNarchy 5's trajectory of a 10-neuron rate network, recorded with ANNarchy (tests/data/rate_traj.*)
 REF = pathlib.Path(__file__).parent / "data"
 
 
