@@ -194,6 +194,8 @@ class ModelIR:
     operation: str = "sum"
     pre_spike: list[Equation] = field(default_factory=list)
     post_spike: list[Equation] = field(default_factory=list)
+    #: random draws of the model, numbered when it is parsed (``ir/draws.py``)
+    draws: int = 0
     # discrete IR (after discretise-odes)
     updates: Optional[list[Update]] = None
     reset_updates: Optional[list[Update]] = None

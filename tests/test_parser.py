@@ -228,8 +228,22 @@ def test_builtins():
     assert r("h") == sympy.sinh(x) + sympy.cosh(x) + sympy.floor(x) + 2 * sympy.ceiling(x) + sympy.pi
     assert r("q") == sympy.Max(a, b) + sympy.Min(a, b)
     names = {f.func.__name__ for f in r("u").atoms(sympy.core.function.AppliedUndef)}
-    assert names == {"Uniform", "DiscreteUniform", "Normal", "LogNormal", "Exponential", "Gamma", "Binomial"}
+    assert names == {"Uniform", "DiscreteUniform", "Normal", "LogNormal", "Exponential", "Gamma", "Binomial", "draw"}
     assert r("bb") == 1
+
+
+def test_random_draws_are_numbered_once():
+    """Each distinct random call of a model gets a stable id when parsed (identical calls of one
+    line share one); the id travels with the call through the passes and picks its stream."""
+    from anncompiler.ir.draws import draw_arguments, draw_tag, random_calls
+    m = rate("""
+        a = Normal(0, 1) + Normal(0, 1)
+        b = Normal(0, 1) + Uniform(0, 1)
+        r = a + b
+    """)
+    tags = [sorted(draw_tag(c)[1] for c in random_calls(eq_of(m, name).rhs)) for name in ("a", "b")]
+    assert tags == [[0], [1, 2]] and m.draws == 3
+    assert all(draw_arguments(c) == (0, 1) for c in random_calls(eq_of(m, "b").rhs))
 
 
 def test_global_operations():

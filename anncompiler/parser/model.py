@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from anncompiler.errors import ModelError
+from anncompiler.ir.draws import CONDITION_DRAW, number_draws, number_model_draws
 from anncompiler.ir.model import Condition, ModelIR
 from anncompiler.parser.builtins import GLOBAL_OP_NAMES
 from anncompiler.parser.checks import check_names, global_ops
@@ -37,7 +38,9 @@ def parse_model(definition, constants=(), global_functions=None) -> ModelIR:
         if getattr(definition, field, None) not in (None, "", [], ()):
             raise ModelError(f"'{field}' is not supported yet", model=name, name=field)
     try:
-        return builder_cls(definition, constants, global_functions).build()
+        model = builder_cls(definition, constants, global_functions).build()
+        number_model_draws(model)  # stable ids of the random draws (they pick the streams)
+        return model
     except ModelError as e:
         raise _with_model(e, name)
     except RecursionError as e:
@@ -66,4 +69,5 @@ def parse_condition(text: str, model_ir: ModelIR, constants=()) -> Condition:
         raise _with_model(e, model_ir.name)
     except RecursionError as e:
         raise ModelError("the condition is nested too deeply", model=model_ir.name, equation=text) from e
+    (expr,), _ = number_draws([expr], CONDITION_DRAW)
     return Condition(expr=expr, source=text, mode=mode)

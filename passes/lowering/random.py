@@ -10,11 +10,13 @@ step with index 0).  Each draw is Philox4x32-10 of
 depend on the backend, the number of threads or the chunking of
 ``simulate``.
 
-Stream numbering (stable, documented): populations in network order
-(``net.populations``, i.e. creation order); within one population its
-model's ``equations`` in declaration order, then the spike condition, then
-the ``reset`` lines; within one equation the distinct random calls in
-sympy's canonical pre-order.  Streams count from 0 over the whole network.
+Stream numbering (stable, documented): the parser numbers the draws of each
+model (``ir/draws.py``: its ``equations`` in declaration order, then the spike
+condition, then the ``reset`` lines; within one line the distinct random calls
+in sympy's canonical pre-order) and tags each call with its number, so a
+rewritten expression keeps its draws.  Streams count from 0 over the whole
+network: the draws of every population in network order (``net.populations``,
+i.e. creation order), then those of the stop conditions.
 Identical calls (same distribution, same arguments) in one equation are one
 draw (ANNarchy replaces the text, a known quirk); the same call in two
 equations gives two independent draws.  A population whose model is shared
@@ -31,58 +33,55 @@ import sympy
 
 from anncompiler.errors import ModelError
 from anncompiler.ir import philox
+from anncompiler.ir.draws import draw_arguments, draw_tag, random_calls
 from anncompiler.ir.kernel import STEP_COUNTER, Cast, Expr, Let, Var
 from anncompiler.ir.types import F64
 
-from .context import model_sources
 
 STREAMS_ATTR = "_random_streams"
 
 
-def is_random_call(e) -> bool:
-    return isinstance(e, sympy.Function) and type(e).__name__ in philox.DISTRIBUTIONS
-
-
-def random_calls(expr) -> list:
-    """Distinct random calls of a sympy expression, in pre-order."""
-    out = []
-    if expr is None:
-        return out
-    for e in sympy.preorder_traversal(sympy.sympify(expr)):
-        if is_random_call(e) and e not in out:
-            out.append(e)
-    return out
-
-
 def stream_table(ctx) -> dict:
-    """``(population, source, call) -> stream``, built once per lowering."""
+    """``(population, "model" | "condition") -> first stream``, built once per lowering: the draws
+    of every population's model in network order, then those of the stop conditions."""
     table = getattr(ctx, STREAMS_ATTR, None)
     if table is None:
-        table = {}
-        for p in ctx.net.populations:
-            if p.kind != "neuron" or p.model is None:
-                continue
-            for source, expr in model_sources(p.model):
-                for call in random_calls(expr):
-                    table.setdefault((p.name, source, call), len(table))
+        table, count = {}, 0
+        neurons = [p for p in ctx.net.populations if p.kind == "neuron" and p.model is not None]
+        for p in neurons:
+            table[(p.name, "model")] = count
+            count += p.model.draws
+        for p in neurons:
+            condition = p.data.get("stop_condition")
+            tags = [draw_tag(c) for c in random_calls(condition.expr)] if condition is not None else []
+            table[(p.name, "condition")] = count
+            count += 1 + max((k for _, k in filter(None, tags)), default=-1)
+        table["untagged"] = {}
+        table["count"] = count
         setattr(ctx, STREAMS_ATTR, table)
     return table
 
 
 def _stream(ctx, pop: str, source: str, call) -> int:
+    """The stream of a draw: its population's first stream plus its id; a random call that no
+    parser numbered (made by a custom pass) gets a stream after all the others."""
     table = stream_table(ctx)
-    key = (pop, source, call)
-    if key not in table:  # an expression rewritten beyond recognition: a new stream, still stable
-        table[key] = len(table)
-    return table[key]
+    tag = draw_tag(call)
+    if tag is not None:
+        return table[(pop, tag[0])] + tag[1]
+    untagged = table["untagged"]
+    if (pop, source, call) not in untagged:
+        untagged[(pop, source, call)] = table["count"] + len(untagged)
+    return untagged[(pop, source, call)]
 
 
 def _check_call(call, model: str, source: str):
     name = type(call).__name__
     lo, hi = philox.DISTRIBUTIONS[name]
-    if not lo <= len(call.args) <= hi:
+    n_args = len(draw_arguments(call))
+    if not lo <= n_args <= hi:
         n = f"{lo}" if lo == hi else f"{lo} or {hi}"
-        raise ModelError(f"{name} takes {n} arguments, got {len(call.args)}", model=model,
+        raise ModelError(f"{name} takes {n} arguments, got {n_args}", model=model,
                          equation=source or None, name=name)
 
 
@@ -109,7 +108,7 @@ def random_lets(ctx, p, items, resolve, index: Expr, done: set | None = None):
             done.add(s)
             _check_call(call, p.model.name, source)
             tr = ctx.translator(resolve, p.model.name, source)
-            args = [tr.num(tr(a)) for a in call.args]
+            args = [tr.num(tr(a)) for a in draw_arguments(call)]
             em = philox.Emitter(f"_rng{s}_")
             block = philox.block_maker(index, ctx.load(STEP_COUNTER, 0), ctx.net.seed, s)
             value = philox.distribution(em, type(call).__name__, args, block)

@@ -12,6 +12,7 @@ a platform may divide them among workers without changing a result.
 from __future__ import annotations
 
 from anncompiler.errors import ModelError
+from anncompiler.ir.draws import random_calls
 from anncompiler.ir.kernel import BinOp, Cmp, If, Kernel, Let, Loop, Var
 from anncompiler.ir.model import Update
 from anncompiler.ir.network import ProjectionEdge
@@ -20,7 +21,6 @@ from anncompiler.ir.types import I64
 from . import events
 from .context import LoweringContext, c64, i64, neurons
 from .projections import POST, PRE, ROW, SYN, _resolver, synapse_store
-from .random import random_calls
 
 LOCALITIES = ("global", "semiglobal", "local")
 
