@@ -85,6 +85,17 @@ def global_op_ref(head: str, argument) -> Ref:
 
 
 @dataclass(frozen=True)
+class GivenInit:
+    """The values of a parameter given as a sampler object in the definition's ``parameters``
+    (``dict(tau=Uniform(5, 10, rng=...))``): the front end samples the user's object, which the
+    IR does not hold."""
+    name: str
+
+    def __str__(self) -> str:
+        return f"<values of {self.name} given in the definition>"
+
+
+@dataclass(frozen=True)
 class RandomInit:
     """``init = Uniform(0.0, 1.0)`` written in a model: a distribution with literal arguments,
     which the front end samples when it gives the attribute its values."""

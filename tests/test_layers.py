@@ -43,3 +43,22 @@ def test_no_import_against_the_layers(folder):
                            for p in FORBIDDEN[folder]):
                         bad.append(f"{os.path.relpath(path, ROOT)} imports {module}")
     assert not bad, "\n".join(bad)
+
+
+def test_model_ir_holds_no_front_end_object():
+    """A sampler given as a parameter stays with the user's definition: the IR names it."""
+    import numpy as np
+
+    import anncompiler as ann
+    from anncompiler.ir.model import GivenInit
+    net = ann.Network(dt=1.0, seed=2)
+    neuron = ann.Neuron(parameters=dict(tau=ann.Uniform(5.0, 10.0, rng=net.default_rng)),
+                        equations="tau * dr/dt + r = 1.0")
+    pop = net.create(20, neuron)
+    assert pop._model_ir().attributes["tau"].init == GivenInit("tau")
+    assert pop._model_ir().attributes["tau"].locality == "local"
+    tau = np.array(pop.tau)
+    assert tau.shape == (20,) and 5.0 <= tau.min() and tau.max() <= 10.0 and np.ptp(tau) > 0
+    net.compile()
+    net.simulate(3.0)
+    assert np.array_equal(pop.tau, tau)

@@ -13,6 +13,12 @@ class _Definition:
     def _default_name(self) -> str:
         return f"{self._kind.capitalize()} {next(_counter)}"
 
+    def _given(self, name: str):
+        """The object given for parameter ``name`` in ``parameters`` (a sampler such as
+        ``Uniform(...)``; the model IR refers to it as ``GivenInit(name)``)."""
+        value = self.parameters[name]
+        return getattr(value, "value", value) if not hasattr(value, "get_values") else value
+
 
 class Neuron(_Definition):
     """A neuron type. Rate-coded when ``spike`` is None (it must define ``r``), spiking otherwise."""

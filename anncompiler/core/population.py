@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
-from anncompiler.ir.model import RandomInit
+from anncompiler.ir.model import GivenInit, RandomInit
 
 from . import geometry as geo
 from .indexing import resolve_index, union_ranks
@@ -240,6 +240,8 @@ class Population(_AttributeAccess):
         init = a.init
         if isinstance(init, RandomInit):
             init = from_init(init, self._model_ir().name)
+        elif isinstance(init, GivenInit):
+            init = self.neuron_type._given(init.name)
         if isinstance(init, RandomDistribution):
             value = init.get_values(self.size)
             self._init[name] = value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
-from anncompiler.ir.model import RandomInit
+from anncompiler.ir.model import GivenInit, RandomInit
 
 from . import connectors
 from .models import Synapse
@@ -204,8 +204,12 @@ class Projection:
             arr = c.weights
         else:
             arr = self._init.get(name, self._model_ir().attributes[name].init)
-            if isinstance(arr, RandomInit):  # sampled once, then kept like a value the user set
-                arr = self._init[name] = from_init(arr, self._model_ir().name).get_values(c.nb_synapses)
+            if isinstance(arr, GivenInit):
+                arr = self.synapse_type._given(arr.name)
+            elif isinstance(arr, RandomInit):
+                arr = from_init(arr, self._model_ir().name)
+            if isinstance(arr, RandomDistribution):  # sampled once, then kept like a value the user set
+                arr = self._init[name] = arr.get_values(c.nb_synapses)
         flat = np.asarray(arr, dtype=float).reshape(-1)
         if c.nb_synapses == 0 or flat.size == 0:  # no synapse (all_to_all of one neuron onto itself)
             return np.zeros(c.nb_synapses)

@@ -8,7 +8,7 @@ import re
 import sympy
 
 from anncompiler.errors import EquationSyntaxError, FlagError, ModelError, ReservedNameError
-from anncompiler.ir.model import Attribute, RandomInit
+from anncompiler.ir.model import Attribute, GivenInit, RandomInit
 from anncompiler.parser.builtins import DISTRIBUTION_FUNCS, RESERVED
 from anncompiler.parser.expressions import Context, to_sympy
 from anncompiler.parser.lines import assignment_ops, split_statements
@@ -143,10 +143,12 @@ def _dict_parameter(name, v, ctx: Context) -> Attribute:
         init = parse_value(v, typ, ctx)
     elif isinstance(v, (bool, numbers.Number)) and not isinstance(v, complex):
         init = _cast(v, typ)
-    else:  # an array or a distribution: per-element values
-        init = v
-        if not isinstance(v, (list, tuple)) and locality == "global" and hasattr(v, "get_values"):
+    elif hasattr(v, "get_values"):  # a sampler object: per-element values the front end draws
+        init = GivenInit(name)
+        if locality == "global":
             locality = "local"
+    else:  # an array: per-element values
+        init = v
     return Attribute(name, role="parameter", locality=locality, type=typ, init=init, source=ctx.source)
 
 
