@@ -22,8 +22,9 @@ __all__ = ["Artefact", "Simulator", "Backend", "register_backend", "get_backend"
 
 @dataclass
 class Artefact:
-    """What ``emit`` produced: printable dumps (file name -> text) for
-    ``dump_ir`` and a backend-private ``payload`` that ``load`` consumes."""
+    """What ``emit`` produced: printable dumps (file name -> text, or a function giving the text
+    when a dump is written: costly ones such as assembly are made only then) for ``dump_ir``, and
+    a backend-private ``payload`` that ``load`` consumes."""
     backend: str
     dumps: dict[str, str] = field(default_factory=dict)
     payload: object = None

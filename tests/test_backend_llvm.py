@@ -90,7 +90,8 @@ def test_exit_condition():
 
 def test_optimised_ir_is_vectorised():
     art = get_backend("llvm")().emit(sample_leaky())
-    assert set(art.dumps) == {"llvm.ll", "llvm-opt.ll"}
+    assert set(art.dumps) == {"llvm.ll", "llvm-opt.ll", "llvm.s"}
+    assert "ret" in art.dumps["llvm.s"]()  # the host assembly, made when asked
     assert "define i64 @run(ptr" in art.dumps["llvm.ll"].replace('"', "")
     assert "noalias" in art.dumps["llvm.ll"]
     assert re.search(r"<\d+ x double>", art.dumps["llvm-opt.ll"])

@@ -29,6 +29,7 @@ def test_dump_writes_every_stage_and_simulates_nothing(tmp_path):
     assert {"00-model.txt", "pipeline.txt", "network.dot"} <= files
     assert {f"{i + 1:02d}-{n}.txt" for i, n in enumerate(names)} <= files
     assert f"{len(names) + 1:02d}-llvm.ll" in files and f"{len(names) + 2:02d}-llvm-opt.ll" in files
+    assert f"{len(names) + 3:02d}-llvm.s" in files  # the host assembly
 
 
 def test_dump_with_backend_and_pipeline(tmp_path):

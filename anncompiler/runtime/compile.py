@@ -128,7 +128,7 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     artefact = backend.emit(module.kernels)
     if dumper:
         for name, dumped in artefact.dumps.items():
-            dumper.write(name, dumped)
+            dumper.write(name, dumped() if callable(dumped) else dumped)
     arrays = allocate_arrays(module.kernels) if load else None
     simulator = backend.load(artefact, arrays) if load else None
     t2 = time.perf_counter()

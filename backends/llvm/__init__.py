@@ -50,13 +50,14 @@ class LLVMBackend(Backend):
 
     def emit(self, module: KernelModule) -> Artefact:
         from .codegen import emit_module
-        from .jit import compile_ir, host_target
+        from .jit import assembly, compile_ir, host_target
         triple, layout = host_target()
         threads = self.threads(module)
         raw = str(emit_module(module, triple=triple, data_layout=layout, threads=threads))
         compiled = compile_ir(raw, self.opt_level, cache=self.cache)
-        return Artefact(self.name, {"llvm.ll": raw, "llvm-opt.ll": compiled.optimised_ir},
-                        (compiled, module), {"cache_hit": compiled.from_cache, "threads": threads})
+        dumps = {"llvm.ll": raw, "llvm-opt.ll": compiled.optimised_ir,
+                 "llvm.s": lambda: assembly(compiled.optimised_ir, self.opt_level)}
+        return Artefact(self.name, dumps, (compiled, module), {"cache_hit": compiled.from_cache, "threads": threads})
 
     def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
         from .runtime import LLVMSimulator

@@ -47,6 +47,12 @@ def _pass_target_machine(opt_level: int) -> llvm.TargetMachine:
     return target_machine(opt_level)
 
 
+def assembly(optimised_ir: str, opt_level: int = 3) -> str:
+    """The host assembly of an optimised module (for the dumps: computed only when asked)."""
+    _initialise()
+    return _pass_target_machine(opt_level).emit_assembly(llvm.parse_assembly(optimised_ir))
+
+
 def host_target() -> tuple[str, str]:
     """(triple, data layout) of the host, written into the raw IR."""
     _initialise()
