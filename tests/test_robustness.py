@@ -469,3 +469,42 @@ def test_api_state_machine_never_crashes():
         runpy.run_path("tests/api_state_machine.py", run_name="__main__")
     """, timeout=600)
     assert out.strip().endswith("ok")
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. cold compiles do not leak: a parameter sweep compiles thousands of networks in one process
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_cold_compiles_do_not_grow_memory():
+    out = run_isolated("""
+        import ctypes, gc, os
+        os.environ["ANNC_NO_CACHE"] = "1"   # every compile runs the -O3 pipeline
+        import anncompiler as ann
+
+        libc = ctypes.CDLL("libc.so.6")
+        def rss_mib():
+            gc.collect()
+            libc.malloc_trim(0)
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+        LIF = ann.Neuron(parameters="tau = 20.0\\nVt = -50.0\\nVr = -60.0\\nI = 20.0",
+                         equations=["tau * dv/dt = -60 - v + g_exc * (0 - v) + I", "5 * dg_exc/dt = - g_exc"],
+                         spike="v > Vt", reset="v = Vr", name="LIF")
+        def compile_one():
+            net = ann.Network(dt=0.1, seed=1)
+            p = net.create(8, LIF)
+            net.connect(p, p, "exc").fixed_probability(0.5, weights=0.1)
+            net.compile()
+            net.simulate(1.0)
+            assert not net.compile_report["cache_hit"]
+
+        for _ in range(5):
+            compile_one()
+        before = rss_mib()
+        for _ in range(200):
+            compile_one()
+        print(f"growth {rss_mib() - before:.1f} MiB")
+    """)
+    growth = float(out.split()[-2])
+    assert growth < 20.0, out   # it was about 37 MiB (the -O3 pass manager was never freed)
