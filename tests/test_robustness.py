@@ -426,6 +426,58 @@ def test_every_value_error_is_an_anncompiler_error():
 
 
 # ---------------------------------------------------------------------------------------------
+# 8. long and deep expressions: no stage recurses into a RecursionError or a native crash
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_long_sums_and_deep_nesting_compile_and_run():
+    out = run_isolated("""
+        import anncompiler as ann
+
+        def run(backend, parameters, equation):
+            net = ann.Network(dt=0.1, seed=1)
+            pop = net.create(2, ann.Neuron(parameters=parameters, equations=equation, name="Deep"))
+            net.compile(backend=backend)
+            net.simulate(0.1)
+            return float(pop.r[0])
+
+        n = 10_000   # halves: the sum is exact in any order, so Python's order is the reference
+        values = [k % 5 + 0.5 for k in range(n)]
+        sum_params = "\\n".join(f"x{k} = {v}" for k, v in enumerate(values))
+        sum_equation = "r = " + " + ".join(f"x{k}" for k in range(n)) + " - 1"
+        expected_sum = 0.0
+        for v in values:
+            expected_sum += v
+        expected_sum -= 1
+
+        depth = 500  # a*(b + a*(b + ... 1)), and the same number of redundant parentheses
+        nested = "r = " + "a*(b + " * depth + "1" + ")" * depth
+        expected_nested = 1.0
+        for _ in range(depth):
+            expected_nested = 0.99 * (0.25 + expected_nested)
+        parenthesised = "r = " + "(" * depth + "x + 1" + ")" * depth
+
+        for backend in ("llvm", "reference"):
+            assert run(backend, sum_params, sum_equation) == expected_sum, backend
+            assert run(backend, "a = 0.99\\nb = 0.25", nested) == expected_nested, backend
+            assert run(backend, "x = 2.5", parenthesised) == 3.5, backend
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")
+
+
+def test_deep_nesting_errors_name_the_right_column():
+    """Groups nested deeper than Python's parser allows are parsed on their own; an error
+    inside one still points at its column in the equation."""
+    equation = "r = " + "(" * 300 + "x + foo(1)" + ")" * 300
+    net = ann.Network(dt=0.1, seed=1)
+    with pytest.raises(ann.AnnCompilerError) as info:
+        net.create(1, ann.Neuron(parameters="x = 1", equations=equation, name="Deep"))
+        net.compile()
+    assert "foo" in str(info.value)
+    assert info.value.column == equation.index("foo")
+
+
+# ---------------------------------------------------------------------------------------------
 # 9. model mistakes that used to be accepted
 # ---------------------------------------------------------------------------------------------
 def test_sum_without_target_is_an_error():
