@@ -335,7 +335,7 @@ class ReferenceSimulator(Simulator):
     def _call(self, fn, *args):
         if not self.deep:
             return fn(*args)
-        from anncompiler.runtime.deep import run_deep
+        from anncompiler.ir.deep import run_deep
         return run_deep(fn, *args)
 
     @staticmethod

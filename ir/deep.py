@@ -1,4 +1,4 @@
-"""Run a compile stage with room for deep expressions.
+"""Run a stage that walks expressions with room for deep ones.
 
 A sum of 10,000 terms is a left-deep tree 10,000 levels deep, and every stage walks
 expressions recursively (the parser, sympy, the translation to kernel IR, the IR walkers,
