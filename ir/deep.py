@@ -97,7 +97,8 @@ def run_deep(fn, *args, **kwargs):
 
 def _await(job: _Job, ident: int) -> None:
     try:
-        job.done.wait()
+        while not job.done.wait(0.1):  # a timeout: a pending Ctrl-C is seen while waiting
+            pass
     except KeyboardInterrupt:
         raise_in = ctypes.pythonapi.PyThreadState_SetAsyncExc
         raise_in(ctypes.c_ulong(ident), ctypes.py_object(KeyboardInterrupt))

@@ -465,6 +465,35 @@ def test_long_sums_and_deep_nesting_compile_and_run():
     assert out.strip().endswith("ok")
 
 
+def test_interrupting_a_deep_stage():
+    """Ctrl-C while the helper thread parses a long model stops it; the process goes on."""
+    out = run_isolated("""
+        import _thread, sys, threading
+        import anncompiler as ann
+
+        n = 4000     # several seconds of sympy: the interrupt comes first
+        params = "tau = 10.0\\n" + "\\n".join(f"w{k} = {k % 7 * 0.125}" for k in range(n))
+        equation = "tau*dr/dt = -r + " + " + ".join(f"w{k}*{k % 3 + 0.5}" for k in range(n))
+        limit = sys.getrecursionlimit()
+        threading.Timer(0.5, _thread.interrupt_main).start()
+        try:
+            net = ann.Network(dt=0.1)
+            net.create(2, ann.Neuron(parameters=params, equations=equation, name="Long"))
+            net.compile()
+            raise SystemExit("not interrupted")
+        except KeyboardInterrupt:
+            pass
+        assert sys.getrecursionlimit() == limit
+        net = ann.Network(dt=0.1)
+        pop = net.create(2, ann.Neuron(equations="r = 1 + 2", name="Short"))
+        net.compile()
+        net.simulate(0.1)
+        assert pop.r[0] == 3.0
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")
+
+
 def test_deep_nesting_errors_name_the_right_column():
     """Groups nested deeper than Python's parser allows are parsed on their own; an error
     inside one still points at its column in the equation."""
