@@ -327,12 +327,26 @@ class ReferenceSimulator(Simulator):
     def __init__(self, module: K.KernelModule, arrays: dict[str, np.ndarray]):
         check_arrays(module, arrays)
         self.arrays = arrays  # keep the runtime's arrays alive
-        c = _Compiler(arrays)
-        self.kernels = [c.body(k.body) for k in module.kernels]
-        self.exits = [c.expr(e) for e in module.exit_conditions]
+        # the closures nest as deep as the expressions: a deep one is built and run with a deep stack
+        self.deep = _depth(module) > _DEEP
+        self.kernels, self.exits = self._call(self._build, module, arrays)
         self.t = arrays[K.STEP_COUNTER]
 
+    def _call(self, fn, *args):
+        if not self.deep:
+            return fn(*args)
+        from anncompiler.ir.deep import run_deep
+        return run_deep(fn, *args)
+
+    @staticmethod
+    def _build(module: K.KernelModule, arrays: dict[str, np.ndarray]):
+        c = _Compiler(arrays)
+        return [c.body(k.body) for k in module.kernels], [c.expr(e) for e in module.exit_conditions]
+
     def run(self, n_steps: int) -> int:
+        return self._call(self._run, n_steps)
+
+    def _run(self, n_steps: int) -> int:
         done = 0
         with np.errstate(all="ignore"):  # f32 overflow to inf is not an error in C
             while done < n_steps:
@@ -343,6 +357,24 @@ class ReferenceSimulator(Simulator):
                 if any(e({}) for e in self.exits):
                     break
         return done
+
+
+#: expression depth above which the closures need more than Python's default stack
+_DEEP = 100
+
+
+def _depth(module: K.KernelModule) -> int:
+    """The deepest expression of the module (counted with an explicit stack)."""
+    roots = list(module.exit_conditions)
+    for k in module.kernels:
+        for s in K.walk_stmts(k.body):
+            roots.extend(K.stmt_exprs(s))
+    deepest, stack = 0, [(e, 1) for e in roots]
+    while stack:
+        e, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in e.children())
+    return deepest
 
 
 @register_backend

@@ -528,10 +528,13 @@ def rename_arrays(body: list[Stmt], names: dict[str, str]) -> list[Stmt]:
 
 
 def walk_expr(e: Expr) -> Iterator[Expr]:
-    """Pre-order traversal of an expression tree."""
-    yield e
-    for c in e.children():
-        yield from walk_expr(c)
+    """Pre-order traversal of an expression tree, with an explicit stack: linear in the size
+    of the tree however deep it is (nested generators are quadratic in a long sum)."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        yield e
+        stack.extend(reversed(e.children()))
 
 
 def stmt_exprs(s: Stmt) -> tuple[Expr, ...]:

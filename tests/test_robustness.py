@@ -426,6 +426,87 @@ def test_every_value_error_is_an_anncompiler_error():
 
 
 # ---------------------------------------------------------------------------------------------
+# 8. long and deep expressions: no stage recurses into a RecursionError or a native crash
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_long_sums_and_deep_nesting_compile_and_run():
+    out = run_isolated("""
+        import anncompiler as ann
+
+        def run(backend, parameters, equation):
+            net = ann.Network(dt=0.1, seed=1)
+            pop = net.create(2, ann.Neuron(parameters=parameters, equations=equation, name="Deep"))
+            net.compile(backend=backend)
+            net.simulate(0.1)
+            return float(pop.r[0])
+
+        n = 10_000   # halves: the sum is exact in any order, so Python's order is the reference
+        values = [k % 5 + 0.5 for k in range(n)]
+        sum_params = "\\n".join(f"x{k} = {v}" for k, v in enumerate(values))
+        sum_equation = "r = " + " + ".join(f"x{k}" for k in range(n)) + " - 1"
+        expected_sum = 0.0
+        for v in values:
+            expected_sum += v
+        expected_sum -= 1
+
+        depth = 500  # a*(b + a*(b + ... 1)), and the same number of redundant parentheses
+        nested = "r = " + "a*(b + " * depth + "1" + ")" * depth
+        expected_nested = 1.0
+        for _ in range(depth):
+            expected_nested = 0.99 * (0.25 + expected_nested)
+        parenthesised = "r = " + "(" * depth + "x + 1" + ")" * depth
+
+        for backend in ("llvm", "reference"):
+            assert run(backend, sum_params, sum_equation) == expected_sum, backend
+            assert run(backend, "a = 0.99\\nb = 0.25", nested) == expected_nested, backend
+            assert run(backend, "x = 2.5", parenthesised) == 3.5, backend
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")
+
+
+def test_interrupting_a_deep_stage():
+    """Ctrl-C while the helper thread parses a long model stops it; the process goes on."""
+    out = run_isolated("""
+        import _thread, sys, threading
+        import anncompiler as ann
+
+        n = 4000     # several seconds of sympy: the interrupt comes first
+        params = "tau = 10.0\\n" + "\\n".join(f"w{k} = {k % 7 * 0.125}" for k in range(n))
+        equation = "tau*dr/dt = -r + " + " + ".join(f"w{k}*{k % 3 + 0.5}" for k in range(n))
+        limit = sys.getrecursionlimit()
+        threading.Timer(0.5, _thread.interrupt_main).start()
+        try:
+            net = ann.Network(dt=0.1)
+            net.create(2, ann.Neuron(parameters=params, equations=equation, name="Long"))
+            net.compile()
+            raise SystemExit("not interrupted")
+        except KeyboardInterrupt:
+            pass
+        assert sys.getrecursionlimit() == limit
+        net = ann.Network(dt=0.1)
+        pop = net.create(2, ann.Neuron(equations="r = 1 + 2", name="Short"))
+        net.compile()
+        net.simulate(0.1)
+        assert pop.r[0] == 3.0
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")
+
+
+def test_deep_nesting_errors_name_the_right_column():
+    """Groups nested deeper than Python's parser allows are parsed on their own; an error
+    inside one still points at its column in the equation."""
+    equation = "r = " + "(" * 300 + "x + foo(1)" + ")" * 300
+    net = ann.Network(dt=0.1, seed=1)
+    with pytest.raises(ann.AnnCompilerError) as info:
+        net.create(1, ann.Neuron(parameters="x = 1", equations=equation, name="Deep"))
+        net.compile()
+    assert "foo" in str(info.value)
+    assert info.value.column == equation.index("foo")
+
+
+# ---------------------------------------------------------------------------------------------
 # 9. model mistakes that used to be accepted
 # ---------------------------------------------------------------------------------------------
 def test_sum_without_target_is_an_error():
@@ -469,3 +550,42 @@ def test_api_state_machine_never_crashes():
         runpy.run_path("tests/api_state_machine.py", run_name="__main__")
     """, timeout=600)
     assert out.strip().endswith("ok")
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. cold compiles do not leak: a parameter sweep compiles thousands of networks in one process
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_cold_compiles_do_not_grow_memory():
+    out = run_isolated("""
+        import ctypes, gc, os
+        os.environ["ANNC_NO_CACHE"] = "1"   # every compile runs the -O3 pipeline
+        import anncompiler as ann
+
+        libc = ctypes.CDLL("libc.so.6")
+        def rss_mib():
+            gc.collect()
+            libc.malloc_trim(0)
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+        LIF = ann.Neuron(parameters="tau = 20.0\\nVt = -50.0\\nVr = -60.0\\nI = 20.0",
+                         equations=["tau * dv/dt = -60 - v + g_exc * (0 - v) + I", "5 * dg_exc/dt = - g_exc"],
+                         spike="v > Vt", reset="v = Vr", name="LIF")
+        def compile_one():
+            net = ann.Network(dt=0.1, seed=1)
+            p = net.create(8, LIF)
+            net.connect(p, p, "exc").fixed_probability(0.5, weights=0.1)
+            net.compile()
+            net.simulate(1.0)
+            assert not net.compile_report["cache_hit"]
+
+        for _ in range(5):
+            compile_one()
+        before = rss_mib()
+        for _ in range(200):
+            compile_one()
+        print(f"growth {rss_mib() - before:.1f} MiB")
+    """)
+    growth = float(out.split()[-2])
+    assert growth < 20.0, out   # it was about 37 MiB (the -O3 pass manager was never freed)

@@ -231,9 +231,10 @@ class Network(metaclass=_NetworkMeta):
             from anncompiler.parser import parse_model
             if not isinstance(definition, (Neuron, Synapse)):
                 raise NetworkError(f"expected a Neuron or Synapse, got {type(definition).__name__}")
+            from anncompiler.ir.deep import run_deep
             names = [c.name for c in self._all_constants()]
-            self._parsed[key] = (definition, parse_model(definition, constants=names,
-                                                         global_functions=dict(_GLOBAL_FUNCTIONS)))
+            self._parsed[key] = (definition, run_deep(parse_model, definition, constants=names,
+                                                      global_functions=dict(_GLOBAL_FUNCTIONS)))
         return self._parsed[key][1]
 
     # lookup ----------------------------------------------------------------------

@@ -123,9 +123,41 @@ def _pow(a, b):
     return sympy.Pow(a, b)
 
 
+#: Python's parser refuses 200 nested parentheses: deeper groups are parsed on their own
+_MAX_NESTING = 100
+
+
+def _hoist_groups(code: str, base: int, groups: dict) -> str:
+    """``code`` with each parenthesised group that opens ``_MAX_NESTING`` deep replaced by a
+    name of the same length (so that columns stay right); ``groups`` maps each name to the
+    group's inside (hoisted in turn) and its column.  A call's parentheses are left alone."""
+    out, depth, start, last = [], 0, -1, 0
+    for i, ch in enumerate(code):
+        if ch == "(":
+            depth += 1
+            if start < 0 and depth >= _MAX_NESTING and _opens_group(code, i):
+                start, level = i, depth
+        elif ch == ")":
+            if start >= 0 and depth == level:
+                name = f"__group{len(groups)}__"
+                groups[name] = None  # the number is taken before the inner groups take theirs
+                groups[name] = (_hoist_groups(code[start + 1:i], base + start + 1, groups), base + start + 1)
+                out += [code[last:start], name.ljust(i + 1 - start)]
+                last, start = i + 1, -1
+            depth -= 1
+    out.append(code[last:])
+    return "".join(out)
+
+
+def _opens_group(code: str, i: int) -> bool:
+    before = code[:i].rstrip()
+    return not before or not (before[-1].isalnum() or before[-1] in "_)]")
+
+
 _BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.Div: operator.truediv, ast.Pow: _pow, ast.Mod: sympy.Mod,
         ast.BitAnd: sympy.And, ast.BitOr: sympy.Or}
+_CHAIN = {ast.Add: sympy.Add, ast.Sub: sympy.Add}  # not Mul: 2*(x+y) distributes, Mul(2, x+y, z) not
 _CMP = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge,
         ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne, ast.Is: sympy.Eq, ast.IsNot: sympy.Ne}
 
@@ -145,14 +177,25 @@ class _Builder:
     def build(self, text: str):
         code = _KW_RE.sub(lambda m: "__kw_" + m.group(1), text).replace("\n", " ")
         code = code.replace("^", "**")  # convert_xor: '^' is power, with its precedence
+        self.text, self.exact, self.groups = text, code == text, {}
+        if code.count("(") >= _MAX_NESTING:
+            code = _hoist_groups(code, 0, self.groups)
+        return self.visit(self._parse(code, 0))
+
+    def _parse(self, code: str, base: int):
+        """The tree of ``code``, which starts at column ``base`` of the expression."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # SyntaxWarning on odd literals
                 tree = ast.parse(code, mode="eval")
         except SyntaxError as e:
-            col = (self.offset + e.offset - 1) if e.offset and code == text else None
-            raise self.ctx.error(EquationSyntaxError, f"invalid syntax in '{text}'", column=col) from None
-        return self.visit(tree.body)
+            col = (self.offset + base + e.offset - 1) if e.offset and self.exact else None
+            raise self.ctx.error(EquationSyntaxError, f"invalid syntax in '{self.text}'", column=col) from None
+        if base:
+            for n in ast.walk(tree):
+                if hasattr(n, "col_offset"):
+                    n.col_offset += base
+        return tree.body
 
     def visit(self, node):
         method = getattr(self, "v_" + type(node).__name__, None)
@@ -172,6 +215,8 @@ class _Builder:
 
     def v_Name(self, node):
         name = node.id
+        if name in self.groups:  # a parenthesised group hoisted out of a deep nesting
+            return self.visit(self._parse(*self.groups[name]))
         if name == GRAD_NAME:
             return GRAD
         if name.startswith("__kw_"):
@@ -191,7 +236,29 @@ class _Builder:
         op = _BIN.get(type(node.op))
         if op is None:
             raise self.fail(EquationSyntaxError, f"operator {type(node.op).__name__} is not allowed", node)
+        if type(node.op) in _CHAIN and type(node.left) is ast.BinOp:
+            return self._chain(node)
         return op(self.visit(node.left), self.visit(node.right))
+
+    def _chain(self, node):
+        """``a + b - c + ...``: the left spine walked in a loop and built with one ``Add``,
+        the same expression as term by term (which is quadratic in the number of terms)."""
+        kind = _CHAIN[type(node.op)]
+        spine = []
+        while type(node) is ast.BinOp and _CHAIN.get(type(node.op)) is kind:
+            spine.append(node)
+            node = node.left
+        spine.reverse()
+        first, rights = self.visit(node), [self.visit(n.right) for n in spine]
+        terms = [first, *(-r if isinstance(n.op, ast.Sub) and isinstance(r, sympy.Expr) else r
+                          for n, r in zip(spine, rights))]
+        if all(isinstance(t, sympy.Expr) and not t.is_Add for t in terms):
+            return kind(*terms)
+        # a sum among the terms is merged in another order (other float bits); not numbers: the
+        # usual error.  Both as term by term.
+        for n, right in zip(spine, rights):
+            first = _BIN[type(n.op)](first, right)
+        return first
 
     def v_UnaryOp(self, node):
         x = self.visit(node.operand)

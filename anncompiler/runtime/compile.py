@@ -101,6 +101,7 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     that can emit without its hardware (CUDA C through NVRTC) then works on any machine."""
     from anncompiler.backends import get_backend
     from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, format_pipeline
+    from anncompiler.ir.deep import run_deep
     from anncompiler.runtime.state import allocate_arrays
 
     t0 = time.perf_counter()
@@ -121,11 +122,11 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     if dumper:
         instruments.append(dumper)
         dumper.write_file("pipeline.txt", text + "\n")
-    PassManager(passes, instruments).run(module)
+    run_deep(PassManager(passes, instruments).run, module)  # deep expressions: see ir/deep.py
     if module.kernels is None:
         raise NetworkError(f"the pipeline '{text}' produced no kernel module (is 'lower-to-kernels' in it?)")
     t1 = time.perf_counter()
-    artefact = backend.emit(module.kernels)
+    artefact = run_deep(backend.emit, module.kernels)
     if dumper:
         for name, dumped in artefact.dumps.items():
             dumper.write(name, dumped() if callable(dumped) else dumped)
