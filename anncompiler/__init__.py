@@ -28,6 +28,8 @@ from .core.random import (Binomial, DiscreteUniform, Exponential, Gamma, LogNorm
 from .core.network import Network
 from .core.population import IndividualNeuron, Population, PopulationView
 from .core.projection import Projection
+from .core.patterns import LILConnectivity
+from .core.connectivity_files import sparse_random_matrix
 from .core.monitor import Monitor
 from .core.inputs import PoissonPopulation, SpikeSourceArray
 from .core.global_api import (add_function, clear, compile, dt, functions, get_current_step, get_population,

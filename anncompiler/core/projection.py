@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
+from anncompiler.errors import ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 from anncompiler.ir.model import GivenInit, RandomInit
 
-from . import connectors
+from . import connectors, patterns
+from .connectivity_files import connectivity_record, load_connectivity, read_matrix_market, save_connectivity
 from .models import Synapse
 from .population import IndividualNeuron, Population, PopulationView
 from .random import RandomDistribution, from_init
@@ -138,7 +139,72 @@ class Projection:
                                                                      pre_post=pre_post),
                              storage_format=storage_format)
 
+    def from_sparse(self, weights, delays=0.0, storage_format=None, storage_order=None):
+        """Synapses from a scipy.sparse matrix of shape (pre, post): its stored entries."""
+        return self._connect(lambda *a, **k: connectors.from_sparse(weights, *a, delays=delays),
+                             storage_format=storage_format)
+
+    def _whole_populations(self, what):
+        if self.pre_view is not self.pre or self.post_view is not self.post:
+            raise ConnectivityError(f"projection {self.name}: {what}() connects whole populations, not views")
+        return dict(pre_geometry=self.pre.geometry, post_geometry=self.post.geometry)
+
+    def gaussian(self, amp, sigma, delays=0.0, limit=0.01, allow_self_connections=False, storage_format=None,
+                 storage_order=None):
+        """Each post neuron receives ``amp * exp(-d^2 / (2 sigma^2))`` from the pre neurons at distance
+        ``d`` of its normalized coordinates, where that exceeds ``limit * |amp|``."""
+        geometries = self._whole_populations("gaussian")
+        return self._connect(patterns.gaussian, amp, sigma, delays=delays, limit=limit,
+                             allow_self_connections=allow_self_connections, storage_format=storage_format,
+                             same_population=self.pre is self.post, **geometries)
+
+    def dog(self, amp_pos, sigma_pos, amp_neg, sigma_neg, delays=0.0, limit=0.01, allow_self_connections=False,
+            storage_format=None, storage_order=None):
+        """A difference of Gaussians over normalized coordinates (see ``gaussian``)."""
+        geometries = self._whole_populations("dog")
+        return self._connect(patterns.dog, amp_pos, sigma_pos, amp_neg, sigma_neg, delays=delays, limit=limit,
+                             allow_self_connections=allow_self_connections, storage_format=storage_format,
+                             same_population=self.pre is self.post, **geometries)
+
+    def from_function(self, method, storage_format=None, storage_order=None, **args):
+        """Synapses from ``method(pre, post, **args)``, which returns a ``LILConnectivity`` (a
+        parameter named ``dt`` receives the network's step when ``args`` does not give it)."""
+        import inspect
+        try:
+            takes_dt = "dt" in inspect.signature(method).parameters and "dt" not in args
+        except (TypeError, ValueError):
+            takes_dt = False
+        lil = method(self.pre_view, self.post_view, **args, **({"dt": self._net.dt} if takes_dt else {}))
+        if not isinstance(lil, patterns.LILConnectivity):
+            raise ConnectivityError(f"projection {self.name}: from_function(): {getattr(method, '__name__', method)} "
+                                    f"returned {type(lil).__name__}, not an ann.LILConnectivity")
+        return self._from_lil(lil, f"from_function({getattr(method, '__name__', 'method')})", storage_format)
+
+    def _from_lil(self, lil, description, storage_format):
+        return self._connect(lambda pre, post, pre_size, post_size: lil.to_connectivity(
+            pre, post, pre_size, post_size, description), storage_format=storage_format)
+
+    def from_matrix_market(self, filename, storage_format=None, storage_order=None):
+        """Synapses from a Matrix Market coordinate file (rows: post neurons, columns: pre neurons)."""
+        return self._from_lil(read_matrix_market(filename), f"from_matrix_market({filename!r})", storage_format)
+
+    def from_file(self, filename, pickle_encoding=None, storage_format=None, storage_order=None):
+        """Synapses saved by ``save_connectivity``."""
+        return self._from_lil(load_connectivity(filename, pickle_encoding), f"from_file({filename!r})",
+                              storage_format)
+
+    def save_connectivity(self, filename):
+        """Write the synapses with their current weights and delays (``from_file`` reads them)."""
+        c = self._require_connectivity()
+        save_connectivity(connectivity_record(c, np.asarray(self._flat("w"), dtype=np.float64), self.name),
+                          filename)
+
     # ANNarchy 4 names
+    connect_with_func = from_function
+    connect_from_sparse = from_sparse
+    connect_gaussian = gaussian
+    connect_dog = dog
+    connect_from_file = from_file
     connect_all_to_all = all_to_all
     connect_one_to_one = one_to_one
     connect_fixed_probability = fixed_probability
