@@ -12,6 +12,7 @@ from anncompiler.errors import ConnectivityError, InvalidTypeError, InvalidValue
 from anncompiler.ir.model import GivenInit, RandomInit
 
 from . import connectors, patterns
+from .dendrite import Dendrite, dendrite_of, receptive_fields
 from .connectivity_files import connectivity_record, load_connectivity, read_matrix_market, save_connectivity
 from .models import Synapse
 from .population import IndividualNeuron, Population, PopulationView
@@ -297,6 +298,11 @@ class Projection:
                 return arr[0].item()
             if a.locality == "semiglobal":
                 return arr.tolist()
+        elif a.locality != "local":  # one value, or one per dendrite (ANNarchy's shapes)
+            value = np.asarray(self._init.get(name, a.init), dtype=float).reshape(-1)
+            if a.locality == "global":
+                return value[0].item()
+            return np.broadcast_to(value[:c.n_rows] if value.size > 1 else value, (c.n_rows,)).tolist()
         flat = self._flat(name)
         return [flat[c.row_ptr[k]:c.row_ptr[k + 1]].tolist() for k in range(c.n_rows)]
 
@@ -333,3 +339,48 @@ class Projection:
     def set(self, values: dict):
         for k, v in values.items():
             setattr(self, k, v)
+
+    def _set_elements(self, name, where, value, per_row: bool = False):
+        """Set the synapses ``where`` (a slice of the synapse order) of a local attribute, or the
+        dendrite ``where`` (a row) of a semiglobal one, before or after compile."""
+        c = self._require_connectivity()
+        if self._net.compiled:
+            arr = self._net._state(self.name, name)
+            if arr.size == 1 and (c.n_rows if per_row else c.nb_synapses) > 1:
+                raise NetworkError(f"{self.name}.{name} is shared by all synapses after compile; use "
+                                   "force_multiple_weights=True in the connector to set per-synapse values")
+            arr[where] = value
+            return
+        if name == "w" and not per_row:
+            values = np.array(self._flat("w"))
+            values[where] = value
+            c.weights = values
+            return
+        size = c.n_rows if per_row else c.nb_synapses
+        current = self._init.get(name, self._model_ir().attributes[name].init)
+        values = np.array(self._flat(name)) if not per_row else \
+            np.array(np.broadcast_to(np.asarray(current, dtype=float).reshape(-1)[:size], (size,)))
+        values[where] = value
+        self._init[name] = values
+
+    # dendrites and synapses ------------------------------------------------
+    def dendrite(self, post):
+        """The synapses onto post-synaptic neuron ``post`` (a rank or coordinates)."""
+        return dendrite_of(self, post)
+
+    def __getitem__(self, post):
+        return dendrite_of(self, post)
+
+    @property
+    def dendrites(self):
+        return [Dendrite(self, k) for k in range(self.size)]
+
+    def __iter__(self):
+        return iter(self.dendrites)
+
+    def synapse(self, pre, post):
+        """The synapse from ``pre`` onto ``post`` (ranks or coordinates)."""
+        return dendrite_of(self, post).synapse(pre)
+
+    def receptive_fields(self, variable="w", in_post_geometry=True):
+        return receptive_fields(self, variable, in_post_geometry)
