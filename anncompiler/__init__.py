@@ -32,9 +32,10 @@ from .core.patterns import LILConnectivity
 from .core.connectivity_files import sparse_random_matrix
 from .core.monitor import Monitor
 from .core.inputs import PoissonPopulation, SpikeSourceArray
-from .core.global_api import (add_function, clear, compile, dt, functions, get_current_step, get_population,
-                              get_projection, get_time, magic_network, monitors, populations, projections,
-                              set_current_step, set_time, setup, simulate, simulate_until, step)
+from .core.global_api import (add_function, clear, compile, disable_learning, dt, enable_learning, functions,
+                              get_current_step, get_population, get_projection, get_time, magic_network, monitors,
+                              populations, projections, set_current_step, set_time, setup, simulate,
+                              simulate_until, step)
 
 float32 = _np.float32
 float64 = _np.float64

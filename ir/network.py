@@ -45,6 +45,8 @@ class ProjectionEdge:
     notes: list[str] = field(default_factory=list)
     #: for a fused projection: member name -> positions of its synapses in this one
     members: dict = field(default_factory=dict)
+    #: initial switches: transmission, update, plasticity (bool), period, offset (steps)
+    flags: dict = field(default_factory=dict)
 
     @property
     def target(self) -> str:

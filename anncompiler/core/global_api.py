@@ -100,6 +100,16 @@ def get_projection(name):
 
 
 @_deprecated
+def enable_learning(projections=None, period=None, offset=None):
+    return magic_network().enable_learning(projections, period, offset)
+
+
+@_deprecated
+def disable_learning(projections=None):
+    return magic_network().disable_learning(projections)
+
+
+@_deprecated
 def populations():
     return magic_network().get_populations()
 

@@ -250,6 +250,26 @@ class Network(metaclass=_NetworkMeta):
                 return p
         raise NetworkError(f"no projection named '{name}'")
 
+    def _learning_projections(self, projections):
+        if projections is None:
+            return list(self._projections)
+        items = projections if isinstance(projections, (list, tuple)) else [projections]
+        out = [self.get_projection(p) if isinstance(p, str) else p for p in items]
+        for p in out:
+            if getattr(p, "_net", None) is not self:
+                raise NetworkError(f"{p!r} does not belong to this network")
+        return out
+
+    def enable_learning(self, projections=None, period=None, offset=None):
+        """``enable_learning(period, offset)`` of the given projections (all by default)."""
+        for p in self._learning_projections(projections):
+            p.enable_learning(period, offset)
+
+    def disable_learning(self, projections=None):
+        """``disable_learning()`` of the given projections (all by default)."""
+        for p in self._learning_projections(projections):
+            p.disable_learning()
+
     def get_monitor(self, name):
         for m in self._monitors:
             if m.name == name:

@@ -75,6 +75,7 @@ class Projection:
         self.name = name or f"proj{self.id}"
         self.connectivity = None
         self._init: dict = {}
+        self._flags: dict = {"transmission": True, "update": True, "plasticity": True, "period": 1, "offset": 0}
         self._ir = None
         net._add_projection(self)
 
@@ -282,9 +283,46 @@ class Projection:
             return np.zeros(c.nb_synapses)
         return np.broadcast_to(flat[:c.nb_synapses] if flat.size > 1 else flat[0], (c.nb_synapses,))
 
+    # learning switches (passes/lowering/flags.py) ------------------------------
+    def _flag_values(self) -> dict:
+        return dict(self._flags)
+
+    def _set_flag(self, flag: str, value) -> None:
+        self._flags[flag] = value
+        if self._net.compiled:
+            stored = self._net._state(self.name, {"period": "learn_period", "offset": "learn_offset"}.get(flag, flag),
+                                      required=False)
+            if stored is None:
+                raise NetworkError(f"projection {self.name} was fused with others by fuse-connectivity: its "
+                                   f"'{flag}' cannot change after compile (compile without that pass)")
+            stored[0] = value
+
+    def _steps(self, ms, what: str) -> int:
+        if ms is None:
+            return 1 if what == "period" else 0
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not np.isfinite(ms) or ms < 0:
+            raise InvalidValueError(f"projection {self.name}: the learning {what} must be a number of ms >= 0, "
+                                    f"not {ms!r}")
+        steps = int(round(ms / self._net.dt))
+        return max(1, steps) if what == "period" else steps
+
+    def enable_learning(self, period=None, offset=None):
+        """Synaptic equations run again (every ``period`` ms from ``offset`` ms when given), and
+        ``w`` may change."""
+        p, o = self._steps(period, "period"), self._steps(offset, "offset")
+        for flag, value in (("update", True), ("plasticity", True), ("period", p), ("offset", o % p)):
+            self._set_flag(flag, value)
+
+    def disable_learning(self):
+        """Rate-coded: the synaptic equations stop (``update=False``); spiking: ``w`` stops
+        changing (``plasticity=False``)."""
+        self._set_flag("plasticity" if self.pre._model_ir().type == "spike" else "update", False)
+
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
+        if name in ("transmission", "update", "plasticity"):
+            return bool(self.__dict__["_flags"][name])
         ir = self._model_ir()
         if name not in ir.attributes:
             raise AttributeError(f"projection {self.name} has no attribute '{name}'")
@@ -311,6 +349,11 @@ class Projection:
                 name in ("pre", "post", "pre_view", "post_view", "targets", "synapse_type", "id", "name",
                          "connectivity"):
             object.__setattr__(self, name, value)
+            return
+        if name in ("transmission", "update", "plasticity"):
+            if not isinstance(value, (bool, np.bool_)):
+                raise InvalidTypeError(f"projection {self.name}: {name} is True or False, not {value!r}")
+            self._set_flag(name, bool(value))
             return
         ir = self._model_ir()
         if name not in ir.attributes:

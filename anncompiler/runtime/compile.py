@@ -77,7 +77,7 @@ def build_network_ir(net) -> NetworkIR:
         c = copy.copy(proj._require_connectivity())
         init = {k: v for k, v in proj._init.items()}
         ir.add_projection(ProjectionEdge(proj.name, proj.pre.name, proj.post.name, list(proj.targets),
-                                         own(proj._model_ir()), c, init))
+                                         own(proj._model_ir()), c, init, flags=proj._flag_values()))
     ir.monitors = [m._spec() for m in net._monitors]
     return ir
 

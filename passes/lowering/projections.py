@@ -21,6 +21,7 @@ from anncompiler.ir.types import I32, I64
 
 from . import events
 from .context import LoweringContext, c64, i64, is_temp, neurons
+from .flags import declare_flags, guard_weight, when_transmitting
 
 ROW = Var("k", I64)
 SYN = Var("s", I64)
@@ -60,6 +61,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
     events.declare_events(ctx, e)
+    declare_flags(ctx, e)
 
 
 def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
@@ -185,20 +187,22 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
         else:
             # ANNarchy: max/min dendrites replace the sum (one projection per target)
             body.append(ctx.store(arr, POST, result))
-    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}", parallel=True)
+    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), when_transmitting(ctx, e, body), f"rows:{P}",
+                parallel=True)
     return Kernel(f"project_{P}", "input", [loop],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses, "
                   f"{e.connectivity.storage_format}", owner=post_owner(ctx, e))
 
 
 def synapse_store(ctx: LoweringContext, e: ProjectionEdge):
-    """``store(attribute, value)`` into a synaptic attribute, indexed by its locality."""
+    """``store(attribute, value)`` into a synaptic attribute, indexed by its locality (``w`` kept
+    while the projection's plasticity is off)."""
     attrs = ctx.synapse_attributes[e.name]
 
     def store(target: str, value: Expr):
         index = {"local": SYN, "semiglobal": ROW, "global": c64(0)}[attrs[target].locality]
         return ctx.store(f"{e.name}.{target}", index, value)
-    return store
+    return guard_weight(ctx, e, store)
 
 
 def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
@@ -234,10 +238,10 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
                                     resolve, store, POST)
     n = Var("n", I64)
     lo, hi = i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64)))
-    spikes = Loop(n, c64(0), ctx.load(f"{e.pre}._n_spiked", 0), [
+    spikes = Loop(n, c64(0), ctx.load(f"{e.pre}._n_spiked", 0), when_transmitting(ctx, e, [
         Let(PRE, i64(ctx.load(f"{e.pre}._spiked", n))),
         Loop(q, lo, hi, body, f"out-synapses:{P}"),
-    ], f"spikes:{e.pre}")
+    ]), f"spikes:{e.pre}")
     return Kernel(f"project_{P}", "input", [spikes],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses",
                   owner=post_owner(ctx, e))

@@ -20,6 +20,7 @@ from anncompiler.ir.types import I64
 
 from . import events
 from .context import LoweringContext, c64, i64, neurons
+from .flags import when_transmitting, when_updating
 from .projections import POST, PRE, ROW, SYN, _resolver, synapse_store
 
 LOCALITIES = ("global", "semiglobal", "local")
@@ -55,7 +56,7 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     if groups["global"]:
         resolve = _resolver(ctx, e, zero, zero, zero, zero)
         kernels.append(Kernel(f"learn_{P}_global", "synapses",
-                              ctx.lower_updates(groups["global"], resolve, store, m.name),
+                              when_updating(ctx, e, ctx.lower_updates(groups["global"], resolve, store, m.name)),
                               f"global synaptic updates of {P}"))
     if not (groups["semiglobal"] or groups["local"]):
         return kernels
@@ -71,7 +72,7 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
         synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
         synapse += ctx.lower_updates(groups["local"], resolve, store, m.name)
         body.append(Loop(SYN, lo, hi, synapse, f"synapses:{P}"))
-    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), body, f"rows:{P}", parallel=True)
+    loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), when_updating(ctx, e, body), f"rows:{P}", parallel=True)
     kernels.append(Kernel(f"learn_{P}", "synapses", [loop], f"synaptic updates of {P} ({m.name})",
                           owner=neurons(e.post)))
     return kernels
@@ -97,6 +98,7 @@ def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     attrs = ctx.synapse_attributes[P]
     owned = all(eq.target in attrs and attrs[eq.target].locality != "global" for eq in m.post_spike)
     loop = Loop(n, c64(0), ctx.load(f"{e.post}._n_spiked", 0),
-                [Let(POST, i64(ctx.load(f"{e.post}._spiked", n)))] + dendrite, f"spikes:{e.post}")
+                [Let(POST, i64(ctx.load(f"{e.post}._spiked", n)))] + when_transmitting(ctx, e, dendrite),
+                f"spikes:{e.post}")
     return Kernel(f"post_events_{P}", "post-events", [loop], f"post_spike of {P} ({m.name})",
                   owner=neurons(e.post) if owned else "")
