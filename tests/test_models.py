@@ -144,3 +144,102 @@ def test_spiking_neuron_equals_its_equations_written_by_hand(case):
     v_hand, spikes_hand = drive(by_hand(dict(defaults, **kwargs)), i_offset, w_exc, w_inh)
     assert np.array_equal(v, v_hand) and spikes == spikes_hand
     assert sum(len(s) for s in spikes.values()) >= 2  # the neurons did spike
+
+
+# ------------------------------------------------------------------ against numpy: simple neurons
+
+def test_leaky_integrator_against_numpy():
+    net = ann.Network(dt=DT)
+    src = net.create(4, ann.Neuron(parameters="r0 = 1.0", equations="r = r0"))
+    src.r0 = [0.5, 1.0, 1.5, 2.0]
+    out = net.create(3, ann.LeakyIntegrator(tau=5.0, T=0.2))
+    out.B = [0.0, 0.5, -0.5]
+    net.connect(src, out, "exc").all_to_all(weights=0.3)
+    net.connect(src[:2], out, "inh").all_to_all(weights=0.4)
+    m = net.monitor(out, ["v", "r"])
+    net.compile()
+    net.simulate(20.0)
+    v, r, trace_v, trace_r = np.zeros(3), np.zeros(4), [], []
+    for _ in range(200):
+        s = 0.3 * r.sum() - 0.4 * r[:2].sum()    # previous-step rates
+        r = np.array([0.5, 1.0, 1.5, 2.0])
+        v = v + (1.0 - math.exp(-DT / 5.0)) * (s + np.array([0.0, 0.5, -0.5]) - v)
+        trace_v.append(v)
+        trace_r.append(np.maximum(v - 0.2, 0.0))
+    np.testing.assert_allclose(m.get("v"), trace_v, rtol=1e-12)
+    np.testing.assert_allclose(m.get("r"), trace_r, rtol=1e-12, atol=1e-15)
+    assert out.tau == 5.0 and out.T == 0.2                   # global
+    with pytest.raises(ann.AnnCompilerError, match="tau"):
+        out.tau = [1.0, 2.0, 3.0]
+    out.B = [1.0, 2.0, 3.0]                                  # local
+
+
+def test_leaky_integrator_sum_and_noise_arguments():
+    def run(neuron):
+        net = ann.Network(dt=DT, seed=11)
+        src = net.create(2, ann.Neuron(equations="r = 1.0"))
+        out = net.create(3, neuron)
+        net.connect(src, out, "ampa").all_to_all(weights=0.5)
+        m = net.monitor(out, "r")
+        net.compile()
+        net.simulate(10.0)
+        return m.get("r")
+    noisy = run(ann.LeakyIntegrator(sum="2.0 * sum(ampa)", noise="Normal(0.0, 1.0)"))
+    by_hand = run(ann.Neuron(parameters="tau = 10.0 : population\nB = 0.0\nT = 0.0 : population",
+                             equations="tau * dv/dt + v = 2.0 * sum(ampa) + B + Normal(0.0, 1.0) : exponential\n"
+                                       "r = pos(v - T)"))
+    assert np.array_equal(noisy, by_hand) and len(np.unique(noisy)) > 10
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_izhikevich_without_noise_against_numpy(backend):
+    a, b = np.array([0.02, 0.02, 0.1]), np.array([0.2, 0.25, 0.2])
+    c, d, i_offset = np.array([-65.0, -55.0, -65.0]), np.array([8.0, 4.0, 2.0]), np.array([5.0, 10.0, 15.0])
+    net = ann.Network(dt=0.5)
+    pop = net.create(3, ann.Izhikevich(v_thresh=25.0))
+    pop.a, pop.b, pop.c, pop.d, pop.i_offset = a, b, c, d, i_offset
+    m = net.monitor(pop, ["v", "spike"])
+    net.compile(backend=backend)
+    net.simulate(200.0)
+    v, u, trace, spikes = np.full(3, -65.0), np.full(3, 0.2 * -65.0), [], {0: [], 1: [], 2: []}
+    for step in range(400):
+        dv = 0.04 * v ** 2 + 5.0 * v + 140.0 - u + i_offset
+        du = a * (b * v - u)
+        v, u = v + 0.5 * dv, u + 0.5 * du
+        for i in np.flatnonzero(v > 25.0):
+            v[i], u[i] = c[i], u[i] + d[i]
+            spikes[i].append(step)
+        trace.append(v.copy())
+    np.testing.assert_allclose(m.get("v"), trace, rtol=1e-10)
+    assert m.get("spike") == spikes and all(len(s) >= 2 for s in spikes.values())
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_if_curr_exp_against_numpy(backend):
+    """Exponential Euler, refractory period of round(2.0 / dt) steps during which only g_ decays,
+    input spikes added to g_exc the step after they are emitted."""
+    net = ann.Network(dt=DT)
+    inp = net.create(ann.SpikeSourceArray(spike_times=[[3.0, 3.5, 20.0, 40.0]]))
+    pop = net.create(2, ann.IF_curr_exp(tau_refrac=2.0, tau_syn_E=3.0, v_thresh=-55.0))
+    pop.i_offset = [0.0, 0.6]
+    net.connect(inp, pop, "exc").all_to_all(weights=4.0)
+    m = net.monitor(pop, ["v", "g_exc", "spike"])
+    net.compile(backend=backend)
+    net.simulate(60.0)
+    input_steps = {30, 35, 200, 400}
+    v, g, refractory, trace, spikes = np.full(2, -65.0), np.zeros(2), np.zeros(2, int), [], {0: [], 1: []}
+    i_offset = np.array([0.0, 0.6])
+    for step in range(600):
+        if step - 1 in input_steps:
+            g = g + 4.0
+        free = refractory == 0
+        target = -65.0 + 20.0 * (g + i_offset) / 1.0
+        v = np.where(free, v + (1.0 - math.exp(-DT / 20.0)) * (target - v), v)
+        g = g + (1.0 - math.exp(-DT / 3.0)) * (0.0 - g)
+        refractory = np.where(free, 0, refractory - 1)
+        for i in np.flatnonzero(free & (v > -55.0)):
+            v[i], refractory[i] = -65.0, 20
+            spikes[i].append(step)
+        trace.append(v.copy())
+    np.testing.assert_allclose(m.get("v"), trace, rtol=1e-12)
+    assert m.get("spike") == spikes and len(spikes[0]) >= 1 and len(spikes[1]) > len(spikes[0])
