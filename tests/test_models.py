@@ -243,3 +243,143 @@ def test_if_curr_exp_against_numpy(backend):
         trace.append(v.copy())
     np.testing.assert_allclose(m.get("v"), trace, rtol=1e-12)
     assert m.get("spike") == spikes and len(spikes[0]) >= 1 and len(spikes[1]) > len(spikes[0])
+
+
+# ------------------------------------------------------------------------ rate-coded plasticity
+
+FREQ = np.array([0.1, 0.2, 0.3, 0.4])
+RULES = {
+    "Hebb": (lambda: ann.Hebb(eta=0.02),
+             lambda w, pre, post, theta: (np.maximum(w + DT * 0.02 * np.outer(post, pre), 0.0), theta)),
+    "Oja": (lambda: ann.Oja(eta=0.05, alpha=2.0),
+            lambda w, pre, post, theta: (np.maximum(w + DT * 0.05 * (np.outer(post, pre) - 2.0 * (post ** 2)[:, None] * w),
+                                                    0.0), theta)),
+    "IBCM": (lambda: ann.IBCM(eta=0.05, tau=5.0), None),
+}
+
+
+def ibcm(w, pre, post, theta):
+    theta = theta + (1.0 - math.exp(-DT / 5.0)) * (post ** 2 - theta)
+    return np.maximum(w + DT * 0.05 * (post * (post - theta))[:, None] * pre[None, :], 0.0), theta
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_rate_coded_learning_rules_against_numpy(rule, backend):
+    make, update = RULES[rule]
+    update = update or ibcm
+    net = ann.Network(dt=DT)
+    inp = net.create(4, ann.Neuron(parameters="f = 0.1", equations="r = 1.0 + sin(f * t)"))
+    inp.f = FREQ
+    out = net.create(3, ann.Neuron(parameters="tau = 2.0", equations="tau * dr/dt + r = sum(exc)"))
+    proj = net.connect(inp, out, "exc", make()).all_to_all(weights=ann.Uniform(0.05, 0.25, rng=np.random.default_rng(1)))
+    w = w0 = proj.connectivity_matrix()
+    m = net.monitor(out, "r")
+    net.compile(backend=backend)
+    net.simulate(30.0)
+    pre, post, theta, trace = np.zeros(4), np.zeros(3), np.zeros(3), []
+    for step in range(300):
+        s = w @ pre                                  # previous-step rates
+        pre = 1.0 + np.sin(FREQ * step * DT)
+        post = post + DT * (s - post) / 2.0
+        w, theta = update(w, pre, post, theta)       # synapses after the neurons
+        trace.append(post)
+    np.testing.assert_allclose(m.get("r"), trace, rtol=1e-12)
+    np.testing.assert_allclose(proj.connectivity_matrix(), w, rtol=1e-12)
+    assert not np.allclose(w, w0) and w.min() >= 0.0 and w.max() > 0.0  # it learned, within min=0
+    assert np.ndim(proj.eta) == 0                    # global parameters
+    if rule == "IBCM":
+        np.testing.assert_allclose(proj.theta, theta, rtol=1e-12)
+
+
+# -------------------------------------------------------------------------- spiking synapses
+
+def timed(times):
+    """A neuron that spikes at the given times (ms) and integrates g_exc (reset every step)."""
+    cond = " or ".join(f"(t == {t:.1f})" for t in times) or "t < 0.0"
+    return ann.Neuron(equations="dv/dt = g_exc - v", spike=cond, reset="v = 0.0", name="Timed")
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_stdp_pair_by_hand(backend):
+    """pre at 10 and 30 ms, post at 15 and 27 ms (dt = 1): traces decayed to each event."""
+    net = ann.Network(dt=1.0)
+    pre, post = net.create(1, timed([10.0, 30.0])), net.create(1, timed([15.0, 27.0]))
+    proj = net.connect(pre, post, "exc", ann.STDP(A_plus=0.02, A_minus=0.03, w_max=2.0)).all_to_all(weights=0.5)
+    net.compile(backend=backend)
+    net.simulate(40.0)
+    e = lambda ms: math.exp(-ms / 20.0)  # noqa: E731
+    x, y, w = 0.04, 0.0, 0.5                      # pre spike at 10
+    x *= e(5); y -= 0.06; w += x                  # post spike at 15
+    x *= e(12); y *= e(12); y -= 0.06; w += x     # post spike at 27
+    x *= e(3); y *= e(3); x += 0.04; w += y       # pre spike at 30
+    assert proj.w == [[pytest.approx(w, rel=1e-13)]]
+    assert proj.x == [[pytest.approx(x, rel=1e-13)]] and proj.y == [[pytest.approx(y, rel=1e-13)]]
+    assert np.ndim(proj.tau_plus) == 0 and proj.A_minus == 0.03
+
+
+def test_stdp_weight_stays_within_bounds():
+    net = ann.Network(dt=1.0)
+    pre, post = net.create(1, timed([12.0])), net.create(1, timed([10.0]))
+    proj = net.connect(pre, post, "exc", ann.STDP(A_minus=0.2, w_min=0.4)).all_to_all(weights=0.5)
+    net.compile()
+    net.simulate(20.0)
+    assert proj.w == [[0.4]]  # 0.5 - 0.2 * exp(-2 / 20), clipped at w_min
+
+
+def stp_by_hand(times, U, tau_rec, tau_facil, steps):
+    """Contribution u * x of one synapse at each step (per unit weight)."""
+    out = np.zeros(steps)
+    x, u, last = 1.0, U, None
+    for t in times:
+        if last is not None:
+            x = 1.0 + (x - 1.0) * math.exp(-(t - last) / tau_rec)
+            u = U + (u - U) * math.exp(-(t - last) / tau_facil)
+        out[int(t) + 1] += u * x          # delivered the step after the spike
+        x *= 1.0 - u
+        u += U * (1.0 - u)
+        last = t
+    return out
+
+
+@pytest.mark.parametrize("backend, threads, weights", [("llvm", 1, "single"), ("llvm", 2, "single"),
+                                                        ("reference", 1, "single"), ("llvm", 1, "uniform")])
+def test_stp_by_hand(backend, threads, weights):
+    """Tsodyks-Markram: the g_exc each pre-synaptic spike gives, with the shared weight of
+    all_to_all(weights=0.5) or one weight per synapse."""
+    trains = [[5.0, 10.0, 15.0, 40.0], [3.0, 8.0], [20.0, 21.0, 22.0, 23.0]]
+    net = ann.Network(dt=1.0)
+    net.config(num_threads=threads)
+    pre = net.create(ann.SpikeSourceArray(spike_times=trains))
+    post = net.create(2, ann.Neuron(equations="dv/dt = g_exc - v", spike="v > 1000.0", reset="v = 0.0"))
+    w = 0.5 if weights == "single" else ann.Uniform(0.2, 0.8, rng=np.random.default_rng(2))
+    proj = net.connect(pre, post, "exc", ann.STP(tau_rec=50.0, tau_facil=100.0, U=0.2)).all_to_all(weights=w)
+    matrix = np.broadcast_to(proj.connectivity_matrix(), (2, 3))
+    g = net.monitor(post, "g_exc")
+    net.compile(backend=backend)
+    net.simulate(50.0)
+    contrib = np.stack([stp_by_hand(tr, 0.2, 50.0, 100.0, 50) for tr in trains], axis=1)
+    np.testing.assert_allclose(g.get("g_exc"), contrib @ matrix.T, rtol=1e-12)
+    assert np.ndim(proj.tau_rec) == 0 and np.shape(proj.U) == (2, 3)  # tau_rec global, U local
+
+
+def test_default_synapses_are_the_defaults():
+    def run(rate_synapse, spike_synapse):
+        net = ann.Network(dt=DT, seed=4)
+        src = net.create(3, ann.Neuron(parameters="r0 = 1.0", equations="r = r0"))
+        src.r0 = [1.0, 2.0, 3.0]
+        out = net.create(2, ann.LeakyIntegrator())
+        poisson = net.create(ann.PoissonPopulation(20, rates=50.0))
+        lif = net.create(2, ann.IF_curr_exp())
+        args = [rate_synapse] if rate_synapse else []
+        net.connect(src, out, "exc", *args).all_to_all(weights=0.2)
+        args = [spike_synapse] if spike_synapse else []
+        net.connect(poisson, lif, "exc", *args).all_to_all(weights=ann.Uniform(0.0, 1.0, rng=np.random.default_rng(0)))
+        m, n = net.monitor(out, "r"), net.monitor(lif, "v")
+        net.compile()
+        net.simulate(20.0)
+        return m.get("r"), n.get("v")
+    default = run(None, None)
+    explicit = run(ann.DefaultRateCodedSynapse(), ann.DefaultSpikingSynapse())
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit))
+    assert len(np.unique(default[1])) > 10
