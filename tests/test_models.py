@@ -15,7 +15,7 @@ DT = 0.1
 def test_lists_of_standard_models():
     assert [c.__name__ for c in ann.list_standard_neurons()] == [
         "LeakyIntegrator", "Izhikevich", "IF_curr_exp", "IF_cond_exp", "IF_curr_alpha", "IF_cond_alpha",
-        "HH_cond_exp", "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista"]
+        "GIF_curr", "GIF_curr_exp", "HH_cond_exp", "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista"]
     assert ann.list_standard_synapses() == [ann.STP, ann.STDP, ann.Hebb, ann.Oja, ann.IBCM]
     for cls in ann.list_standard_neurons():
         assert issubclass(cls, ann.Neuron) and isinstance(cls(), ann.Neuron)
@@ -144,6 +144,34 @@ def test_spiking_neuron_equals_its_equations_written_by_hand(case):
     v_hand, spikes_hand = drive(by_hand(dict(defaults, **kwargs)), i_offset, w_exc, w_inh)
     assert np.array_equal(v, v_hand) and spikes == spikes_hand
     assert sum(len(s) for s in spikes.values()) >= 2  # the neurons did spike
+
+
+@pytest.mark.parametrize("exp_inputs", [False, True])
+def test_gif_equals_its_equations_written_by_hand(exp_inputs):
+    """Escape noise: the same random numbers for the same seed, so the same spikes."""
+    def run(neuron):
+        net = ann.Network(dt=DT, seed=21)
+        inp = net.create(ann.PoissonPopulation(10, rates=100.0))
+        pop = net.create(20, neuron)
+        net.connect(inp, pop, "exc").all_to_all(weights=2.0)
+        m = net.monitor(pop, ["u", "spike"])
+        net.compile()
+        net.simulate(200.0)
+        return pop, m.get("u"), m.get("spike")
+    kwargs = dict(tau_m=12.0, I_ext=300.0, refractory_period=1.0)
+    pop, u, spikes = run((ann.GIF_curr_exp if exp_inputs else ann.GIF_curr)(**kwargs))
+    equations = [ann.Variable("tau_m * du/dt = -u + u_r + R*I_ext + R*(g_exc - g_inh)", init=-65.0),
+                 ann.Variable("tau_v * dv/dt = -(v - u_th)", init="u_th"),
+                 "Lambda = c * exp((u - v)/delta_u)", "p = Uniform(0.0, 1.0) * 1000.0/dt"]
+    params = dict(tau_m=12.0, R=12.0 / 250.0, tau_v=1000.0, J_v=1000.0, u_r=-65.0, u_th=-50.0, c=10.0,
+                  delta_u=5.0, I_ext=300.0)
+    if exp_inputs:
+        equations += ["tau_g_exc * dg_exc/dt = -g_exc", "tau_g_inh * dg_inh/dt = -g_inh"]
+        params.update(tau_g_exc=5.0, tau_g_inh=5.0)
+    _, u_hand, spikes_hand = run(ann.Neuron(parameters=params, equations=equations, spike="p < Lambda",
+                                            reset="u = u_r\nv += J_v/tau_v", refractory=1.0))
+    assert np.array_equal(u, u_hand) and spikes == spikes_hand and sum(map(len, spikes.values())) > 20
+    assert pop.R == 12.0 / 250.0 and pop.tau_m == 12.0  # global
 
 
 # ------------------------------------------------------------------ against numpy: simple neurons

@@ -6,12 +6,14 @@ value per neuron) unless said otherwise.
 """
 from __future__ import annotations
 
+from anncompiler.core.attributes import Variable
 from anncompiler.core.models import Neuron
 
 from ._common import number, parameter_block, text
 
 __all__ = ["LeakyIntegrator", "Izhikevich", "IF_curr_exp", "IF_cond_exp", "IF_curr_alpha", "IF_cond_alpha",
-           "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp", "list_standard_neurons"]
+           "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "GIF_curr", "GIF_curr_exp", "HH_cond_exp",
+           "list_standard_neurons"]
 
 
 class LeakyIntegrator(Neuron):
@@ -222,7 +224,60 @@ class HH_cond_exp(Neuron):
                          description="Single-compartment Hodgkin-Huxley neuron with Traub's channels.")
 
 
+def _gif(self, model: str, values: dict, current: str, refractory_period, exp_inputs: bool, description: str):
+    values = {k: float(number(model, k, v)) for k, v in values.items()}
+    C_m = values.pop("C_m")
+    parameters = {"tau_m": values["tau_m"], "R": values["tau_m"] / C_m}
+    parameters.update((k, v) for k, v in values.items() if k != "tau_m")
+    current = text(model, "current", current)
+    extra = f" + {current}" if current else ""
+    equations = [
+        Variable(f"tau_m * du/dt = -u + u_r + R * I_ext{extra}", init=values["u_r"] if not exp_inputs else "u_r"),
+        Variable("tau_v * dv/dt = -(v - u_th)", init="u_th"),   # adaptive threshold
+        Variable("Lambda = c * exp((u - v) / delta_u)"),        # escape rate (Hz)
+        Variable("p = Uniform(0.0, 1.0) * 1000.0 / dt"),
+    ]
+    if exp_inputs:
+        equations += [Variable("tau_g_exc * dg_exc/dt = -g_exc"), Variable("tau_g_inh * dg_inh/dt = -g_inh")]
+    Neuron.__init__(self, parameters=parameters, equations=equations, spike="p < Lambda",
+                    reset="u = u_r\nv += J_v / tau_v", refractory=float(number(model, "refractory_period",
+                                                                                refractory_period)),
+                    name="GIF", description=description)
+
+
+class GIF_curr(Neuron):
+    """Generalised integrate-and-fire neuron with escape noise (Schwalger et al., 2017) and
+    instantaneous input currents.
+
+    ``tau_m * du/dt = -u + u_r + R * I_ext + current`` with ``R = tau_m / C_m``, an adaptive
+    threshold ``tau_v * dv/dt = -(v - u_th)`` raised by ``J_v / tau_v`` at each spike; a neuron
+    spikes with the rate ``Lambda = c * exp((u - v) / delta_u)`` (Hz).  Parameters are global.
+    """
+
+    def __init__(self, C_m: float = 250.0, tau_m: float = 10.0, tau_v: float = 1000.0, J_v: float = 1000,
+                 u_r: float = -65.0, u_th: float = -50.0, c: float = 10.0, delta_u: float = 5.0,
+                 I_ext: float = 375.0, current: str = "R*(g_exc - g_inh)", refractory_period: float = 0.0):
+        values = dict(C_m=C_m, tau_m=tau_m, tau_v=tau_v, J_v=J_v, u_r=u_r, u_th=u_th, c=c, delta_u=delta_u,
+                      I_ext=I_ext)
+        _gif(self, "GIF_curr", values, current, refractory_period, False,
+             "Generalised leaky integrate-and-fire neuron with escape noise and instantaneous currents.")
+
+
+class GIF_curr_exp(Neuron):
+    """As :class:`GIF_curr`, with exponentially decaying input currents (``tau_g_exc``,
+    ``tau_g_inh``, explicit Euler)."""
+
+    def __init__(self, C_m: float = 250.0, tau_m: float = 10.0, tau_v: float = 1000.0, J_v: float = 1000,
+                 u_r: float = -65.0, u_th: float = -50.0, c: float = 10.0, delta_u: float = 5.0,
+                 tau_g_exc: float = 5.0, tau_g_inh: float = 5.0, I_ext: float = 375.0,
+                 current: str = "R*(g_exc - g_inh)", refractory_period: float = 0.0):
+        values = dict(C_m=C_m, tau_m=tau_m, tau_v=tau_v, J_v=J_v, u_r=u_r, u_th=u_th, c=c, delta_u=delta_u,
+                      tau_g_exc=tau_g_exc, tau_g_inh=tau_g_inh, I_ext=I_ext)
+        _gif(self, "GIF_curr_exp", values, current, refractory_period, True,
+             "Generalised leaky integrate-and-fire neuron with escape noise and exponential currents.")
+
+
 def list_standard_neurons() -> list[type]:
     """The built-in neuron models (classes)."""
-    return [LeakyIntegrator, Izhikevich, IF_curr_exp, IF_cond_exp, IF_curr_alpha, IF_cond_alpha,
-            HH_cond_exp, EIF_cond_alpha_isfa_ista, EIF_cond_exp_isfa_ista]
+    return [LeakyIntegrator, Izhikevich, IF_curr_exp, IF_cond_exp, IF_curr_alpha, IF_cond_alpha, GIF_curr,
+            GIF_curr_exp, HH_cond_exp, EIF_cond_alpha_isfa_ista, EIF_cond_exp_isfa_ista]
