@@ -32,6 +32,10 @@ from .core.patterns import LILConnectivity
 from .core.connectivity_files import sparse_random_matrix
 from .core.monitor import Monitor
 from .core.inputs import PoissonPopulation, SpikeSourceArray
+from .models import (IBCM, STDP, STP, DefaultRateCodedSynapse, DefaultSpikingSynapse, EIF_cond_alpha_isfa_ista,
+                     EIF_cond_exp_isfa_ista, GIF_curr, GIF_curr_exp, Hebb, HH_cond_exp, IF_cond_alpha, IF_cond_exp,
+                     IF_curr_alpha, IF_curr_exp, Izhikevich, LeakyIntegrator, Oja, list_standard_neurons,
+                     list_standard_synapses)
 from .core.global_api import (add_function, clear, compile, disable_learning, dt, enable_learning, functions,
                               get_current_step, get_population, get_projection, get_time, magic_network, monitors,
                               populations, projections, set_current_step, set_time, setup, simulate,

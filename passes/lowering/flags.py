@@ -13,7 +13,7 @@ from anncompiler.ir.kernel import BinOp, Cmp, Const, Expr, If, Load, Logic, Sele
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import BOOL, I64
 
-from .context import LoweringContext, c64
+from .context import LoweringContext
 
 FLAGS = ("transmission", "update", "plasticity")
 
