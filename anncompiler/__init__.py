@@ -29,7 +29,7 @@ from .core.network import Network
 from .core.population import IndividualNeuron, Population, PopulationView
 from .core.projection import Projection
 from .core.monitor import Monitor
-from .core.inputs import PoissonPopulation, SpikeSourceArray
+from .core.inputs import InputArray, PoissonPopulation, SpikeSourceArray, TimedArray
 from .core.global_api import (add_function, clear, compile, dt, functions, get_current_step, get_population,
                               get_projection, get_time, magic_network, monitors, populations, projections,
                               set_current_step, set_time, setup, simulate, simulate_until, step)
