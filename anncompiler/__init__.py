@@ -29,6 +29,8 @@ from .core.network import Network
 from .core.population import IndividualNeuron, Population, PopulationView
 from .core.projection import Projection
 from .core.monitor import Monitor
+from .core.analysis import (coefficient_of_variation, histogram, inter_spike_interval, mean_fr,
+                            population_rate, raster_plot, smoothed_rate)
 from .core.inputs import InputArray, PoissonPopulation, SpikeSourceArray, TimedArray
 from .core.global_api import (add_function, clear, compile, dt, functions, get_current_step, get_population,
                               get_projection, get_time, magic_network, monitors, populations, projections,

@@ -1,5 +1,4 @@
 """TimedArray (rows of rates set in turn on a schedule) and InputArray (r set from Python)."""
-import warnings
 
 import numpy as np
 import pytest
