@@ -49,7 +49,7 @@ def test_histogram_bins_window_and_per_neuron():
     per = m.histogram(spikes, bins=2.5, per_neuron=True)
     assert per.shape == (20, n_bins)
     for r in (0, 7, 19):
-        s = np.asarray(spikes[r])
+        s = np.asarray(spikes[r], dtype=int)
         np.testing.assert_array_equal(per[r], np.bincount((s - steps.min()) // width, minlength=n_bins))
     np.testing.assert_array_equal(ann.histogram(spikes, bins=2.5, dt=DT), m.histogram(bins=2.5))
 
