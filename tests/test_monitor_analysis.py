@@ -139,3 +139,53 @@ def test_analysis_errors():
     assert ann.histogram({0: [], 1: []}).size == 0
     assert ann.mean_fr({}) == 0.0
     net.simulate(2.0)
+
+
+def windowed_rate(spikes, n, n_steps, w, dt):
+    """r at each step from the definition: spikes of the last w steps (this one included) * 1000 / (w dt)."""
+    out = np.zeros((n_steps, n))
+    for r, s in spikes.items():
+        for t in range(n_steps):
+            out[t, r] = sum(1 for x in s if t - w < x <= t) * 1000.0 / (w * dt)
+    return out
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_compute_firing_rate(backend):
+    def run(threads):
+        net = ann.Network(dt=0.5, seed=4)
+        net.config(num_threads=threads)
+        pop = net.create(ann.PoissonPopulation(30, rates=np.linspace(10.0, 200.0, 30)))
+        pop.compute_firing_rate(10.0)
+        src = net.create(ann.SpikeSourceArray([[0.0, 0.5, 3.0], [1.0]]))
+        src.compute_firing_rate(2.0)
+        m, ms = net.monitor(pop, ["spike", "r"]), net.monitor(src, "r")
+        net.compile(backend=backend)
+        net.simulate(60.0)
+        return net, pop, m.get(), ms.get("r")
+
+    net, pop, data, rs = run(1)
+    np.testing.assert_allclose(data["r"], windowed_rate(data["spike"], 30, 120, 20, 0.5))
+    np.testing.assert_allclose(rs, windowed_rate({0: [0, 1, 6], 1: [2]}, 2, 120, 4, 0.5))
+    np.testing.assert_allclose(pop.r, data["r"][-1])
+    np.testing.assert_allclose(pop[3:5].r, data["r"][-1][3:5])
+    pop.compute_firing_rate(10.0)  # the compiled window: nothing changes
+    with pytest.raises(ann.NetworkError, match="before compile"):
+        pop.compute_firing_rate(20.0)
+    net.simulate(1.0)
+    two = run(2)
+    np.testing.assert_array_equal(two[2]["r"], data["r"])
+
+
+def test_compute_firing_rate_errors():
+    net = ann.Network(dt=1.0)
+    rate = net.create(2, ann.Neuron(equations="r = 1.0"))
+    with pytest.raises(ann.NetworkError, match="spiking"):
+        rate.compute_firing_rate(10.0)
+    spiking = net.create(ann.PoissonPopulation(2, rates=10.0))
+    with pytest.raises(ann.InvalidValueError):
+        spiking.compute_firing_rate(0.2)
+    with pytest.raises(ann.InvalidTypeError):
+        spiking.compute_firing_rate("10")
+    net.compile()
+    net.simulate(2.0)

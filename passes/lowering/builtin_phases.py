@@ -87,3 +87,6 @@ def _stop_conditions(ctx, names):
 def _record(ctx, names):
     monitors = {m.name: m for m in ctx.net.monitors}
     return [monitor_kernel(ctx, monitors[n]) for n in names]
+
+
+from . import firing_rate  # noqa: E402,F401  (registers 'firing-rate' after 'neurons')
