@@ -225,7 +225,8 @@ class TimedArray(Population):
         if isinstance(schedule, list):
             if len(schedule) > n_rows:
                 raise InvalidValueError(f"{self._label}: {len(schedule)} schedule times for {n_rows} rows of "
-                                        "rates (the schedule cannot be longer than the rates)")
+                                        "rates (the schedule cannot be longer than the rates; update() keeps the "
+                                        "current schedule unless given one)")
             if len(schedule) < n_rows:
                 import warnings
                 warnings.warn(f"{self._label}: {len(schedule)} schedule times for {n_rows} rows of rates: "
