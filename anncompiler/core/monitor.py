@@ -14,6 +14,7 @@ import numpy as np
 
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 
+from . import analysis
 from .population import IndividualNeuron, Population, PopulationView
 
 
@@ -59,6 +60,8 @@ class Monitor:
         self._data = {v: [] for v in self.variables}
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, ranks) chunks
         self._recording = bool(start)
+        #: the step from which the spikes held were recorded (analysis window)
+        self._spike_origin = 0 if start else None
         self._times = {"start": [0 if start else None], "stop": []}
         net._add_monitor(self)
 
@@ -87,6 +90,8 @@ class Monitor:
             raise NetworkError("changing the recorded variables after compile needs a recompile; "
                                "declare them in the Monitor")
         self._set_active(True)
+        if self._spike_origin is None:
+            self._spike_origin = self._net.current_step
         self._times["start"].append(self._net.current_step)
 
     def pause(self):
@@ -97,11 +102,17 @@ class Monitor:
 
     def resume(self):
         self._set_active(True)
+        if self._spike_origin is None:
+            self._spike_origin = self._net.current_step
         self._times["start"].append(self._net.current_step)
 
     def reset(self):
+        if self._net.compiled:
+            with self._net._lock:
+                self._net._drain_monitors()
         self._data = {v: [] for v in self.variables}
         self._spikes = []
+        self._spike_origin = self._net.current_step
 
     def times(self, variables=None):
         return dict(self._times)
@@ -148,6 +159,7 @@ class Monitor:
             for v in names:
                 if v == "spike":
                     self._spikes = []
+                    self._spike_origin = self._net.current_step
                 else:
                     self._data[v] = []
         if single and not force_dict:
@@ -195,31 +207,65 @@ class Monitor:
         return a is not None and a.locality != "local"
 
     # analysis --------------------------------------------------------------
+    # The spike analyses of ANNarchy (see core/analysis.py for the definitions).  Without
+    # ``spikes`` they read the recording without emptying it (get('spike', keep=True)).  Their
+    # recording window runs from the step where the spikes held began to be recorded (the start,
+    # or the last get('spike')/reset() that emptied them) to now (or to the last pause).
+    def _spikes_for_analysis(self, spikes, what):
+        if "spike" not in self.variables:
+            raise NetworkError(f"monitor {self.name}: {what}() needs the spikes, and '{self.name}' does not "
+                               f"record 'spike' (it records {self.variables})")
+        return self.get("spike", keep=True) if spikes is None else analysis.spike_data(spikes)
+
+    def _window(self):
+        """(first step, end step) of the recording window of the spikes held."""
+        origin = self._spike_origin if self._spike_origin is not None else self._net.current_step
+        end = self._net.current_step
+        if not self._recording and self._times["stop"]:
+            end = max(origin, min(end, self._times["stop"][-1]))
+        return origin, end
+
     def raster_plot(self, spikes=None):
-        """(times in ms, ranks) of all recorded spikes."""
-        spikes = self.get("spike", keep=True) if spikes is None else spikes
-        t, n = [], []
-        for r, steps in spikes.items():
-            t += steps
-            n += [r] * len(steps)
-        return np.array(t, dtype=float) * self._net.dt, np.array(n, dtype=int)
+        """(times in ms, ranks) of every recorded spike."""
+        return analysis.raster_plot(self._spikes_for_analysis(spikes, "raster_plot"), self._net.dt)
+
+    def histogram(self, spikes=None, bins=None, per_neuron=False, recording_window=None):
+        """Spike counts per bin of ``bins`` ms (default dt) from the first spike to the last one,
+        or over ``recording_window=(start, stop)`` (ms); one row per rank with ``per_neuron``."""
+        return analysis.histogram(self._spikes_for_analysis(spikes, "histogram"), bins, per_neuron,
+                                  recording_window, self._net.dt)
+
+    def inter_spike_interval(self, spikes=None, ranks=None, per_neuron=False):
+        """Inter-spike intervals (ms): one list, or ``{rank: [intervals]}`` with ``per_neuron``."""
+        return analysis.inter_spike_interval(self._spikes_for_analysis(spikes, "inter_spike_interval"), ranks,
+                                             per_neuron, self._net.dt)
+
+    def coefficient_of_variation(self, spikes=None, ranks=None):
+        """Coefficient of variation of the inter-spike intervals, per neuron with two intervals or more."""
+        return analysis.coefficient_of_variation(self._spikes_for_analysis(spikes, "coefficient_of_variation"),
+                                                 ranks, False, self._net.dt)
 
     def mean_fr(self, spikes=None):
-        """Mean firing rate (Hz) of the recorded neurons over the recording duration."""
-        spikes = self.get("spike", keep=True) if spikes is None else spikes
-        if not spikes:
-            return 0.0
-        duration = self._net.current_step * self._net.dt / 1000.0
-        total = sum(len(s) for s in spikes.values())
-        return total / len(spikes) / duration if duration > 0 else math.nan
+        """Mean firing rate (Hz) of the recorded neurons over the recording window."""
+        spikes = self._spikes_for_analysis(spikes, "mean_fr")
+        first, end = self._window()
+        return analysis.mean_fr(spikes, (end - first) * self._net.dt, self._net.dt) if spikes else 0.0
 
-    def histogram(self, spikes=None, bins=None):
-        spikes = self.get("spike", keep=True) if spikes is None else spikes
-        bins = max(1, int(round((bins or self._net.dt) / self._net.dt)))
-        steps = np.concatenate([np.asarray(s, dtype=int) for s in spikes.values()] or [np.zeros(0, int)])
-        if steps.size == 0:
-            return np.zeros(0, dtype=int)
-        return np.bincount((steps - steps.min()) // bins)
+    def smoothed_rate(self, spikes=None, smooth=0.0):
+        """Instantaneous firing rate (Hz) of each recorded neuron (rows) at each step of the recording
+        window (columns), low-passed with time constant ``smooth`` ms (0: none)."""
+        spikes = self._spikes_for_analysis(spikes, "smoothed_rate")
+        smooth = analysis._non_negative(smooth, "smoothed_rate(): smooth")
+        first, end = self._window()
+        return analysis.instantaneous_rates(spikes, first, end, smooth, self._net.dt)
+
+    def population_rate(self, spikes=None, smooth=0.0):
+        """Firing rate (Hz per neuron) of the recorded neurons at each step of the recording window,
+        low-passed with time constant ``smooth`` ms when it exceeds dt."""
+        spikes = self._spikes_for_analysis(spikes, "population_rate")
+        smooth = analysis._non_negative(smooth, "population_rate(): smooth")
+        first, end = self._window()
+        return analysis.binned_population_rate(spikes, first, end - first, smooth, self._net.dt)
 
     @property
     def _width(self):

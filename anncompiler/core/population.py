@@ -102,6 +102,9 @@ class _AttributeAccess:
         fn = pop._model_ir().functions.get(name)
         if fn is not None:
             return pop._function(fn)
+        if name == "r" and pop.__dict__.get("_firing_window") is not None:
+            value = pop._firing_rate(self._view_ranks())
+            return value.reshape(self.geometry) if isinstance(self, PopulationView) else value
         raise AttributeError(f"population {pop.name} (model '{pop.neuron_type.name}') has no attribute '{name}'")
 
     def __setattr__(self, name, value):
@@ -419,6 +422,35 @@ class Population(_AttributeAccess):
     @property
     def spike(self):
         return self._net._spiked_ranks(self)
+
+    # firing rate of a spiking population ------------------------------------------------------
+    def compute_firing_rate(self, window: float):
+        """Make ``r`` of a spiking population its firing rate (Hz): the number of spikes of each
+        neuron in the last ``window`` ms (``round(window / dt)`` steps, the current one included)
+        times ``1000 / window``, updated by the native step loop after the neuron updates and
+        recordable by a Monitor.  Call it before compile(); after compile only the same window."""
+        if self._model_ir().type != "spike":
+            raise NetworkError(f"population {self.name}: compute_firing_rate() is for spiking populations")
+        if "r" in self._model_ir().attributes:
+            raise NetworkError(f"population {self.name}: its model already has an attribute 'r'")
+        if isinstance(window, bool) or not isinstance(window, numbers.Real):
+            raise InvalidTypeError(f"population {self.name}: the window must be a number of ms, not {window!r}")
+        window = float(window)
+        if not np.isfinite(window) or round(window / self._net.dt) < 1:
+            raise InvalidValueError(f"population {self.name}: the window must be a finite number of ms of at "
+                                    f"least one step (dt={self._net.dt}), not {window!r}")
+        if self._net.compiled:
+            current = self.__dict__.get("_firing_window")
+            if current is None or round(current / self._net.dt) != round(window / self._net.dt):
+                raise NetworkError(f"population {self.name}: compute_firing_rate() changes the compiled "
+                                   "network; call it before compile()")
+            return
+        self.__dict__["_firing_window"] = window
+
+    def _firing_rate(self, ranks):
+        if not self._net.compiled:
+            return np.zeros(self.geometry) if ranks is None else np.zeros(len(ranks))
+        return self._shape(self._net._state(self.name, "firing_rate"), ranks)
 
 
 class PopulationView(_AttributeAccess):

@@ -66,6 +66,9 @@ def build_network_ir(net) -> NetworkIR:
         model = own(pop._model_ir() if getattr(pop, "_kind", "neuron") != "neuron" else _population_model(pop))
         node = PopulationNode(pop.name, pop.size, pop.geometry, model, getattr(pop, "_kind", "neuron"),
                               _population_init(pop, model), dict(getattr(pop, "_data", {})))
+        window = pop.__dict__.get("_firing_window")
+        if window is not None and model.type == "spike":  # compute_firing_rate (passes/lowering/firing_rate.py)
+            node.data["firing_window"] = max(1, int(round(window / net.dt)))
         if pop._refractory is not None:
             node.data["refractory"] = pop._refractory
         if getattr(pop, "stop_condition", None):  # simulate_until (passes/lowering/stop.py)

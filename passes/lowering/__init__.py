@@ -13,6 +13,7 @@ from anncompiler.errors import NetworkError
 from ..manager import Pass, register_pass
 from . import builtin_phases  # noqa: F401  (registers the built-in phases)
 from .context import LoweringContext
+from .firing_rate import declare_firing_rate
 from .globalops import declare_global_ops
 from .monitors import monitor_layout
 from .neurons import declare_population
@@ -31,6 +32,7 @@ def lower_network(net, lanes: int = 16):
         declare_population(ctx, p)
         declare_global_ops(ctx, p)
         declare_stop(ctx, p)
+        declare_firing_rate(ctx, p)
     for e in net.projections:
         declare_projection(ctx, e)
     for phase, names in net.schedule:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from .globalops import global_ops_init_kernel, global_ops_kernel, population_ops
 from .monitors import monitor_kernel
-from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel
+from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel, timed_array_kernel
+
+#: input kinds with their own kernel in the neurons phase (the others run their model's updates)
+INPUT_KERNELS = {"spike_source_array": spike_source_kernel, "timed_array": timed_array_kernel}
 from .phases import register_phase
 from .projections import rate_kernel, reset_inputs_kernel, spike_kernel
 from .stop import has_stop_condition, stop_kernels
@@ -55,7 +58,7 @@ def _neurons(ctx, names):
     kernels = []
     for name in names:
         p = ctx.net.population(name)
-        kernels.append(spike_source_kernel(ctx, p) if p.kind == "spike_source_array" else neuron_kernel(ctx, p))
+        kernels.append(INPUT_KERNELS.get(p.kind, neuron_kernel)(ctx, p))
     return kernels
 
 
@@ -84,3 +87,6 @@ def _stop_conditions(ctx, names):
 def _record(ctx, names):
     monitors = {m.name: m for m in ctx.net.monitors}
     return [monitor_kernel(ctx, monitors[n]) for n in names]
+
+
+from . import firing_rate  # noqa: E402,F401  (registers 'firing-rate' after 'neurons')

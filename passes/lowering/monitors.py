@@ -91,7 +91,10 @@ def _source(ctx: LoweringContext, pop, var: str):
         if arr not in ctx.km.arrays:
             raise NetworkError(f"cannot record {var}: population {pop.name} has no input with that target")
         return arr, True, ctx.ft
+    from .firing_rate import firing_rate_array  # registers its phase after 'neurons': imported late
     a = pop.model.attributes.get(var)
+    if a is None and var == "r" and firing_rate_array(pop.name) in ctx.km.arrays:
+        return firing_rate_array(pop.name), True, ctx.ft  # compute_firing_rate() (firing_rate.py)
     if a is None:
         known = ", ".join(list(pop.model.attributes) + (["spike"] if pop.model.type == "spike" else []))
         raise NetworkError(f"cannot record '{var}': population {pop.name} (model '{pop.model.name}') "

@@ -243,3 +243,47 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
                 ]),
             ], f"neurons:{p.name}")]
     return Kernel(f"update_{p.name}", "neurons", body, f"SpikeSourceArray ({p.size} neurons)")
+
+
+def timed_array_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
+    """Set ``r`` of a TimedArray from its rows, on its own clock (the sequence's step counter).
+
+    Each step: when the next row's start equals the clock, copy that row into ``r`` and move to
+    the following row; then, with a period of ``P`` steps, a clock at ``P - 1`` goes back to 0
+    (and the sequence to its first row), else the clock advances.  The rows, their starts, the
+    row count and the period are arrays the runtime rewrites between chunks (``update()``);
+    their sizes are fixed at compile (the row count then)."""
+    rates, starts, period = p.data["rates"], p.data["starts"], int(p.data["period"])
+    n_rows, n = len(starts), p.size
+    table = np.zeros(max(1, n_rows * n))
+    table[:n_rows * n] = np.asarray(rates, dtype=float)[:n_rows].reshape(-1)
+    P = p.name
+    ctx.declare(f"{P}._timed_rates", ctx.ft, max(1, n_rows * n), "parameter", table, handle=(P, "timed_rates"))
+    ctx.declare(f"{P}._timed_starts", I64, max(1, n_rows), "parameter",
+                np.asarray(starts, dtype=np.int64) if n_rows else 0, handle=(P, "timed_starts"))
+    ctx.declare(f"{P}._timed_rows", I64, 1, "parameter", n_rows, handle=(P, "timed_rows"))
+    ctx.declare(f"{P}._timed_period", I64, 1, "parameter", period, handle=(P, "timed_period"))
+    ctx.declare(f"{P}._timed_clock", I64, 1, "state", 0, handle=(P, "timed_clock"))
+    ctx.declare(f"{P}._timed_next", I64, 1, "state", 0, handle=(P, "timed_next"))
+    clock, nxt = Var("clock", I64), Var("next", I64)
+    row = BinOp("*", nxt, c64(n), I64)
+    copy_row = Loop(I, c64(0), c64(n), [
+        ctx.store(f"{P}.r", I, ctx.load(f"{P}._timed_rates", BinOp("+", row, I, I64)))], neurons(P))
+    cycle = ctx.load(f"{P}._timed_period", 0)
+    body = [
+        Let(clock, ctx.load(f"{P}._timed_clock", 0)),
+        Let(nxt, ctx.load(f"{P}._timed_next", 0)),
+        If(Cmp("<", nxt, ctx.load(f"{P}._timed_rows", 0)), [
+            If(Cmp("==", ctx.load(f"{P}._timed_starts", nxt), clock), [
+                copy_row,
+                ctx.store(f"{P}._timed_next", 0, BinOp("+", nxt, c64(1), I64)),
+            ]),
+        ]),
+        If(Logic("and", Cmp(">", cycle, c64(0)), Cmp("==", clock, BinOp("-", cycle, c64(1), I64))), [
+            ctx.store(f"{P}._timed_clock", 0, c64(0)),
+            ctx.store(f"{P}._timed_next", 0, c64(0)),
+        ], [
+            ctx.store(f"{P}._timed_clock", 0, BinOp("+", clock, c64(1), I64)),
+        ]),
+    ]
+    return Kernel(f"update_{P}", "neurons", body, f"TimedArray ({n} neurons, {n_rows} rows)")
