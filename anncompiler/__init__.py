@@ -43,6 +43,10 @@ from .core.global_api import (add_function, clear, compile, disable_learning, dt
                               populations, projections, set_current_step, set_time, setup, simulate,
                               simulate_until, step)
 
+from .core import unsupported as _unsupported  # noqa: E402
+_unsupported.install()
+from .errors import NotSupportedError  # noqa: E402,F401
+
 float32 = _np.float32
 float64 = _np.float64
 

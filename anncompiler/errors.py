@@ -99,6 +99,11 @@ class InvalidTypeError(AnnCompilerError, TypeError):
     """A value has the wrong type (``pop.v = None``, a string where a number is expected)."""
 
 
+class NotSupportedError(AnnCompilerError, NotImplementedError):
+    """A part of ANNarchy's interface that anncompiler does not implement yet (the README's
+    "Not supported yet" lists them)."""
+
+
 class PipelineError(AnnCompilerError):
     """A pass pipeline string names an unknown pass or is malformed."""
 
