@@ -32,8 +32,8 @@ class CheckModel(Pass):
         for e in net.projections:
             syn = e.synapse
             delays = np.asarray(e.connectivity.delays, dtype=float)
-            if delays.size and np.rint(delays / net.dt).max() > 1:  # up to one step: the inherent one
-                raise NetworkError(f"projection {e.name}: synaptic delays of more than one step "
+            if syn.type == "rate" and delays.size and np.rint(delays / net.dt).max() > 1:  # one step: inherent
+                raise NetworkError(f"projection {e.name}: delays of rate-coded projections of more than one step "
                                    f"({delays.max():g} ms at dt={net.dt:g} ms) are not supported yet")
             exprs = [syn.psp] if syn.psp is not None else []
             exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]

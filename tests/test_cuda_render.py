@@ -146,9 +146,21 @@ def stop_conditions(net):
     net.monitor(q, "r")
 
 
+def delays(net):
+    """Uniform and non-uniform synaptic delays (a ring of past spike lists)."""
+    lif = ann.Neuron(parameters="tau = 10.0", equations=["tau * dv/dt = -v + g_exc + 0.8", "5.0 * dg_exc/dt = -g_exc"],
+                     spike="v > 1.0", reset="v = 0.0", refractory=1.0, name="Delayed")
+    pop = net.create(40, lif)
+    net.connect(pop[:30], pop, "exc").fixed_probability(0.2, weights=0.3,
+                                                        delays=ann.Uniform(0.1, 1.0, rng=net.default_rng))
+    net.connect(pop[30:], pop, "exc").fixed_probability(0.2, weights=-0.5, delays=0.5)
+    net.monitor(pop, "spike")
+
+
 MODELS = {"coba": coba, "rate_dense": rate, "rate_sparse": lambda net: rate(net, 0.05),
           "izhikevich": izhikevich, "stdp": stdp, "plasticity": plasticity, "float32": float32,
-          "global_ops": global_ops, "spike_sources": spike_sources, "stop_conditions": stop_conditions}
+          "global_ops": global_ops, "spike_sources": spike_sources, "stop_conditions": stop_conditions,
+          "delays": delays}
 
 
 def build(name, seed=3):

@@ -24,12 +24,14 @@ def test_pre_spike_statements_update_each_synapse(backend):
     np.testing.assert_array_equal(g.get("g_exc")[:, 0], [0.0, 0.0, 1.0, 1.0, 1.25])
 
 
-def test_delays_longer_than_one_step_are_refused_not_ignored():
+def test_rate_coded_delays_longer_than_one_step_are_refused_not_ignored():
+    """Spiking delays are simulated (tests/test_delays.py); rate-coded ones are not there yet."""
     net = ann.Network(dt=0.5)
-    pre, post = net.create(3, RECEIVER), net.create(3, RECEIVER)
+    rate = ann.Neuron(equations="r = sum(exc)")
+    pre, post = net.create(3, rate), net.create(3, rate)
     net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=0.5)  # one step: the inherent delay
     net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=2.0)
-    with pytest.raises(ann.NetworkError, match="proj1: synaptic delays of more than one step .2 ms"):
+    with pytest.raises(ann.NetworkError, match="proj1: delays of rate-coded projections of more than one step .2 ms"):
         net.compile()
 
 

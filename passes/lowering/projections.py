@@ -21,6 +21,7 @@ from anncompiler.ir.types import I32, I64
 
 from . import events
 from .context import LoweringContext, c64, i64, is_temp, neurons
+from .delays import declare_delayed_inverse, delay_steps, spikes_of
 from .flags import declare_flags, guard_weight, when_transmitting
 
 ROW = Var("k", I64)
@@ -51,7 +52,10 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     if not dense:  # the weights of each fused projection: its elements of the merged array
         for member, positions in e.members.items():
             ctx.km.handle(member, "w", f"{P}.w", positions)
-    if e.synapse.type == "spike":
+    steps = delay_steps(e, ctx.net.dt) if e.synapse.type == "spike" else 1
+    if e.synapse.type == "spike" and not isinstance(steps, int):  # non-uniform delays (delays.py)
+        declare_delayed_inverse(ctx, e, steps)
+    elif e.synapse.type == "spike":
         order = np.argsort(c.pre_ranks, kind="stable")
         counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
         ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
@@ -237,13 +241,24 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     body += events.event_statements(ctx, e, [eq for eq in syn.pre_spike if eq.target != "g_target"],
                                     resolve, store, POST)
     n = Var("n", I64)
+    doc = f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses"
+    steps = delay_steps(e, ctx.net.dt)
+    if not isinstance(steps, int):  # non-uniform delays: for each delay, the spikes of that many steps ago
+        R, d = int(steps.max()), Var("d", I64)
+        at = BinOp("+", BinOp("*", PRE, c64(R), I64), BinOp("-", d, c64(1), I64), I64)
+        lo, hi = i64(ctx.load(f"{P}.inv_dptr", at)), i64(ctx.load(f"{P}.inv_dptr", BinOp("+", at, c64(1), I64)))
+        count, rank = spikes_of(ctx, e.pre, d, n)
+        spikes = Loop(n, c64(0), count, when_transmitting(ctx, e, [
+            Let(PRE, rank), Loop(q, lo, hi, body, f"delayed-synapses:{P}")]), f"spikes:{e.pre}")
+        return Kernel(f"project_{P}", "input", [Loop(d, c64(1), c64(R + 1), [spikes], f"delays:{P}")],
+                      doc + f", delays of 1 to {R} steps")
     lo, hi = i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64)))
-    spikes = Loop(n, c64(0), ctx.load(f"{e.pre}._n_spiked", 0), when_transmitting(ctx, e, [
-        Let(PRE, i64(ctx.load(f"{e.pre}._spiked", n))),
+    count, rank = spikes_of(ctx, e.pre, steps, n)
+    spikes = Loop(n, c64(0), count, when_transmitting(ctx, e, [
+        Let(PRE, rank),
         Loop(q, lo, hi, body, f"out-synapses:{P}"),
     ]), f"spikes:{e.pre}")
-    return Kernel(f"project_{P}", "input", [spikes],
-                  f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses",
+    return Kernel(f"project_{P}", "input", [spikes], doc + (f", delay {steps} steps" if steps > 1 else ""),
                   owner=post_owner(ctx, e))
 
 
