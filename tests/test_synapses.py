@@ -44,3 +44,18 @@ def test_unsupported_definition_fields_are_refused(definition):
     from anncompiler.parser import parse_model
     with pytest.raises(ann.ModelError, match="is not supported yet"):
         parse_model(definition())
+
+
+@pytest.mark.parametrize("zero", ["0", "0.0"])
+def test_a_conductance_reset_to_zero_is_reset_before_the_input(zero):
+    """``g_exc = 0`` and ``g_exc = 0.0`` both make g_exc a conductance reset at the start of each
+    step: the input of a spike shows in the recording of the next step."""
+    net = ann.Network(dt=1.0)
+    cell = ann.Neuron(equations=f"dv/dt = -v + g_exc\ng_exc = {zero}", spike="v > 1000.0", reset="v = 0.0")
+    src = net.create(ann.SpikeSourceArray([[1.0]]))
+    post = net.create(1, cell)
+    net.connect(src, post, "exc").all_to_all(weights=2.0)
+    m = net.monitor(post, "g_exc")
+    net.compile()
+    net.simulate(4.0)
+    assert m.get("g_exc")[:, 0].tolist() == [0.0, 0.0, 2.0, 0.0]

@@ -53,7 +53,7 @@ def conductance_resets(p: PopulationNode) -> list[str]:
         if not name.startswith("g_"):
             continue
         writes = [u for u in m.updates if u.target == name]
-        if len(writes) == 1 and writes[0].kind == "set" and writes[0].value == 0:
+        if len(writes) == 1 and writes[0].kind == "set" and writes[0].value.is_zero is True:  # 0 or 0.0
             out.append(name)
     return out
 
