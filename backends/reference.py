@@ -27,7 +27,7 @@ import numpy as np
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
-from anncompiler.ir.types import (BOOL, F32, F64, I64, INT_BITS, DType, is_float, is_int,
+from anncompiler.ir.types import (BOOL, F32, F64, INT_BITS, DType, is_float, is_int,
                                   is_unsigned)
 
 from .base import Artefact, Backend, Simulator, check_arrays, register_backend
@@ -275,13 +275,9 @@ class _Compiler:
                 env[name] = saved
             return loop
         if isinstance(s, K.Append):  # sequentially, the order of the loops is the order of the list
-            counter = K.Load(s.counter, K.Const(0, I64), I64)
-            return self.body([K.Store(s.array, counter, s.value),
-                              K.Store(s.counter, K.Const(0, I64), K.BinOp("+", counter, K.Const(1, I64), I64))],
-                             loop_vars)
+            return self.body(s.as_stores(), loop_vars)
         if isinstance(s, K.Accumulate):
-            current = K.Load(s.array, s.index, s.value.dtype)
-            return self.stmt(K.Store(s.array, s.index, K.BinOp(s.op, current, s.value, s.value.dtype)), loop_vars)
+            return self.stmt(s.as_store(), loop_vars)
         if isinstance(s, K.Reduce):
             return self._reduce(s, loop_vars)
         if isinstance(s, K.If):

@@ -278,6 +278,12 @@ class Append(Stmt):
     counter: str
     value: Expr
 
+    def as_stores(self) -> list[Stmt]:
+        """Its meaning run in order: the store at the counter, then the counter's increment."""
+        counter = Load(self.counter, Const(0, I64), I64)
+        return [Store(self.array, counter, self.value),
+                Store(self.counter, Const(0, I64), BinOp("+", counter, Const(1, I64), I64))]
+
 
 @dataclass
 class Accumulate(Stmt):
@@ -289,6 +295,11 @@ class Accumulate(Stmt):
     index: Expr
     value: Expr
     op: str = "+"
+
+    def as_store(self) -> Store:
+        """Its meaning when one worker owns the element: load, add, store."""
+        current = Load(self.array, self.index, self.value.dtype)
+        return Store(self.array, self.index, BinOp(self.op, current, self.value, self.value.dtype))
 
 
 @dataclass

@@ -296,12 +296,9 @@ class _Emitter:
                 v = b.zext(v, I8)
             b.store(v, self._address(s.array, s.index), align=_ALIGN[dt])
         elif isinstance(s, K.Append):  # one thread: the order of the loops is the order of the list
-            counter = K.Load(s.counter, K.Const(0, I64), I64)
-            self.body([K.Store(s.array, counter, s.value),
-                       K.Store(s.counter, K.Const(0, I64), K.BinOp("+", counter, K.Const(1, I64), I64))])
+            self.body(s.as_stores())
         elif isinstance(s, K.Accumulate):
-            current = K.Load(s.array, s.index, s.value.dtype)
-            self.stmt(K.Store(s.array, s.index, K.BinOp(s.op, current, s.value, s.value.dtype)))
+            self.stmt(s.as_store())
         elif isinstance(s, K.Reduce):
             raise BackendError(f"llvm backend: reduce into %{s.acc.name} was not expanded "
                                "(the pipeline needs the CPU pass 'cpu-expand-reductions')")

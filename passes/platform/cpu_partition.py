@@ -32,22 +32,15 @@ import dataclasses
 import numpy as np
 
 from anncompiler.errors import PipelineError
-from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, Const, If, Kernel, KernelModule,
+from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, If, Kernel, KernelModule,
                                    Let, Load, Logic, Loop, Store, Var, stmt_exprs, walk_expr, walk_stmts)
 from anncompiler.ir.types import I32, I64
 
+from ..lowering.context import c64, i64
 from ..manager import Pass, register_pass
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
-
-
-def c64(v: int) -> Const:
-    return Const(int(v), I64)
-
-
-def i64(e):
-    return e if e.dtype == I64 else Cast(e, I64)
 
 
 @register_pass
@@ -105,7 +98,7 @@ def _accumulations_as_stores(body: list) -> list:
     out = []
     for s in body:
         if isinstance(s, Accumulate):
-            s = Store(s.array, s.index, BinOp(s.op, Load(s.array, s.index, s.value.dtype), s.value, s.value.dtype))
+            s = s.as_store()
         else:
             for b in s.bodies():
                 b[:] = _accumulations_as_stores(b)

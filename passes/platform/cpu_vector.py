@@ -22,13 +22,10 @@ from anncompiler.ir.kernel import (AnyOf, BinOp, Cmp, Const, If, Let, Load, Loop
                                    replace_exprs, walk_expr)
 from anncompiler.ir.types import BOOL, I64
 
+from ..lowering.context import c64
 from ..manager import Pass, register_pass
 
 CACHE_LINE = 64
-
-
-def c64(v: int) -> Const:
-    return Const(int(v), I64)
 
 
 def _rewrite(body: list, rewrite) -> list:
