@@ -120,6 +120,56 @@ def song_abbott(ann, net, duration=100000.0):
     return duration, lambda: float(np.mean(proj.w)) / gmax
 
 
+def reward_trace(ann, net, n: int = 200, steps: int = 1000, p: float = 1.0):
+    """A reward-modulated recurrent rate network after ANNarchy's Miconi (2017) example: every
+    synapse updates an eligibility trace each step from ``(pre.rprev * post.delta_x)^3``; the
+    weights change only at the end of a trial (``learning_phase``).  ``n`` neurons, all-to-all
+    (or ``fixed_probability(p)``) plastic synapses, dt=1 ms.  Measured: mean |trace| at the end."""
+    neuron = ann.Neuron(
+        parameters="""
+            tau = 30.0 : population
+            constant = 0.0
+            alpha = 0.05 : population
+            f = 3.0 : population
+            A = 16.0 : population
+        """,
+        equations="""
+            perturbation = if Uniform(0.0, 1.0) < f/1000.0: 1.0 else: 0.0
+            noise = if perturbation > 0.5: A * Uniform(-1.0, 1.0) else: 0.0
+            x += dt * (sum(in) + sum(exc) - x + noise) / tau
+            rprev = r
+            r = if constant == 0.0: tanh(x) else: tanh(constant)
+            delta_x = x - x_mean
+            x_mean = alpha * x_mean + (1 - alpha) * x
+        """, name="Miconi")
+    synapse = ann.Synapse(
+        parameters="""
+            eta = 0.5 : projection
+            learning_phase = 0.0 : projection
+            error = 0.0 : projection
+            mean_error = 0.0 : projection
+            max_weight_change = 0.0005 : projection
+        """,
+        equations="""
+            trace += if learning_phase < 0.5: power(pre.rprev * post.delta_x, 3) else: 0.0
+            delta_w = if learning_phase > 0.5: eta * trace * mean_error * (error - mean_error) else: 0.0 : min=-max_weight_change, max=max_weight_change
+            w -= if learning_phase > 0.5: delta_w else: 0.0
+        """, name="RewardTrace")
+    inp = net.create(ann.InputArray(2))
+    pop = net.create(n, neuron)
+    pop[:4].constant = np.array([1.0, 1.0, -1.0, -1.0])
+    pop.x = ann.Uniform(-0.1, 0.1, rng=net.default_rng)
+    net.connect(inp, pop, 'in').all_to_all(weights=ann.Uniform(-1.0, 1.0, rng=net.default_rng))
+    rec = net.connect(pop, pop, 'exc', synapse)
+    weights = ann.Normal(0.0, 1.5 / np.sqrt(n * p), rng=net.default_rng)
+    if p >= 1.0:
+        rec.all_to_all(weights=weights, allow_self_connections=True)
+    else:
+        rec.fixed_probability(p, weights=weights, allow_self_connections=True)
+    inp.r = np.array([1.0, -1.0])
+    return float(steps), lambda: float(np.mean(np.abs(rec.trace)))
+
+
 def _mean_rate(monitor, duration_ms):
     spikes = monitor.get("spike")
     return sum(len(s) for s in spikes.values()) / len(spikes) / (duration_ms / 1000.0)
@@ -132,4 +182,5 @@ BENCHMARKS = {
     "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),
     "song_abbott": (0.1, song_abbott),
+    "reward_trace": (1.0, reward_trace),
 }

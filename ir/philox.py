@@ -28,9 +28,9 @@ rounded once to the network's float type.
 """
 from __future__ import annotations
 
-import math
 
 from .kernel import BinOp, Call, Cast, Cmp, Const, Expr, Let, Logic, Loop, Select, Stmt, UnOp, Var
+from .rng_math import cos_quarter, log_int
 from .types import F64, I32, I64, U32, U64
 
 PHILOX_M0, PHILOX_M1 = 0xD2511F53, 0xCD9E8D57
@@ -138,13 +138,39 @@ def _small_u32_to_f64(e: Expr) -> Expr:
     return Cast(Cast(e, I32), F64)
 
 
+def int53(hi: Expr, lo: Expr, open_zero: bool = False, high_mask: int = MASK32) -> Expr:
+    """The integer ``(hi >> 5) * 2**26 + (lo >> 6)`` (plus one if ``open_zero``) as a double:
+    53 bits of two words, exact.  ``high_mask`` keeps only some bits of ``hi >> 5``."""
+    high = BinOp(">>", hi, u32(5), U32)
+    if high_mask != MASK32:
+        high = BinOp("&", high, u32(high_mask), U32)
+    k = BinOp("+", BinOp("*", _small_u32_to_f64(high), Const(float(1 << 26), F64), F64),
+              _small_u32_to_f64(BinOp(">>", lo, u32(6), U32)), F64)
+    return BinOp("+", k, Const(1.0, F64), F64) if open_zero else k
+
+
 def uniform53(em: Emitter, hi: Expr, lo: Expr, open_zero: bool = False) -> Expr:
     """A double in [0, 1) from 53 bits of two words, or (0, 1] if ``open_zero``."""
-    k = BinOp("+", BinOp("*", _small_u32_to_f64(BinOp(">>", hi, u32(5), U32)), Const(float(1 << 26), F64), F64),
-              _small_u32_to_f64(BinOp(">>", lo, u32(6), U32)), F64)
-    if open_zero:
-        k = BinOp("+", k, Const(1.0, F64), F64)
-    return em.let(BinOp("*", k, Const(2.0 ** -53, F64), F64), "u")
+    return em.let(BinOp("*", int53(hi, lo, open_zero), Const(2.0 ** -53, F64), F64), "u")
+
+
+def log_uniform53(em: Emitter, hi: Expr, lo: Expr) -> Expr:
+    """``log(u)`` of the (0, 1] uniform of :func:`uniform53` (``open_zero``), by ``rng_math``."""
+    return log_int(em, em.let(int53(hi, lo, open_zero=True), "k"), -53)
+
+
+def cos_2pi_uniform53(em: Emitter, hi: Expr, lo: Expr) -> Expr:
+    """``cos(2 pi u)`` of the [0, 1) uniform of :func:`uniform53`: the top two of its 53 bits are
+    the quarter of the circle, the other 51 the fraction of the quarter (exact)."""
+    f = em.let(BinOp("*", int53(hi, lo, high_mask=(1 << 25) - 1), Const(2.0 ** -51, F64), F64), "f")
+    return cos_quarter(em, em.let(BinOp(">>", hi, u32(30), U32), "q"), f)
+
+
+def cos_2pi_uniform32(em: Emitter, w: Expr) -> Expr:
+    """``cos(2 pi u)`` of the [0, 1) uniform of :func:`uniform32`."""
+    f = em.let(BinOp("*", _small_u32_to_f64(BinOp("&", w, u32((1 << 30) - 1), U32)), Const(2.0 ** -30, F64), F64),
+               "f")
+    return cos_quarter(em, em.let(BinOp(">>", w, u32(30), U32), "q"), f)
 
 
 def uniform32(w: Expr, open_zero: bool = False) -> Expr:
@@ -198,11 +224,10 @@ def _call(fn, *args):
 
 
 def normal_from(em: Emitter, w) -> Expr:
-    """Box-Muller: sqrt(-2 log u1) cos(2 pi u2), u1 in (0,1] from (w0, w1), u2 in [0,1) from (w2, w3)."""
-    u1 = uniform53(em, w[0], w[1], open_zero=True)
-    u2 = uniform53(em, w[2], w[3])
-    r = _call("sqrt", _b("*", Const(-2.0, F64), _call("log", u1)))
-    return em.let(_b("*", r, _call("cos", _b("*", Const(2.0 * math.pi, F64), u2))), "z")
+    """Box-Muller: sqrt(-2 log u1) cos(2 pi u2), u1 in (0,1] from (w0, w1), u2 in [0,1) from (w2, w3);
+    ``log`` and ``cos`` of ``rng_math`` (vectorisable, the same bits on every backend)."""
+    r = _call("sqrt", _b("*", Const(-2.0, F64), log_uniform53(em, w[0], w[1])))
+    return em.let(_b("*", r, cos_2pi_uniform53(em, w[2], w[3])), "z")
 
 
 def distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
@@ -240,8 +265,7 @@ def _distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
         return _call("exp", _b("+", mu, _b("*", sigma, normal_from(em, block(0, em)))))
     if name == "Exponential":
         (lam,) = args  # a rate: mean 1/lambda (C++ std::exponential_distribution)
-        u = uniform53(em, *block(0, em)[:2], open_zero=True)
-        return _b("/", UnOp("neg", _call("log", u), F64), lam)
+        return _b("/", UnOp("neg", log_uniform53(em, *block(0, em)[:2]), F64), lam)
     if name == "Gamma":
         alpha, beta = args
         return _b("*", gamma(em, alpha, block), beta)
@@ -269,16 +293,14 @@ def gamma(em: Emitter, alpha: Expr, block) -> Expr:
     proposals = []
     for k in range(GAMMA_ATTEMPTS):
         w = block(k, em)
-        u1 = uniform53(em, w[0], w[1], open_zero=True)
-        u2 = uniform32(w[2])
-        x = em.let(_b("*", _call("sqrt", _b("*", Const(-2.0, F64), _call("log", u1))),
-                      _call("cos", _b("*", Const(2.0 * math.pi, F64), u2))), "x")
+        x = em.let(_b("*", _call("sqrt", _b("*", Const(-2.0, F64), log_uniform53(em, w[0], w[1]))),
+                      cos_2pi_uniform32(em, w[2])), "x")
         t = em.let(_b("+", one, _b("*", c, x)), "t")
         v = em.let(_b("*", _b("*", t, t), t), "v")
-        ua = uniform32(w[3], open_zero=True)
+        log_ua = log_int(em, em.let(BinOp("+", Cast(w[3], F64), Const(1.0, F64), F64), "k"), -32)
         bound = _b("+", _b("+", _b("*", Const(0.5, F64), _b("*", x, x)), _b("-", d, _b("*", d, v))),
                    _b("*", d, _call("log", v)))
-        ok = em.let(Logic("and", Cmp(">", v, Const(0.0, F64)), Cmp("<", _call("log", ua), bound)), "ok")
+        ok = em.let(Logic("and", Cmp(">", v, Const(0.0, F64)), Cmp("<", log_ua, bound)), "ok")
         proposals.append((ok, _b("*", d, v)))
     res: Expr = d
     for ok, value in reversed(proposals):
