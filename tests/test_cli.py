@@ -60,7 +60,7 @@ def test_passes_and_backends_lists():
     assert r.returncode == 0
     for name in DEFAULT_PIPELINE.split(","):
         assert name in r.stdout
-    assert "lanes: an integer, default 16" in r.stdout
+    assert "lanes: an integer or none, default none" in r.stdout
     r = cli("backends")
     assert r.returncode == 0
     assert "llvm  available" in r.stdout and "reference  available" in r.stdout

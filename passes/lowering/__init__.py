@@ -8,6 +8,8 @@ kind of machine runs it is the business of the platform passes that the backend 
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from anncompiler.errors import NetworkError
 
 from ..manager import Pass, register_pass
@@ -24,7 +26,7 @@ from .stop import declare_stop
 __all__ = ["LowerToKernels", "lower_network", "monitor_layout", "register_phase", "registered_phases"]
 
 
-def lower_network(net, lanes: int = 16):
+def lower_network(net, lanes: int | None = None):
     if net.schedule is None:
         raise NetworkError("no schedule: run the 'schedule' pass before 'lower-to-kernels'")
     ctx = LoweringContext(net, lanes)
@@ -46,11 +48,13 @@ class LowerToKernels(Pass):
     name = "lower-to-kernels"
     stage = "kernel"
     #: partial results of every row sum, combined in a fixed order (1: the sequential sum, as
-    #: ANNarchy's scalar code); a property of the result, the same on every backend
-    lanes: int = 16
+    #: ANNarchy's scalar code); a property of the result, the same on every backend.  Unset: chosen
+    #: per projection from its rows (``row_lanes`` in passes/lowering/context.py)
+    lanes: Optional[int] = None
 
     def __post_init__(self):
-        self.require_at_least(lanes=1)
+        if self.lanes is not None:
+            self.require_at_least(lanes=1)
 
     def run(self, module):
         module.kernels = lower_network(module.network, self.lanes)

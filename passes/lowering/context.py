@@ -30,13 +30,20 @@ def c64(v: int) -> Const:
     return Const(int(v), I64)
 
 
+#: lanes of the row sums of dense projections, of sparse ones, and the mean row length below
+#: which a sparse row is summed in order (see :meth:`LoweringContext.row_lanes`)
+DENSE_ROW_LANES, SPARSE_ROW_LANES, SHORT_ROW = 16, 2, 32
+
+
 class LoweringContext:
     """Builds the kernel module's arrays and translates expressions for one network."""
 
-    def __init__(self, net: NetworkIR, lanes: int = 16):
+    def __init__(self, net: NetworkIR, lanes: int | None = None):
         self.net = net
-        #: partial results of every row sum (ir/kernel.py, Reduce)
-        self.lanes = max(1, int(lanes))
+        #: partial results of every row sum (ir/kernel.py, Reduce); None: per projection, see
+        #: :meth:`row_lanes` (``lanes`` then holds the default of the other reductions)
+        self.auto_lanes = lanes is None
+        self.lanes = DENSE_ROW_LANES if lanes is None else max(1, int(lanes))
         self.ft = F32 if net.float_type in ("f32", "float32") else F64
         self.km = KernelModule(arrays={}, kernels=[], dt=net.dt, float_type=self.ft)
         self.declare(STEP_COUNTER, I64, 1, "internal", 0, handle=("net", "step"))
@@ -51,6 +58,23 @@ class LoweringContext:
                      np.array([net.constants[n] for n in names] or [0.0]))
         for k, n in enumerate(names):
             self.km.handle("constant", n, CONSTANTS, np.array([k]))
+
+    def row_lanes(self, e) -> int:
+        """The partial sums of the rows of a rate-coded projection.
+
+        Dense rows stream ``pre.r`` contiguously: 16 lanes keep two vector registers of
+        partial sums.  Sparse rows gather ``pre.r``: a gather costs more than the scalar loads it
+        replaces, so two lanes (two independent chains of scalar adds) are fastest; rows shorter
+        than ``SHORT_ROW`` on average are summed in order (the combination of partial sums would
+        cost more than it saves; this is also ANNarchy's scalar order).  Measured on the rate
+        benchmarks (benchmarks/README.md); the choice depends on the connectivity only, so every
+        backend and thread count computes the same bits."""
+        if not self.auto_lanes:
+            return self.lanes
+        c = e.connectivity
+        if c.storage_format == "dense":
+            return DENSE_ROW_LANES
+        return 1 if c.nb_synapses < SHORT_ROW * max(1, c.n_rows) else SPARSE_ROW_LANES
 
     def projection(self, name: str):
         return self._projections[name]

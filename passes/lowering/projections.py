@@ -183,7 +183,7 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     if op == "mean":
         result = BinOp("/", acc, Cast(BinOp("-", hi, lo, I64), ctx.ft), ctx.ft)
     body = [Let(POST, post),
-            Reduce(acc, combine, Const(start, ctx.ft), SYN, lo, hi, value, ctx.lanes, f"synapses:{P}")]
+            Reduce(acc, combine, Const(start, ctx.ft), SYN, lo, hi, value, ctx.row_lanes(e), f"synapses:{P}")]
     for t in e.targets:
         arr = f"{e.post}._sum_{t}"
         if op in ("sum", "mean"):  # one row per post neuron: no two rows write one element
