@@ -42,6 +42,7 @@ from .core.global_api import (add_function, clear, compile, disable_learning, dt
                               get_current_step, get_population, get_projection, get_time, magic_network, monitors,
                               populations, projections, set_current_step, set_time, setup, simulate,
                               simulate_until, step)
+from .core.global_state_api import load, load_parameters, reset, save, save_parameters
 
 from .core import unsupported as _unsupported  # noqa: E402
 _unsupported.install()

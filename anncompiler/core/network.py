@@ -405,6 +405,42 @@ class Network(metaclass=_NetworkMeta):
             return []
         return spikes[:int(self._state(pop.name, "spike_count")[0])].tolist()
 
+    # state: saving, loading, resetting (core/state_io.py, core/parameters_file.py) ----------
+    def save(self, filename, populations=True, projections=True):
+        """Write the state (attributes, synapses and what the next step reads) to ``filename``:
+        ``.npz``, ``.gz`` (gzip pickle), ``.mat`` (scipy, not loadable) or a pickle."""
+        from .state_files import save_data
+        from .state_io import network_data
+        save_data(filename, network_data(self, populations, projections), "save()")
+
+    def load(self, filename, populations=True, projections=True, pickle_encoding=None):
+        """Restore a state written by ``save()`` (time included): the simulation goes on exactly as
+        it went on after the save.  A file of another network raises, changing nothing."""
+        from .state_files import load_data
+        from .state_io import load_network
+        load_network(self, load_data(filename, pickle_encoding, "load()"), populations, projections)
+
+    def reset(self, populations=True, projections=False, synapses=False, monitors=True, reseed_rng=True):
+        """Time back to 0, populations (and with ``projections`` the projections) back to their
+        values at compile time, monitors emptied."""
+        from .state_io import reset_network
+        reset_network(self, populations, projections, synapses, monitors, reseed_rng)
+
+    def save_parameters(self, filename):
+        """The global parameters and constants in a JSON file (``load_parameters`` reads it)."""
+        from .parameters_file import save_parameters
+        save_parameters(self, filename)
+
+    def load_parameters(self, filename, global_only=True, verbose=False, net_id=0):
+        """Set the parameters of a ``save_parameters`` file; returns its ``network`` entry."""
+        from .parameters_file import load_parameters
+        return load_parameters(self, filename, global_only, verbose)
+
+    def memory_footprint(self, show_py_side=True, show_cpp_side=True) -> dict:
+        """Bytes held per object (native arrays, Python-side recordings); see core/footprint.py."""
+        from .footprint import memory_footprint
+        return memory_footprint(self, show_py_side, show_cpp_side)
+
     def __repr__(self):
         return (f"Network(dt={self.dt}, seed={self.seed}, {len(self._populations)} populations, "
                 f"{len(self._projections)} projections, compiled={self.compiled})")

@@ -382,6 +382,25 @@ class Population(_AttributeAccess):
         else:
             self._refractory = value
 
+    # state: saving, loading, resetting (core/state_io.py) ---------------------------------
+    def save(self, filename):
+        """Write this population's state to ``filename`` (formats of ``Network.save``)."""
+        from .state_files import save_data
+        from .state_io import population_data
+        save_data(filename, population_data(self), f"population {self.name}: save()")
+
+    def load(self, filename, pickle_encoding=None):
+        """Restore a state written by ``save()`` (of this population or one of the same size)."""
+        from .state_files import load_data
+        from .state_io import load_object, plan_population
+        load_object(self, load_data(filename, pickle_encoding, f"population {self.name}: load()"), plan_population)
+
+    def reset(self, attributes=None):
+        """Attributes back to their values at compile time (all, with the spike history and
+        counters, by default; else the ``attributes`` named)."""
+        from .state_io import reset_object
+        reset_object(self, attributes, hidden=attributes is None)
+
     # structure ------------------------------------------------------------
     def __getitem__(self, key):
         ranks, geometry, individual = resolve_index(self.geometry, key)

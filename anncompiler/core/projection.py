@@ -408,6 +408,26 @@ class Projection:
         for k, v in values.items():
             setattr(self, k, v)
 
+    # state: saving, loading, resetting (core/state_io.py) ---------------------------------
+    def save(self, filename):
+        """Write this projection's synapses and state to ``filename`` (formats of ``Network.save``)."""
+        from .state_files import save_data
+        from .state_io import projection_data
+        save_data(filename, projection_data(self), f"projection {self.name}: save()")
+
+    def load(self, filename, pickle_encoding=None):
+        """Restore a state written by ``save()``; the file's synapses must be this projection's."""
+        from .state_files import load_data
+        from .state_io import load_object, plan_projection
+        load_object(self, load_data(filename, pickle_encoding, f"projection {self.name}: load()"), plan_projection)
+
+    def reset(self, attributes=-1, synapses=False):
+        """Attributes back to their values at compile time (all, with the event steps, by default:
+        ``attributes=-1``).  The synapses of a compiled projection never change: ``synapses`` has
+        nothing more to restore."""
+        from .state_io import reset_object
+        reset_object(self, attributes, hidden=attributes is None or attributes == -1)
+
     def _set_elements(self, name, where, value, per_row: bool = False):
         """Set the synapses ``where`` (a slice of the synapse order) of a local attribute, or the
         dendrite ``where`` (a row) of a semiglobal one, before or after compile."""

@@ -25,12 +25,8 @@ def install() -> None:
     from .network import Network
     from .population import Population
     from .projection import Projection
-    state = "saving and restoring state is planned"
-    add_unsupported(Network, {"save": state, "load": state, "reset": state, "copy": "",
-                              "parallel_run": "run the networks one after another", "memory_footprint": "",
-                              "save_parameters": state, "load_parameters": state})
-    add_unsupported(Population, {"save": state, "load": state, "reset": state, "enable": "", "disable": "",
-                                 "clear": ""})
-    add_unsupported(Projection, {"save": state, "load": state, "reset": state, "start_pruning": "",
-                                 "stop_pruning": "", "start_creating": "", "stop_creating": ""})
+    add_unsupported(Network, {"copy": "", "parallel_run": "run the networks one after another"})
+    add_unsupported(Population, {"enable": "", "disable": "", "clear": ""})
+    add_unsupported(Projection, {"start_pruning": "", "stop_pruning": "", "start_creating": "",
+                                 "stop_creating": ""})
     add_unsupported(Monitor, {"save": "read the recording with get() and save it with numpy"})
