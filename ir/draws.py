@@ -3,7 +3,8 @@
 A random call (``Normal(mu, sigma)``, a sympy undefined function named as in
 ``philox.DISTRIBUTIONS``) is tagged when its model is parsed with one more argument,
 ``draw(k)``: ``k`` counts the distinct calls of the model in declaration order (its equations,
-then the spike condition, then the reset lines; within one line in sympy's canonical pre-order).
+then the spike condition, then the reset lines; for a synapse its equations, then ``pre_spike``,
+``post_spike`` and ``psp``; within one line in sympy's canonical pre-order).
 Identical calls in one line are one draw; the same call in two lines, two draws.  Passes may
 rewrite the expressions (the stages of ``rk4`` repeat a call, ``exponential`` moves it): the tag
 travels with the call, so the draw keeps its stream.  A stop condition numbers its own draws
@@ -64,14 +65,18 @@ def number_draws(expressions: list, tag=DRAW) -> tuple[list, int]:
 
 
 def number_model_draws(m) -> None:
-    """Tag every draw of a model IR in place (equations, spike condition, reset); sets ``m.draws``."""
+    """Tag every draw of a model IR in place (equations, spike condition, reset; for a synapse
+    its equations, ``pre_spike``, ``post_spike``, then ``psp``); sets ``m.draws``."""
+    statements = m.equations + m.reset + m.pre_spike + m.post_spike
     lines = [eq.rhs for eq in m.equations] + ([m.spike.expr] if m.spike is not None else []) + \
-        [eq.rhs for eq in m.reset]
+        [eq.rhs for eq in m.reset + m.pre_spike + m.post_spike] + ([m.psp] if m.psp is not None else [])
     tagged, m.draws = number_draws(lines)
     for eq, expr in zip(m.equations, tagged):
         eq.rhs = expr
     rest = tagged[len(m.equations):]
     if m.spike is not None:
         m.spike.expr, rest = rest[0], rest[1:]
-    for eq, expr in zip(m.reset, rest):
+    for eq, expr in zip(statements[len(m.equations):], rest):
         eq.rhs = expr
+    if m.psp is not None:
+        m.psp = rest[-1]

@@ -133,7 +133,8 @@ class Equation:
 
     For ``ode``, ``rhs`` is the solved gradient ``dx/dt``.  For ``assign``
     it is the new value; for ``increment`` it is the right side and ``op`` the
-    operator (``+``, ``-``, ``*``, ``/``), i.e. ``x op= rhs``.
+    operator (``+``, ``-``, ``*``, ``/``), i.e. ``x op= rhs``.  ``unless_post`` (``pre_spike``
+    statements only): skipped when the post-synaptic neuron spiked at the step of the pre spike.
     """
     target: str
     kind: str
@@ -141,6 +142,7 @@ class Equation:
     op: Optional[str] = None
     method: Optional[str] = None
     source: str = ""
+    unless_post: bool = False
 
     def as_assignment(self) -> sympy.Expr:
         """The new value of ``target`` for assignments and increments."""
@@ -280,7 +282,7 @@ def format_model(m: ModelIR) -> str:
     if m.psp is not None:
         out.append(f"  psp = {m.psp}  (operation {m.operation})")
     for e in m.pre_spike:
-        out.append("  pre_spike " + _fmt_eq(e))
+        out.append("  pre_spike " + _fmt_eq(e) + ("  [unless post]" if e.unless_post else ""))
     for e in m.post_spike:
         out.append("  post_spike " + _fmt_eq(e))
     return "\n".join(out)

@@ -35,7 +35,7 @@ def _is_linear_default(e: ProjectionEdge) -> bool:
         return False
     if syn.type == "rate":
         return syn.psp is None or syn.psp == _W * _PRE_R
-    return len(syn.pre_spike) == 1 and syn.pre_spike[0].target == "g_target" and \
+    return syn.psp is None and len(syn.pre_spike) == 1 and syn.pre_spike[0].target == "g_target" and \
         syn.pre_spike[0].kind == "increment" and syn.pre_spike[0].op == "+" and syn.pre_spike[0].rhs == _W
 
 

@@ -52,7 +52,13 @@ class CheckModel(Pass):
 
 @register_pass
 class ResolveTargets(Pass):
-    """Fix synapse types from the pre population and check every target has a receiver."""
+    """Fix synapse types from the pre population and check every target has a receiver.
+
+    A synapse without ``pre_spike`` fed by a spiking population is spiking: with the default psp
+    it transmits ``g_target += w`` at each spike; with its own ``psp`` (gap junctions, NMDA-like
+    synapses) it transmits continuously, ``psp`` summed over the dendrite into ``g_target`` at
+    every step.  A spiking post neuron receives ``g_target`` in its conductance ``g_<target>``
+    when its model uses one (a local variable), else in ``sum(<target>)``, zeroed at each step."""
     name = "resolve-targets"
 
     def run(self, module):
@@ -60,22 +66,36 @@ class ResolveTargets(Pass):
         for e in net.projections:
             pre, post = net.population(e.pre), net.population(e.post)
             if pre.model.type == "spike" and e.synapse.type == "rate":
-                default_psp = sympy.Symbol("w") * sympy.Symbol("pre.r")
-                if e.synapse.psp is not None and e.synapse.psp != default_psp:
-                    raise NetworkError(f"projection {e.name}: continuous psp from a spiking population "
-                                       "is not supported yet")
-                syn = copy.copy(e.synapse)
-                syn.type = "spike"
-                syn.psp = None
-                syn.pre_spike = [Equation("g_target", "increment", sympy.Symbol("w"), "+",
-                                          source="g_target += w")]
-                e.synapse = syn
+                e.synapse = _as_spiking(e)
             if e.synapse.type == "spike" and pre.model.type != "spike":
                 raise NetworkError(f"projection {e.name}: a spiking synapse needs a spiking pre-synaptic "
                                    f"population, but {e.pre} is rate-coded")
-            if e.synapse.type == "spike":
-                for t in e.targets:
-                    if f"g_{t}" not in post.model.attributes:
-                        raise NetworkError(
-                            f"projection {e.name}: target '{t}' has no conductance 'g_{t}' in the "
-                            f"post-synaptic neuron '{post.model.name}' of population {e.post}")
+            if e.synapse.type != "spike":
+                continue
+            if any(eq.target == "g_target" for eq in e.synapse.pre_spike) and post.model.type != "spike":
+                raise NetworkError(f"projection {e.name}: spikes of {e.pre} cannot increment the inputs of the "
+                                   f"rate-coded population {e.post} (a continuous psp, or a DecodingProjection, "
+                                   "turns spikes into rates)")
+            for t in e.targets if post.model.type == "spike" else ():
+                a = post.model.attributes.get(f"g_{t}")
+                if a is not None and (a.role != "variable" or a.locality != "local"):
+                    raise NetworkError(
+                        f"projection {e.name}: target '{t}' needs 'g_{t}' of the post-synaptic neuron "
+                        f"'{post.model.name}' (population {e.post}) to be a local variable, but it is a "
+                        f"{a.locality} {a.role}")
+
+
+def _as_spiking(e):
+    """The rate-coded synapse of a projection from a spiking population, made spiking."""
+    syn = copy.copy(e.synapse)
+    syn.type = "spike"
+    default_psp = sympy.Symbol("w") * sympy.Symbol("pre.r")
+    if syn.psp is not None and syn.psp != default_psp:  # continuous transmission
+        if syn.operation != "sum":
+            raise NetworkError(f"projection {e.name}: operation '{syn.operation}' is only available for "
+                               "rate-coded synapses (the pre-synaptic population is spiking)")
+        syn.pre_spike = []
+        return syn
+    syn.psp = None
+    syn.pre_spike = [Equation("g_target", "increment", sympy.Symbol("w"), "+", source="g_target += w")]
+    return syn

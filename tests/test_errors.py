@@ -105,14 +105,15 @@ def test_connecting_twice():
     net.simulate(1.0)
 
 
-def test_unknown_conductance_target():
+def test_target_without_conductance_goes_to_the_sum():
+    """A target the spiking neuron does not use is collected in ``pop.sum(target)``."""
     net = ann.Network(dt=1.0, seed=1)
     src = ann.SpikeSourceArray([1.0], network=net)
     post = net.create(2, ann.Neuron(equations="dv/dt = -v", spike="v > 1", name="NoConductance"))
     net.connect(src, post, "exc").all_to_all(weights=1.0)
-    with pytest.raises(ann.AnnCompilerError) as err:
-        net.compile()
-    assert "g_exc" in str(err.value) and "NoConductance" in str(err.value)
+    net.compile()
+    net.simulate(3.0)  # the spike at 1 ms arrives at 2 ms
+    assert list(post.sum("exc")) == [1.0, 1.0] and list(post.v) == [0.0, 0.0]
 
 
 def test_unknown_backend_then_recompile_same_network():

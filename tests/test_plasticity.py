@@ -98,10 +98,16 @@ def test_locality_rules(equations, culprit):
         net.compile()
 
 
-def test_random_numbers_in_synaptic_equations_are_refused():
-    net = ann.Network(dt=1.0)
-    inp, out = layers(net)
-    noisy = ann.Synapse(equations="dw/dt = Normal(0.0, 1.0)", name="Noisy")
-    net.connect(inp, out, "exc", noisy).all_to_all(weights=0.2)
-    with pytest.raises(ann.ModelError, match="Noisy.*random numbers in synaptic equations"):
-        net.compile()
+def test_random_numbers_in_synaptic_equations():
+    """Each synapse draws its own numbers, the same on every backend (tests/test_synapse_semantics.py)."""
+    weights = []
+    for backend in ("reference", "llvm"):
+        net = ann.Network(dt=1.0, seed=3)
+        inp, out = layers(net)
+        noisy = ann.Synapse(equations="dw/dt = Normal(0.0, 1.0)", name="Noisy")
+        proj = net.connect(inp, out, "exc", noisy).all_to_all(weights=0.2)
+        net.compile(backend=backend)
+        net.simulate(2.0)
+        weights.append(np.ravel(proj.w))
+    np.testing.assert_allclose(weights[0], weights[1], rtol=1e-13)
+    assert len(set(weights[0])) == len(weights[0])

@@ -5,7 +5,7 @@ import re
 
 import sympy
 
-from anncompiler.errors import EquationSyntaxError, ModelError, UnknownNameError
+from anncompiler.errors import EquationSyntaxError, FlagError, ModelError, UnknownNameError
 from anncompiler.ir.model import ModelIR
 from anncompiler.parser.attributes import check_name, parse_parameters, variable_attribute
 from anncompiler.parser.checks import check_global_op_args, check_locality, check_names
@@ -124,10 +124,20 @@ class ModelBuilder:
         return sympy.Float(value)
 
     # -- final checks ---------------------------------------------------------
+    def _unless_post_only_in_pre_spike(self) -> None:
+        """``unless_post`` skips a ``pre_spike`` statement; anywhere else it would do nothing."""
+        ir = self.ir
+        for eq in ir.equations + ir.reset + ir.post_spike:
+            if eq.unless_post:
+                self.ctx.source = eq.source
+                raise self.ctx.error(FlagError, "the flag 'unless_post' applies only to pre_spike statements",
+                                     name="unless_post", column=self.ctx.column_of("unless_post"))
+
     def allowed(self) -> set:
         return set(self.ir.attributes) | self.constants | {"t", "dt"} | self.special
 
     def check(self) -> None:
+        self._unless_post_only_in_pre_spike()
         allowed = self.allowed()
         for expr, source in self.checked:
             self.ctx.source = source

@@ -61,14 +61,19 @@ def parse_equation(stmt: Statement, ctx: Context, *, allow_ode: bool = True,
     if grads:
         if not allow_ode:
             raise ctx.error(ModelError, "ODEs are not allowed here (only assignments)")
-        return _ode(lhs, rhs, op, pos, grads, ctx, stmt, method)
+        eq = _ode(lhs, rhs, op, pos, grads, ctx, stmt, method)
+        eq.unless_post = "unless_post" in stmt.flags
+        return eq
     target = _target(lhs, ctx, remote)
     value = to_sympy(rhs, ctx)
     if op != "=" and isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Symbol):
         value = sympy.Piecewise((1, value), (0, True))  # 'x += cond': a bool in arithmetic is 0 or 1 (C)
+    unless_post = "unless_post" in stmt.flags
     if op == "=":
-        return Equation(target=target, kind="assign", rhs=value, method=method, source=stmt.source)
-    return Equation(target=target, kind="increment", rhs=value, op=op[0], method=method, source=stmt.source)
+        return Equation(target=target, kind="assign", rhs=value, method=method, source=stmt.source,
+                        unless_post=unless_post)
+    return Equation(target=target, kind="increment", rhs=value, op=op[0], method=method, source=stmt.source,
+                    unless_post=unless_post)
 
 
 def _target(lhs: str, ctx: Context, remote: bool) -> str:

@@ -8,7 +8,7 @@ from .neurons import conductance_resets, input_targets, neuron_kernel, spike_sou
 #: input kinds with their own kernel in the neurons phase (the others run their model's updates)
 INPUT_KERNELS = {"spike_source_array": spike_source_kernel, "timed_array": timed_array_kernel}
 from .phases import register_phase
-from .projections import rate_kernel, reset_inputs_kernel, spike_kernel
+from .projections import continuous_kernel, rate_kernel, reset_inputs_kernel, spike_kernel
 from .stop import has_stop_condition, stop_kernels
 from .synapses import learning_kernels, post_event_kernel
 
@@ -49,7 +49,13 @@ def _input(ctx, names):
     kernels = []
     for name in names:
         e = ctx.projection(name)
-        kernels.append(spike_kernel(ctx, e) if e.synapse.type == "spike" else rate_kernel(ctx, e))
+        if e.synapse.type != "spike":
+            kernels.append(rate_kernel(ctx, e))
+            continue
+        if e.synapse.pre_spike:
+            kernels.append(spike_kernel(ctx, e))
+        if e.synapse.psp is not None:  # continuous transmission
+            kernels.append(continuous_kernel(ctx, e))
     return kernels
 
 

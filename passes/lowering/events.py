@@ -12,12 +12,13 @@ import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import BinOp, Cast, Const, Expr, Let, Var
+from anncompiler.ir.kernel import BinOp, Cast, Cmp, Const, Expr, If, Let, Var
 from anncompiler.ir.model import ref_of
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
 from .context import LoweringContext, c64, i64
+from .synapse_random import refuse_random
 
 ELAPSED = "_elapsed"
 
@@ -41,6 +42,7 @@ def decay_to(ctx: LoweringContext, e: ProjectionEdge, step: Expr, syn: Expr, res
     m = e.synapse
     if not m.event_updates:
         return []
+    refuse_random(e, "event-driven equations", [(u.source, u.value) for u in m.event_updates])
     last = f"{e.name}._last_event"
     elapsed = BinOp("*", Cast(BinOp("-", step, i64(ctx.load(last, syn)), I64), ctx.ft),
                     Const(float(ctx.net.dt), ctx.ft), ctx.ft)
@@ -74,6 +76,20 @@ def event_statements(ctx: LoweringContext, e: ProjectionEdge, statements, resolv
                 cond = x < bound if op == "<" else x > bound
                 out.append(store(eq.target, tr.num(tr(sympy.Piecewise((bound, cond), (x, True))))))
     return out
+
+
+def unless_post(ctx: LoweringContext, e: ProjectionEdge, eq, statements: list, pre: Expr, post: Expr) -> list:
+    """``statements`` of a ``pre_spike`` line, skipped when it is flagged ``unless_post`` and the
+    post-synaptic neuron ``post`` spiked at the same step as the pre-synaptic one (their last
+    spike steps are equal, as ANNarchy compares them)."""
+    if not eq.unless_post or not statements:
+        return statements
+    if ctx.net.population(e.post).model.type != "spike":
+        raise ModelError(f"'unless_post' needs a spiking post-synaptic population, but {e.post} of projection "
+                         f"{e.name} is rate-coded", model=e.synapse.name, equation=eq.source, name="unless_post")
+    pre_last = ctx.load(f"{e.pre}._last_spike", pre)
+    post_last = ctx.load(f"{e.post}._last_spike", post)
+    return [If(Cmp("!=", pre_last, post_last), statements)]
 
 
 def declare_post_rows(ctx: LoweringContext, e: ProjectionEdge) -> None:

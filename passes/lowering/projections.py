@@ -21,6 +21,7 @@ from anncompiler.ir.types import I32, I64
 
 from . import events
 from .context import LoweringContext, c64, i64, is_temp, neurons
+from .synapse_random import random_statements, refuse_random
 from .delays import declare_delayed_inverse, delay_steps, spikes_of
 from .flags import declare_flags, guard_weight, when_transmitting
 
@@ -134,12 +135,13 @@ def reset_inputs_kernel(ctx: LoweringContext, post: str, arrays: list[str]) -> K
     return Kernel(f"reset_inputs_{post}", "input", body, f"zero the inputs of {post}", owner=neurons(post))
 
 
-def post_owner(ctx: LoweringContext, e: ProjectionEdge) -> str:
+def post_owner(ctx: LoweringContext, e: ProjectionEdge, continuous: bool = False) -> str:
     """``neurons:post`` when the post-synaptic neurons own every write of the projection's input
     (its rows, ``g_target``, synaptic variables that are not global) and it reads nothing that
-    another kernel of the input phase writes; "" otherwise (``Kernel.owner``)."""
+    another kernel of the input phase writes; "" otherwise (``Kernel.owner``).  ``continuous``:
+    the kernel of the ``psp`` (a weighted sum), not of the ``pre_spike`` statements."""
     syn = e.synapse
-    if syn.type == "spike":
+    if syn.type == "spike" and not continuous:
         exprs = [eq.rhs for eq in syn.pre_spike]
         for eq in syn.pre_spike:
             if eq.target == "g_target":
@@ -157,9 +159,11 @@ def post_owner(ctx: LoweringContext, e: ProjectionEdge) -> str:
     return neurons(e.post)
 
 
-def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
-    """Weighted sum with ``operation`` (sum/max/min/mean) over each dendrite."""
+def rate_kernel(ctx: LoweringContext, e: ProjectionEdge, name: str = "", target_array=None) -> Kernel:
+    """Weighted sum with ``operation`` (sum/max/min/mean) over each dendrite, into
+    ``target_array(target)`` (default ``post._sum_target``)."""
     P, syn = e.name, e.synapse
+    refuse_random(e, "psp", [("psp", syn.psp)])
     psp = syn.psp if syn.psp is not None else sympy.Symbol("w") * sympy.Symbol("pre.r")
     post = i64(ctx.load(f"{P}.post_ranks", ROW))
     dense = e.connectivity.storage_format == "dense"
@@ -185,7 +189,7 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     body = [Let(POST, post),
             Reduce(acc, combine, Const(start, ctx.ft), SYN, lo, hi, value, ctx.row_lanes(e), f"synapses:{P}")]
     for t in e.targets:
-        arr = f"{e.post}._sum_{t}"
+        arr = target_array(t) if target_array is not None else f"{e.post}._sum_{t}"
         if op in ("sum", "mean"):  # one row per post neuron: no two rows write one element
             body.append(ctx.increment(arr, POST, result))
         else:
@@ -193,9 +197,9 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
             body.append(ctx.store(arr, POST, result))
     loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), when_transmitting(ctx, e, body), f"rows:{P}",
                 parallel=True)
-    return Kernel(f"project_{P}", "input", [loop],
+    return Kernel(name or f"project_{P}", "input", [loop],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}), {e.connectivity.nb_synapses} synapses, "
-                  f"{e.connectivity.storage_format}", owner=post_owner(ctx, e))
+                  f"{e.connectivity.storage_format}", owner=post_owner(ctx, e, continuous=True))
 
 
 def synapse_store(ctx: LoweringContext, e: ProjectionEdge):
@@ -216,30 +220,30 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     the synapses of one pre neuron): ``g_target`` increments are accumulations into the post
     neuron, so the result is that order's."""
     P, syn = e.name, e.synapse
-    post_pop = ctx.net.population(e.post)
     q = Var("q", I64)
     resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
     store = synapse_store(ctx, e)
     body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q))),
             Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
-    body += events.decay_to(ctx, e, events.step_now(ctx, 1), SYN, resolve, store)
-    for eq in syn.pre_spike:  # every g_target statement first, with w before this event's changes
+    lets, statements = random_statements(ctx, e, syn.pre_spike, resolve, SYN)
+    body += lets + events.decay_to(ctx, e, events.step_now(ctx, 1), SYN, resolve, store)
+    for eq in statements:  # every g_target statement first, with w before this event's changes
         if eq.target != "g_target":
             continue
         tr = ctx.translator(resolve, syn.name, eq.source)
         value = tr.num(tr(eq.rhs))
+        increments = []
         for t in e.targets:
-            g = f"g_{t}"
-            if g not in post_pop.model.attributes:
-                raise NetworkError(f"projection {P}: the post-synaptic neuron '{post_pop.model.name}' has no "
-                                   f"conductance '{g}' for target '{t}'")
-            arr = f"{e.post}.{g}"
+            arr = input_array(ctx, e, t)
             if eq.kind != "assign" and eq.op in ("+", "-"):
-                body.append(Accumulate(arr, POST, _typed(ctx, arr, value), eq.op))
+                increments.append(Accumulate(arr, POST, _typed(ctx, arr, value), eq.op))
             else:
-                body.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
-    body += events.event_statements(ctx, e, [eq for eq in syn.pre_spike if eq.target != "g_target"],
-                                    resolve, store, POST)
+                increments.append(ctx.store(arr, POST, _apply(eq, ctx.load(arr, POST), value, ctx.ft)))
+        body += events.unless_post(ctx, e, eq, increments, PRE, POST)
+    for eq in statements:
+        if eq.target != "g_target":
+            body += events.unless_post(ctx, e, eq, events.event_statements(ctx, e, [eq], resolve, store, POST),
+                                       PRE, POST)
     n = Var("n", I64)
     doc = f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses"
     steps = delay_steps(e, ctx.net.dt)
@@ -260,6 +264,29 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     ]), f"spikes:{e.pre}")
     return Kernel(f"project_{P}", "input", [spikes], doc + (f", delay {steps} steps" if steps > 1 else ""),
                   owner=post_owner(ctx, e))
+
+
+def input_array(ctx: LoweringContext, e: ProjectionEdge, target: str) -> str:
+    """The array a spiking projection's ``g_target`` is for ``target``: the conductance ``g_target``
+    of the post-synaptic neuron, or, when its model does not use it, the input ``_sum_target``
+    (zeroed at each step, read with ``pop.sum(target)``)."""
+    post, g = ctx.net.population(e.post).model, f"g_{target}"
+    if post.type == "spike" and g in post.attributes:  # a local variable (resolve-targets)
+        return f"{e.post}.{g}"
+    return f"{e.post}._sum_{target}"
+
+
+def continuous_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
+    """Continuous transmission of a spiking synapse with a ``psp`` (gap junctions, NMDA-like
+    synapses): at every step, the ``psp`` of every synapse summed over its dendrite into the
+    post neuron's ``g_target`` (as a rate-coded weighted sum, with the values of the previous
+    step), whether or not the pre-synaptic neuron spiked."""
+    steps = delay_steps(e, ctx.net.dt)
+    if not isinstance(steps, int) or steps > 1:
+        raise NetworkError(f"projection {e.name}: delays of a continuous psp (a spiking synapse with a psp) "
+                           "are not supported yet")
+    name = f"project_{e.name}_psp" if e.synapse.pre_spike else f"project_{e.name}"
+    return rate_kernel(ctx, e, name, lambda t: input_array(ctx, e, t))
 
 
 def _typed(ctx: LoweringContext, array: str, value: Expr) -> Expr:

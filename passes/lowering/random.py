@@ -17,6 +17,11 @@ in sympy's canonical pre-order) and tags each call with its number, so a
 rewritten expression keeps its draws.  Streams count from 0 over the whole
 network: the draws of every population in network order (``net.populations``,
 i.e. creation order), then those of the stop conditions.
+Then the draws of every projection's synapse in network order (``net.projections``): its
+``equations``, then its ``pre_spike`` and ``post_spike`` statements.  A synaptic draw is indexed
+by the synapse (its position in the projection's rows), by the dendrite (row) for a semiglobal
+equation and by 0 for a global one: each synapse draws its own numbers, whatever the thread
+that runs it (``synapse_random.py``).
 Identical calls (same distribution, same arguments) in one equation are one
 draw (ANNarchy replaces the text, a known quirk); the same call in two
 equations gives two independent draws.  A population whose model is shared
@@ -35,6 +40,7 @@ from anncompiler.errors import ModelError
 from anncompiler.ir import philox
 from anncompiler.ir.draws import draw_arguments, draw_tag, random_calls
 from anncompiler.ir.kernel import STEP_COUNTER, Cast, Expr, Let, Var
+from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import F64
 
 
@@ -42,8 +48,9 @@ STREAMS_ATTR = "_random_streams"
 
 
 def stream_table(ctx) -> dict:
-    """``(population, "model" | "condition") -> first stream``, built once per lowering: the draws
-    of every population's model in network order, then those of the stop conditions."""
+    """``(owner, "model" | "condition") -> first stream``, built once per lowering: the draws
+    of every population's model in network order, then those of the stop conditions, then those
+    of every projection's synapse (owner ``projection:<name>``)."""
     table = getattr(ctx, STREAMS_ATTR, None)
     if table is None:
         table, count = {}, 0
@@ -56,10 +63,20 @@ def stream_table(ctx) -> dict:
             tags = [draw_tag(c) for c in random_calls(condition.expr)] if condition is not None else []
             table[(p.name, "condition")] = count
             count += 1 + max((k for _, k in filter(None, tags)), default=-1)
+        for e in ctx.net.projections:
+            table[(_owner(e)[0], "model")] = count
+            count += getattr(e.synapse, "draws", 0)
         table["untagged"] = {}
         table["count"] = count
         setattr(ctx, STREAMS_ATTR, table)
     return table
+
+
+def _owner(p) -> tuple[str, str]:
+    """(stream-table key, model name) of a population or a projection."""
+    if isinstance(p, ProjectionEdge):
+        return f"projection:{p.name}", p.synapse.name
+    return p.name, p.model.name
 
 
 def _stream(ctx, pop: str, source: str, call) -> int:
@@ -87,7 +104,7 @@ def _check_call(call, model: str, source: str):
 
 def random_lets(ctx, p, items, resolve, index: Expr, done: set | None = None):
     """Lower the random calls of ``items`` (a list of ``(source, sympy
-    expression)``) for population ``p``.
+    expression)``) for population (or projection) ``p``.
 
     Returns ``(statements, mapping)``: the ``Let`` statements that compute
     each draw (to be put at the start of the loop body, or of the kernel for
@@ -98,16 +115,17 @@ def random_lets(ctx, p, items, resolve, index: Expr, done: set | None = None):
     """
     stmts, mapping = [], {}
     done = set() if done is None else done
+    owner, model = _owner(p)
     for source, expr in items:
         for call in random_calls(expr):
-            s = _stream(ctx, p.name, source, call)
+            s = _stream(ctx, owner, source, call)
             name = f"_rand{s}"
             mapping[call] = sympy.Symbol(name)
             if s in done:
                 continue
             done.add(s)
-            _check_call(call, p.model.name, source)
-            tr = ctx.translator(resolve, p.model.name, source)
+            _check_call(call, model, source)
+            tr = ctx.translator(resolve, model, source)
             args = [tr.num(tr(a)) for a in draw_arguments(call)]
             em = philox.Emitter(f"_rng{s}_")
             block = philox.block_maker(index, ctx.load(STEP_COUNTER, 0), ctx.net.seed, s)

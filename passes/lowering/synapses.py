@@ -11,8 +11,6 @@ a platform may divide them among workers without changing a result.
 """
 from __future__ import annotations
 
-from anncompiler.errors import ModelError
-from anncompiler.ir.draws import random_calls
 from anncompiler.ir.kernel import BinOp, Cmp, If, Kernel, Let, Loop, Var
 from anncompiler.ir.model import Update
 from anncompiler.ir.network import ProjectionEdge
@@ -22,6 +20,7 @@ from . import events
 from .context import LoweringContext, c64, i64, neurons
 from .flags import when_transmitting, when_updating
 from .projections import POST, PRE, ROW, SYN, _resolver, synapse_store
+from .synapse_random import random_statements, replace_random
 
 LOCALITIES = ("global", "semiglobal", "local")
 
@@ -45,18 +44,18 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     """The synaptic updates of one plastic projection (a serial kernel for the global ones, then
     one kernel over the rows)."""
     m, P = e.synapse, e.name
-    for u in m.updates or []:
-        if random_calls(u.value):
-            raise ModelError("random numbers in synaptic equations are not supported yet", model=m.name,
-                             equation=u.source)
     groups = split_by_locality(m)
     store = synapse_store(ctx, e)
     zero = c64(0)
     kernels = []
+
+    def lowered(updates, resolve, index):  # random draws first (synapse_random.py)
+        lets, updates = replace_random(ctx, e, updates, resolve, index)
+        return lets + ctx.lower_updates(updates, resolve, store, m.name)
     if groups["global"]:
         resolve = _resolver(ctx, e, zero, zero, zero, zero)
         kernels.append(Kernel(f"learn_{P}_global", "synapses",
-                              when_updating(ctx, e, ctx.lower_updates(groups["global"], resolve, store, m.name)),
+                              when_updating(ctx, e, lowered(groups["global"], resolve, zero)),
                               f"global synaptic updates of {P}"))
     if not (groups["semiglobal"] or groups["local"]):
         return kernels
@@ -64,13 +63,13 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
     body = [Let(POST, post)]
     if groups["semiglobal"]:
         resolve = _resolver(ctx, e, zero, ROW, zero, POST)
-        body += ctx.lower_updates(groups["semiglobal"], resolve, store, m.name)
+        body += lowered(groups["semiglobal"], resolve, ROW)
     if groups["local"]:
         resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
         lo = i64(ctx.load(f"{P}.row_ptr", ROW))
         hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
         synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
-        synapse += ctx.lower_updates(groups["local"], resolve, store, m.name)
+        synapse += lowered(groups["local"], resolve, SYN)
         body.append(Loop(SYN, lo, hi, synapse, f"synapses:{P}"))
     loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), when_updating(ctx, e, body), f"rows:{P}", parallel=True)
     kernels.append(Kernel(f"learn_{P}", "synapses", [loop], f"synaptic updates of {P} ({m.name})",
@@ -87,9 +86,10 @@ def post_event_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     neurons (the spike list is complete after the neuron phase)."""
     m, P = e.synapse, e.name
     resolve, store = _resolver(ctx, e, SYN, ROW, PRE, POST), synapse_store(ctx, e)
-    synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
+    lets, statements = random_statements(ctx, e, m.post_spike, resolve, SYN)
+    synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))] + lets
     synapse += events.decay_to(ctx, e, events.step_now(ctx), SYN, resolve, store)
-    synapse += events.event_statements(ctx, e, m.post_spike, resolve, store, POST)
+    synapse += events.event_statements(ctx, e, statements, resolve, store, POST)
     lo = i64(ctx.load(f"{P}.row_ptr", ROW))
     hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
     n = Var("n", I64)
