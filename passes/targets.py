@@ -30,6 +30,8 @@ class CheckModel(Pass):
     def run(self, module):
         net = module.network
         for e in net.projections:
+            if e.kind:  # no psp: its own input kernel (passes/lowering/specialised.py)
+                continue
             syn = e.synapse
             delays = np.asarray(e.connectivity.delays, dtype=float)
             if syn.type == "rate" and delays.size and np.rint(delays / net.dt).max() > 1:  # one step: inherent
@@ -59,6 +61,8 @@ class ResolveTargets(Pass):
         net = module.network
         for e in net.projections:
             pre, post = net.population(e.pre), net.population(e.post)
+            if e.kind:  # its own input kernel checks its populations (passes/lowering/specialised.py)
+                continue
             if pre.model.type == "spike" and e.synapse.type == "rate":
                 default_psp = sympy.Symbol("w") * sympy.Symbol("pre.r")
                 if e.synapse.psp is not None and e.synapse.psp != default_psp:

@@ -9,6 +9,7 @@ from .neurons import conductance_resets, input_targets, neuron_kernel, spike_sou
 INPUT_KERNELS = {"spike_source_array": spike_source_kernel, "timed_array": timed_array_kernel}
 from .phases import register_phase
 from .projections import rate_kernel, reset_inputs_kernel, spike_kernel
+from .specialised import PROJECTION_KERNELS
 from .stop import has_stop_condition, stop_kernels
 from .synapses import learning_kernels, post_event_kernel
 
@@ -49,7 +50,8 @@ def _input(ctx, names):
     kernels = []
     for name in names:
         e = ctx.projection(name)
-        kernels.append(spike_kernel(ctx, e) if e.synapse.type == "spike" else rate_kernel(ctx, e))
+        own = PROJECTION_KERNELS.get(e.kind)  # specialised kinds (current injection, decoding)
+        kernels.append(own(ctx, e) if own else spike_kernel(ctx, e) if e.synapse.type == "spike" else rate_kernel(ctx, e))
     return kernels
 
 
