@@ -67,6 +67,11 @@ class _Specialised(_PlainAttributes, Projection):
             raise NetworkError(f"projection {self.name} is already connected")
         self.connectivity = connectivity
 
+    def _rate_post(self):
+        if _type_of(self.pre) == "rate" and _type_of(self.post) != "rate":
+            raise NotSupportedError(f"projection {self.name}: a rate-coded {type(self).__name__} into a spiking "
+                                    f"population ({self.post.name}) is not supported yet")
+
     def _whole(self):
         if self.pre_view is not self.pre or self.post_view is not self.post:
             raise NetworkError(f"projection {self.name}: a {type(self).__name__} connects whole populations, "
@@ -94,6 +99,7 @@ class Convolution(_Specialised):
             raise NetworkError(f"projection {self.name}: a Convolution needs a rate-coded pre-synaptic population, "
                                f"but {self.pre.name} is spiking")
         self._whole()
+        self._rate_post()
         self.operation = operation
         self._filter = None
         self._shared = None
@@ -178,6 +184,7 @@ class Pooling(_Specialised):
             raise NetworkError(f"projection {self.name}: Pooling needs a rate-coded pre-synaptic population, "
                                f"but {self.pre.name} is spiking")
         self._whole()
+        self._rate_post()
         self.operation = operation
 
     def pooling(self, extent=None, delays=0.0):
@@ -215,6 +222,7 @@ class Copy(_Specialised):
             raise InvalidValueError(f"Copy: operation is one of {', '.join(OPERATIONS)}, not {operation!r}")
         super().__init__(pre, post, target, Synapse(psp=psp, operation=operation, name="Copy"), name)
         self._whole()
+        self._rate_post()
         self.projection = None
 
     def copy(self, projection):
