@@ -15,6 +15,7 @@ import numpy as np
 
 from .connectivity import Connectivity
 from .model import ModelIR, format_model, verify_model
+from .shared_weights import SharedWeights
 
 
 @dataclass
@@ -47,6 +48,18 @@ class ProjectionEdge:
     members: dict = field(default_factory=dict)
     #: initial switches: transmission, update, plasticity (bool), period, offset (steps)
     flags: dict = field(default_factory=dict)
+    #: "" for an ordinary projection, else the kind whose own input kernel it has
+    #: ("current_injection", "decoding": passes/lowering/specialised.py)
+    kind: str = ""
+    #: weights read from a shared array (convolution filter, copy, transpose), or None
+    shared: Optional[SharedWeights] = None
+    #: options of the kind (e.g. the decoding window in steps)
+    options: dict = field(default_factory=dict)
+
+    @property
+    def specialised(self) -> bool:
+        """A projection that fuse-connectivity leaves alone (no merge, no dense storage)."""
+        return bool(self.kind) or self.shared is not None
 
     @property
     def target(self) -> str:
@@ -117,7 +130,8 @@ def format_network(net: NetworkIR) -> str:
         w = f"w={c.weights!r}" if c.single_weight else "w[nnz]"
         out.append(f"projection {e.name}: {e.pre} -> {e.post} targets={e.targets} synapse='{e.synapse.name}' "
                    f"{c.description or 'connectivity'} rows={c.n_rows} synapses={c.nb_synapses} {w} "
-                   f"format={c.storage_format}")
+                   f"format={c.storage_format}" + (f" kind={e.kind}" if e.kind else "")
+                   + (f" shared-w={e.shared.source}" if e.shared is not None else ""))
         for n in e.notes:
             out.append(f"  note: {n}")
     for m in net.monitors:
@@ -161,6 +175,8 @@ def verify_network(net: NetworkIR) -> None:
             raise IRVerificationError(f"network IR: edge {key!r} has no matching ProjectionEdge")
         try:
             e.connectivity.verify()
+            if e.shared is not None:
+                e.shared.verify(e.connectivity.nb_synapses, e.connectivity.n_rows)
         except ValueError as exc:
             raise IRVerificationError(f"network IR: projection {key}: {exc}") from None
     for m in net.monitors:

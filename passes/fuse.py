@@ -103,7 +103,7 @@ class FuseConnectivity(Pass):
             duplicates = _has_duplicates(c)
             full = c.nb_synapses == c.n_rows * c.pre_size and not duplicates
             possible = e.synapse.type == "rate" and _is_linear_default(e) and not np.ndim(c.delays) \
-                and not e.init and (not c.single_weight or full) and not duplicates
+                and not e.init and (not c.single_weight or full) and not duplicates and not e.specialised
             if wanted == "dense" and not possible:
                 e.notes.append("storage csr: dense was asked for, but only rate-coded projections with the "
                                "default psp and no other synaptic attribute can be dense")
@@ -123,7 +123,7 @@ class FuseConnectivity(Pass):
         net = module.network
         groups: dict[tuple, list[ProjectionEdge]] = {}
         for e in net.projections:
-            if _is_linear_default(e) and not np.ndim(e.connectivity.delays) and not e.init:
+            if _is_linear_default(e) and not np.ndim(e.connectivity.delays) and not e.init and not e.specialised:
                 delay = int(max(1, np.rint(float(e.connectivity.delays) / net.dt)))  # fused: one delay
                 key = (e.pre, e.post, tuple(e.targets), e.synapse.type, delay)
                 groups.setdefault(key, []).append(e)

@@ -30,6 +30,8 @@ class CheckModel(Pass):
     def run(self, module):
         net = module.network
         for e in net.projections:
+            if e.kind:  # no psp: its own input kernel (passes/lowering/specialised.py)
+                continue
             syn = e.synapse
             delays = np.asarray(e.connectivity.delays, dtype=float)
             if syn.type == "rate" and delays.size and np.rint(delays / net.dt).max() > 1:  # one step: inherent
@@ -65,6 +67,8 @@ class ResolveTargets(Pass):
         net = module.network
         for e in net.projections:
             pre, post = net.population(e.pre), net.population(e.post)
+            if e.kind:  # its own input kernel checks its populations (passes/lowering/specialised.py)
+                continue
             if pre.model.type == "spike" and e.synapse.type == "rate":
                 e.synapse = _as_spiking(e)
             if e.synapse.type == "spike" and pre.model.type != "spike":

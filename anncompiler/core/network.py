@@ -193,8 +193,17 @@ class Network(metaclass=_NetworkMeta):
             pop.name = name
         return pop
 
-    def connect(self, pre, post, target, synapse=None, name=None, projection=None):
+    def connect(self, pre, post=None, target=None, synapse=None, name=None, projection=None):
         from .projection import Projection
+        specific = projection if projection is not None else pre
+        if isinstance(specific, Projection):  # net.connect(ann.Convolution(...)): built on this network's populations
+            if specific._net is not self:
+                raise NetworkError(f"projection {specific.name} belongs to another network")
+            if name is not None:
+                specific.name = name
+            return specific
+        if post is None or target is None:
+            raise NetworkError("connect() needs pre, post and target (or a projection such as ann.Convolution(...))")
         return Projection(pre, post, target, synapse=synapse, name=name, network=self)
 
     def monitor(self, obj, variables=None, period=None, period_offset=None, start=True, name=None):

@@ -79,8 +79,9 @@ def build_network_ir(net) -> NetworkIR:
     for proj in net._projections:
         c = copy.copy(proj._require_connectivity())
         init = {k: v for k, v in proj._init.items()}
+        extras = proj._edge_extras() if hasattr(proj, "_edge_extras") else {}  # specialised projections
         ir.add_projection(ProjectionEdge(proj.name, proj.pre.name, proj.post.name, list(proj.targets),
-                                         own(proj._model_ir()), c, init, flags=proj._flag_values()))
+                                         own(proj._model_ir()), c, init, flags=proj._flag_values(), **extras))
     ir.monitors = [m._spec() for m in net._monitors]
     return ir
 

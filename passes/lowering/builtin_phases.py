@@ -9,6 +9,7 @@ from .neurons import conductance_resets, input_targets, neuron_kernel, spike_sou
 INPUT_KERNELS = {"spike_source_array": spike_source_kernel, "timed_array": timed_array_kernel}
 from .phases import register_phase
 from .projections import continuous_kernel, rate_kernel, reset_inputs_kernel, spike_kernel
+from .specialised import PROJECTION_KERNELS
 from .stop import has_stop_condition, stop_kernels
 from .synapses import learning_kernels, post_event_kernel
 
@@ -49,6 +50,10 @@ def _input(ctx, names):
     kernels = []
     for name in names:
         e = ctx.projection(name)
+        own = PROJECTION_KERNELS.get(e.kind)  # specialised kinds (current injection, decoding)
+        if own is not None:
+            kernels.append(own(ctx, e))
+            continue
         if e.synapse.type != "spike":
             kernels.append(rate_kernel(ctx, e))
             continue

@@ -24,6 +24,7 @@ from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
 from .delays import declare_delayed_inverse, delay_steps, spikes_of
 from .flags import declare_flags, guard_weight, when_transmitting
+from .specialised import declare_shared, padding_fold, shared_weight
 
 ROW = Var("k", I64)
 SYN = Var("s", I64)
@@ -49,6 +50,9 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     if dense:
         declare_dense_weights(ctx, e)
         attrs = {k: a for k, a in attrs.items() if k != "w"}
+    elif e.shared is not None:  # w read from a shared array (specialised.py)
+        declare_shared(ctx, e)
+        attrs = {k: a for k, a in attrs.items() if k != "w"}
     ctx.declare_attributes(P, attrs, sizes, init)
     if not dense:  # the weights of each fused projection: its elements of the merged array
         for member, positions in e.members.items():
@@ -56,7 +60,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     steps = delay_steps(e, ctx.net.dt) if e.synapse.type == "spike" else 1
     if e.synapse.type == "spike" and not isinstance(steps, int):  # non-uniform delays (delays.py)
         declare_delayed_inverse(ctx, e, steps)
-    elif e.synapse.type == "spike":
+    elif e.synapse.type == "spike" or e.kind == "decoding":
         order = np.argsort(c.pre_ranks, kind="stable")
         counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
         ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
@@ -111,6 +115,8 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
             raise ModelError(f"'{ref}' is not defined in projection {e.name}", model=e.synapse.name, name=str(ref))
         if is_temp(name):
             return Var(name, ctx.ft)
+        if name == "w" and e.shared is not None:
+            return shared_weight(ctx, e, syn)
         a = attrs.get(name)
         if a is not None:
             index = {"local": syn, "semiglobal": row, "global": c64(0)}[a.locality]
@@ -184,10 +190,16 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge, name: str = "", target_
     else:
         lo, hi = i64(ctx.load(f"{P}.row_ptr", ROW)), i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
     result: Expr = acc
-    if op == "mean":
-        result = BinOp("/", acc, Cast(BinOp("-", hi, lo, I64), ctx.ft), ctx.ft)
+    count: Expr = BinOp("-", hi, lo, I64)
     body = [Let(POST, post),
             Reduce(acc, combine, Const(start, ctx.ft), SYN, lo, hi, value, ctx.row_lanes(e), f"synapses:{P}")]
+    padded = padding_fold(ctx, e, lambda syn: _resolver(ctx, e, syn, ROW, c64(0), POST), combine, start)
+    if padded is not None:  # a convolution's kernel positions outside the pre population (sum or mean)
+        fold, pad_acc, pad_count = padded
+        body += fold
+        result, count = BinOp("+", acc, pad_acc, ctx.ft), BinOp("+", count, pad_count, I64)
+    if op == "mean":
+        result = BinOp("/", result, Cast(count, ctx.ft), ctx.ft)
     for t in e.targets:
         arr = target_array(t) if target_array is not None else f"{e.post}._sum_{t}"
         if op in ("sum", "mean"):  # one row per post neuron: no two rows write one element

@@ -1,0 +1,1 @@
+"""ANNarchy's extension modules (``from anncompiler.extensions.convolution import Convolution``)."""
