@@ -21,7 +21,6 @@ def add_unsupported(cls, names: dict) -> None:
 
 
 def install() -> None:
-    from .monitor import Monitor
     from .network import Network
     from .population import Population
     from .projection import Projection
@@ -33,4 +32,3 @@ def install() -> None:
                                  "clear": ""})
     add_unsupported(Projection, {"save": state, "load": state, "reset": state, "start_pruning": "",
                                  "stop_pruning": "", "start_creating": "", "stop_creating": ""})
-    add_unsupported(Monitor, {"save": "read the recording with get() and save it with numpy"})
