@@ -85,11 +85,10 @@ def test_view_index_out_of_range():
 def test_recording_an_unknown_variable():
     net = ann.Network(dt=1.0, seed=1)
     pop = net.create(2, ann.Neuron(equations="r = 1.0", name="Rec"), name="recorded")
-    net.monitor(pop, "xyz")
-    with pytest.raises(ann.AnnCompilerError) as err:
-        net.compile()
+    with pytest.raises(ann.AnnCompilerError) as err:  # refused when the monitor is created
+        net.monitor(pop, "xyz")
     assert "xyz" in str(err.value) and "recorded" in str(err.value)
-    assert not net.compiled
+    assert not net.compiled and net.get_monitors() == []
     _good_run()
 
 
