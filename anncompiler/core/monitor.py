@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, NotSupportedError
 
 from . import analysis
 from .population import IndividualNeuron, Population, PopulationView
@@ -56,6 +56,11 @@ class Monitor:
             self._ranks = np.asarray(obj.ranks, dtype=np.int64)
             self._geometry = getattr(obj, "geometry", (1,))
         else:
+            from .dendrite import Dendrite
+            from .projection import Projection
+            if isinstance(obj, (Projection, Dendrite)):
+                raise NotSupportedError(f"Monitor of a {type(obj).__name__} (recording synaptic variables such "
+                                        "as 'w') is not supported yet: read proj.w after simulating instead")
             raise NetworkError(f"a Monitor records a Population or a PopulationView, not {type(obj).__name__}")
         if isinstance(variables, str):
             variables = [variables]
