@@ -17,7 +17,7 @@ after compile therefore needs a kernel that the compiled code lacks.  Three ways
   objects, no copy: variables, spike rings, random-number counters, time, the buffers of the
   other monitors); only the new monitor's arrays are fresh.  Recordings are bit-identical to a
   monitor declared before compile, the step loop stays fully native, and a recompile costs what
-  a compile costs (about 0.15 s for the 4000-neuron COBA network with the llvm backend).
+  a compile costs (about 0.1 s for the 4000-neuron COBA network with the llvm backend).
 
 The recompile is lazy: adding monitors only marks the network, and the next simulation (or
 ``step()``) rebuilds once, under the network's lock, before its first native call.
