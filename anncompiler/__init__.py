@@ -31,6 +31,8 @@ from .core.projection import Projection
 from .core.patterns import LILConnectivity
 from .core.connectivity_files import sparse_random_matrix
 from .core.monitor import Monitor
+from .core.recording_files import MonitorList, load_recording
+from .errors import RecordingMemoryWarning
 from .core.analysis import (coefficient_of_variation, histogram, inter_spike_interval, mean_fr,
                             population_rate, raster_plot, smoothed_rate)
 from .core.inputs import InputArray, PoissonPopulation, SpikeSourceArray, TimedArray

@@ -114,3 +114,8 @@ class BackendError(AnnCompilerError):
 
 class IRVerificationError(AnnCompilerError):
     """An IR stage is malformed: a bug in a pass (ours or a user's), not in the model."""
+
+
+class RecordingMemoryWarning(UserWarning):
+    """The in-memory recordings of the monitors may not fit in the memory left (estimated before
+    each simulation); a streamed monitor (``stream='rec.h5'``) records to disk instead."""

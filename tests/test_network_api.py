@@ -97,7 +97,8 @@ def test_compile_options_and_compile_twice(tmp_path):
         net.compile()
 
 
-def test_nothing_can_be_added_after_compile():
+def test_no_population_or_projection_can_be_added_after_compile():
+    """Monitors can (tests/test_monitor_after_compile.py)."""
     net = ann.Network(dt=1.0, seed=1)
     pop = net.create(2, counter_neuron())
     net.compile()
@@ -105,8 +106,6 @@ def test_nothing_can_be_added_after_compile():
         net.create(2, counter_neuron())
     with pytest.raises(ann.NetworkError):
         net.connect(pop, pop, "exc")
-    with pytest.raises(ann.NetworkError):
-        net.monitor(pop, "r")
 
 
 def test_simulate_before_compile_is_an_error():

@@ -3,7 +3,9 @@
 The native step loop writes into buffers (see ``passes/lowering/monitors``);
 between chunks the runtime drains them into this object.  ``get`` follows
 ANNarchy 5: reshape to the geometry by default, spikes as ``{rank: [steps]}``,
-the buffer emptied unless ``keep=True``.
+the buffer emptied unless ``keep=True``.  A monitor created (or given new variables) after
+``compile()`` is compiled in before the next simulation (``runtime/rebuild.py``); a streamed one
+(``stream='rec.h5'``) keeps its recording in a file (``recording_files.py``).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, NotSupportedError
 
 from . import analysis
 from .population import IndividualNeuron, Population, PopulationView
@@ -34,8 +36,14 @@ def _check_period(value, what: str, minimum: float) -> float:
 
 
 class Monitor:
+    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron.
+
+    ``stream='rec.h5'`` (anncompiler's own) appends the recording to an HDF5 file while the
+    simulation runs instead of keeping it in memory; ``get()`` reads it back.
+    """
+
     def __init__(self, obj, variables=None, period=None, period_offset=None, start=True, name=None,
-                 *, network=None):
+                 *, network=None, stream=None):
         from .network import _owner_network
         net = _owner_network(network, [obj], f"Monitor({_describe(obj)}, {variables!r})")
         self._net = net
@@ -48,21 +56,39 @@ class Monitor:
             self._ranks = np.asarray(obj.ranks, dtype=np.int64)
             self._geometry = getattr(obj, "geometry", (1,))
         else:
+            from .dendrite import Dendrite
+            from .projection import Projection
+            if isinstance(obj, (Projection, Dendrite)):
+                raise NotSupportedError(f"Monitor of a {type(obj).__name__} (recording synaptic variables such "
+                                        "as 'w') is not supported yet: read proj.w after simulating instead")
             raise NetworkError(f"a Monitor records a Population or a PopulationView, not {type(obj).__name__}")
         if isinstance(variables, str):
             variables = [variables]
         self.variables = list(variables or [])
         self._period = _check_period(period, "period", net.dt) if period is not None else net.dt
         self._period_offset = _check_period(period_offset, "period_offset", 0.0) if period_offset else 0.0
+        if self._period_offset >= self._period and period_offset:
+            raise InvalidValueError(f"Monitor: period_offset ({self._period_offset} ms) must be smaller than "
+                                    f"the period ({self._period} ms)")
+        for v in self.variables:
+            self._check_recordable(v)
         self._start = start
         self.id = len(net._monitors)
         self.name = name or f"monitor{self.id}"
+        now = net.current_step
+        #: periods are counted from the monitor's creation (or its last start(period=...)), as in ANNarchy
+        self._origin = now
         self._data = {v: [] for v in self.variables}
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, ranks) chunks
         self._recording = bool(start)
         #: the step from which the spikes held were recorded (analysis window)
-        self._spike_origin = 0 if start else None
-        self._times = {"start": [0 if start else None], "stop": []}
+        self._spike_origin = now if start else None
+        self._times = {"start": [now if start else None], "stop": []}
+        self._var_times = {v: {"start": [now] if start else [], "stop": []} for v in self.variables}
+        self._sink = None
+        if stream is not None:
+            from .recording_files import StreamSink
+            self._sink = StreamSink(stream, self)
         net._add_monitor(self)
 
     # properties ------------------------------------------------------------
@@ -74,94 +100,192 @@ class Monitor:
     def period_offset(self):
         return self._period_offset
 
+    @property
+    def stream(self) -> str | None:
+        """The HDF5 file a streamed monitor writes to (None: the recording is kept in memory)."""
+        return None if self._sink is None else self._sink.path
+
     def _steps(self):
+        """(period, phase) in steps: a row is recorded at the steps t with t % period == phase."""
         dt = self._net.dt
         period = max(1, int(round(self._period / dt)))
-        return period, int(round(self._period_offset / dt)) % period
+        return period, (self._origin + int(round(self._period_offset / dt))) % period
+
+    def _check_recordable(self, v):
+        """Refuse an unknown variable now (after compile it would break the next recompile)."""
+        if not isinstance(v, str):
+            raise InvalidTypeError(f"Monitor: variables are names, not {v!r}")
+        pop = self.population
+        model = pop._model_ir()
+        if v == "spike":
+            if model.type != "spike":
+                raise NetworkError(f"Monitor: population {pop.name} is rate-coded and emits no spikes")
+            return
+        if v.startswith("sum(") and v.endswith(")"):
+            target = v[4:-1].strip()
+            if self._net.compiled and self._net._state(pop.name, f"sum:{target}", required=False) is None:
+                raise NetworkError(f"Monitor: cannot record {v}: population {pop.name} has no weighted sum "
+                                   f"'{target}' in the compiled network")
+            return
+        if v in model.attributes:
+            return
+        if v == "r" and (pop.__dict__.get("_firing_window") is not None or not self._net.compiled):
+            return  # compute_firing_rate()
+        known = ", ".join(list(model.attributes) + (["spike"] if model.type == "spike" else []))
+        raise NetworkError(f"Monitor: cannot record '{v}': population {pop.name} (model '{model.name}') "
+                           f"has no such attribute (it has: {known})")
+
+    def _require_variable(self, v):
+        if v not in self.variables:
+            raise NetworkError(f"monitor {self.name} does not record '{v}' (it records {self.variables})")
+
+    def _recorded_ranks(self):
+        return list(range(self.population.size)) if self._ranks is None else self._ranks.tolist()
 
     # control ---------------------------------------------------------------
     def _set_active(self, active: bool):
         self._recording = active
+        flag = self._net._state(self.name, "active", required=False)  # None until compiled in
+        if flag is not None:
+            flag[0] = active
+
+    def _drain_all(self):
         if self._net.compiled:
-            self._net._state(self.name, "active")[0] = active
+            with self._net._lock:  # not while another thread simulates this network
+                self._net._drain_monitors()
 
     def start(self, variables=None, period=None):
+        """Start (or go on) recording; ``variables`` adds variables to record from now on (after
+        compile too), ``period`` (ms) changes the period, counted from now."""
+        now = self._net.current_step
         if variables:
-            raise NetworkError("changing the recorded variables after compile needs a recompile; "
-                               "declare them in the Monitor")
+            names = [variables] if isinstance(variables, str) else list(variables)
+            added = [v for v in dict.fromkeys(names) if v not in self.variables]
+            for v in added:
+                self._check_recordable(v)
+            if added:
+                self._drain_all()  # what was recorded so far belongs to the old variables
+                for v in added:
+                    self.variables.append(v)
+                    self._data[v] = []
+                    self._var_times[v] = {"start": [], "stop": []}
+                    if self._sink is not None:
+                        self._sink.add(v, self)
+                if self._net.compiled:
+                    from anncompiler.runtime.rebuild import mark_stale
+                    mark_stale(self._net)
+        if period is not None:
+            self._period = _check_period(period, "period", self._net.dt)
+            if self._period_offset >= self._period:
+                self._period_offset = 0.0
+            self._origin = now
+            steps, phase = self._steps()
+            for role, value in (("period", steps), ("offset", phase)):
+                stored = self._net._state(self.name, role, required=False)
+                if stored is not None:
+                    stored[0] = value
         self._set_active(True)
         if self._spike_origin is None:
-            self._spike_origin = self._net.current_step
-        self._times["start"].append(self._net.current_step)
+            self._spike_origin = now
+        self._times["start"].append(now)
+        for t in self._var_times.values():
+            if len(t["start"]) <= len(t["stop"]):
+                t["start"].append(now)
 
     def pause(self):
+        now = self._net.current_step
         self._set_active(False)
-        self._times["stop"].append(self._net.current_step)
+        self._times["stop"].append(now)
+        for t in self._var_times.values():
+            if len(t["start"]) > len(t["stop"]):
+                t["stop"].append(now)
 
     stop = pause
 
     def resume(self):
+        now = self._net.current_step
         self._set_active(True)
         if self._spike_origin is None:
-            self._spike_origin = self._net.current_step
-        self._times["start"].append(self._net.current_step)
+            self._spike_origin = now
+        self._times["start"].append(now)
+        for t in self._var_times.values():
+            if len(t["start"]) <= len(t["stop"]):
+                t["start"].append(now)
 
     def reset(self):
-        if self._net.compiled:
-            with self._net._lock:
-                self._net._drain_monitors()
-        self._data = {v: [] for v in self.variables}
-        self._spikes = []
+        self._drain_all()
+        for v in self.variables:
+            self._forget(v)
         self._spike_origin = self._net.current_step
 
     def times(self, variables=None):
-        return dict(self._times)
+        """``{variable: {'start': [steps], 'stop': [steps]}}``: the steps where the recording of each
+        variable started (or resumed) and paused; a recording still running ends at the current step."""
+        names = [variables] if isinstance(variables, str) else list(variables or self.variables)
+        now = self._net.current_step
+        out = {}
+        for v in names:
+            self._require_variable(v)
+            t = self._var_times[v]
+            out[v] = {"start": list(t["start"]),
+                      "stop": list(t["stop"]) + ([now] if len(t["start"]) > len(t["stop"]) else [])}
+        return out
+
+    def save(self, filename, variables=None, keep=False, reshape=False, force_dict=False):
+        """Save the recording (what ``get()`` returns, emptied unless ``keep``) to ``.npy`` (one
+        variable) or ``.h5``/``.hdf5`` (h5py; see ``core/recording_files.py`` for the layout)."""
+        from .recording_files import save_monitor
+        save_monitor(self, filename, variables, keep, reshape, force_dict)
 
     # draining (called by the runtime between chunks) --------------------------
     def _drain(self):
         state = lambda role: self._net._state(self.name, role, required=False)  # noqa: E731
         row_count = state("rows")
-        if row_count is not None and row_count[0] > 0:
+        had_rows = row_count is not None and row_count[0] > 0
+        chunk = {}
+        if had_rows:
             rows = int(row_count[0])
-            chunk = {}
             for v in self.variables:
-                if v == "spike":
+                buf = None if v == "spike" else state(f"buffer:{v}")
+                if buf is None:  # spikes, or a variable added since the last compile
                     continue
                 width = 1 if self._is_global(v) else self._width
-                buf = state(f"buffer:{v}")
                 rows = min(rows, buf.size // width)  # never read past a buffer
                 chunk[v] = buf[:rows * width].reshape(rows, width).copy()
-            # copies first, then the commit: the buffer is emptied together with the append
-            row_count[0] = 0
-            for v, data in chunk.items():
-                self._data[v].append(data)
         count = state("spike_count")
+        spikes = None
         if count is not None and count[0] > 0:
             steps, ranks = state("spike_steps"), state("spike_ranks")
             n = min(int(count[0]), steps.size)
             # kept as arrays: the per-rank dictionary is built in get(), outside the simulation
-            self._spikes.append((steps[:n].copy(), ranks[:n].copy()))
+            spikes = (steps[:n].copy(), ranks[:n].copy())
+        if not had_rows and spikes is None:
+            return
+        if self._sink is not None:
+            self._sink.write(chunk, spikes)  # before the commit: a failed write loses nothing
+        else:
+            for v, data in chunk.items():
+                self._data[v].append(data)
+            if spikes is not None:
+                self._spikes.append(spikes)
+        # copies first, then the commit: the buffers are emptied together with the append
+        if had_rows:
+            row_count[0] = 0
+        if spikes is not None:
             count[0] = 0
 
     # results ---------------------------------------------------------------
     def get(self, variables=None, keep=False, reshape=True, force_dict=False):
-        if self._net.compiled:
-            with self._net._lock:  # not while another thread simulates this network
-                self._net._drain_monitors()
+        self._drain_all()
         single = isinstance(variables, str)
         names = [variables] if single else list(variables or self.variables)
         out = {}
         for v in names:
-            if v not in self.variables:
-                raise NetworkError(f"monitor {self.name} does not record '{v}' (it records {self.variables})")
+            self._require_variable(v)
             out[v] = self._spike_dict() if v == "spike" else self._variable(v, reshape)
         if not keep:
             for v in names:
-                if v == "spike":
-                    self._spikes = []
-                    self._spike_origin = self._net.current_step
-                else:
-                    self._data[v] = []
+                self._forget(v)
         if single and not force_dict:
             return out[variables]
         if len(out) == 1 and not force_dict and variables is None:
@@ -171,26 +295,42 @@ class Monitor:
     def __getitem__(self, name):
         return self.get(name)
 
+    # what is held: in memory, or in the stream file ------------------------------
+    def _forget(self, v):
+        """Empty what is held of ``v`` (a stream's file keeps it; get() no longer returns it)."""
+        if self._sink is not None:
+            self._sink.forget(v)
+        elif v == "spike":
+            self._spikes = []
+        else:
+            self._data[v] = []
+        if v == "spike":
+            self._spike_origin = self._net.current_step
+
+    def _held_spikes(self):
+        """(steps, ranks) of the spikes held, in time order."""
+        if self._sink is not None:
+            return self._sink.spikes()
+        if not self._spikes:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        return np.concatenate([c[0] for c in self._spikes]), np.concatenate([c[1] for c in self._spikes])
+
+    def _held_rows(self, v):
+        """The rows held of ``v``: (rows, width), None when there are none."""
+        if self._sink is not None:
+            return self._sink.rows(v)
+        chunks = self._data.get(v, [])
+        return np.concatenate(chunks, axis=0) if chunks else None
+
     def _spike_dict(self):
-        ranks = range(self.population.size) if self._ranks is None else self._ranks.tolist()
-        out = {r: [] for r in ranks}
-        if self._spikes:
-            steps = np.concatenate([c[0] for c in self._spikes])
-            who = np.concatenate([c[1] for c in self._spikes])
-            order = np.argsort(who, kind="stable")  # keeps the steps of each rank in time order
-            who, steps = who[order], steps[order]
-            cuts = np.flatnonzero(np.diff(who)) + 1
-            for r, chunk in zip(who[np.r_[0, cuts]].tolist(), np.split(steps, cuts)):
-                out[r] = chunk.tolist()
-        return out
+        from .recording_files import spike_dict
+        return spike_dict(*self._held_spikes(), self._recorded_ranks())
 
     def _variable(self, v, reshape):
-        chunks = self._data.get(v, [])
-        if not chunks:
-            width = self._width
+        data = self._held_rows(v)
+        if data is None:
+            width = 1 if self._is_global(v) else self._width
             data = np.zeros((0, width))
-        else:
-            data = np.concatenate(chunks, axis=0)
         if data.shape[1] == 1 and self._is_global(v):
             return data[:, 0]
         if reshape:
@@ -276,4 +416,4 @@ class Monitor:
         from anncompiler.ir.network import MonitorSpec
         period, offset = self._steps()
         return MonitorSpec(self.name, self.population.name, list(self.variables),
-                           None if self._ranks is None else self._ranks, period, offset, self._start)
+                           None if self._ranks is None else self._ranks, period, offset, self._recording)

@@ -161,8 +161,12 @@ class Network(metaclass=_NetworkMeta):
         self._projections.append(proj)
 
     def _add_monitor(self, mon):
-        self._check_not_compiled("add a monitor")
+        if any(m.name == mon.name for m in self._monitors):
+            raise NetworkError(f"a monitor named '{mon.name}' already exists")
         self._monitors.append(mon)
+        if self.compiled:  # recorded from the next simulation on (anncompiler/runtime/rebuild.py)
+            from anncompiler.runtime.rebuild import mark_stale
+            mark_stale(self)
 
     def create(self, geometry, neuron=None, stop_condition=None, name=None, population=None):
         from .population import Population
@@ -206,9 +210,10 @@ class Network(metaclass=_NetworkMeta):
             raise NetworkError("connect() needs pre, post and target (or a projection such as ann.Convolution(...))")
         return Projection(pre, post, target, synapse=synapse, name=name, network=self)
 
-    def monitor(self, obj, variables=None, period=None, period_offset=None, start=True, name=None):
+    def monitor(self, obj, variables=None, period=None, period_offset=None, start=True, name=None, *, stream=None):
+        """A Monitor of ``obj`` (also after compile); ``stream='rec.h5'`` records to that file."""
         from .monitor import Monitor
-        return Monitor(obj, variables, period, period_offset, start, name, network=self)
+        return Monitor(obj, variables, period, period_offset, start, name, network=self, stream=stream)
 
     def constant(self, name: str, value: float) -> Constant:
         c = Constant(name, value, register=False)
@@ -331,6 +336,9 @@ class Network(metaclass=_NetworkMeta):
         self.compile_report = report
         if not load:
             return
+        # what a recompile after compile (monitors added, anncompiler/runtime/rebuild.py) repeats
+        self._compile_options = {"pipeline": pipeline or DEFAULT_PIPELINE, "backend": backend, "dump_ir": dump_ir,
+                                 "backend_options": {"num_threads": self._config.get("num_threads", 1)}}
         self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
         self.compiled = True
         if not silent and self._config.get("verbose"):
@@ -389,6 +397,8 @@ class Network(metaclass=_NetworkMeta):
         ``anncompiler/runtime/simulate.py``).
         """
         from anncompiler.runtime.simulate import simulate
+        from .recording_memory import warn_if_recordings_exceed_memory
+        warn_if_recordings_exceed_memory(self, duration)
         simulate(self, duration, measure_time)
 
     def step(self):
@@ -406,6 +416,8 @@ class Network(metaclass=_NetworkMeta):
         population without ``stop_condition`` raises NetworkError.
         """
         from anncompiler.runtime.simulate import simulate_until
+        from .recording_memory import warn_if_recordings_exceed_memory
+        warn_if_recordings_exceed_memory(self, max_duration, "simulate_until")
         return simulate_until(self, max_duration, population, operator, measure_time)
 
     def _spiked_ranks(self, pop):

@@ -21,7 +21,6 @@ def add_unsupported(cls, names: dict) -> None:
 
 
 def install() -> None:
-    from .monitor import Monitor
     from .network import Network
     from .population import Population
     from .projection import Projection
@@ -29,4 +28,3 @@ def install() -> None:
     add_unsupported(Population, {"enable": "", "disable": "", "clear": ""})
     add_unsupported(Projection, {"start_pruning": "", "stop_pruning": "", "start_creating": "",
                                  "stop_creating": ""})
-    add_unsupported(Monitor, {"save": "read the recording with get() and save it with numpy"})

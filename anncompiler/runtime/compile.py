@@ -99,10 +99,14 @@ def full_pipeline(pipeline: str, backend) -> list:
     return passes + [p for p in parse_pipeline(backend.pipeline_suffix()) if p.name not in names]
 
 
-def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None, load: bool = True):
+def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend_options=None, load: bool = True,
+                    reuse: dict | None = None):
     """Run the whole compilation; returns (kernel module, simulator, arrays, report).  With
     ``load=False`` the backend only generates its code (dumps, no simulator, no arrays): a backend
-    that can emit without its hardware (CUDA C through NVRTC) then works on any machine."""
+    that can emit without its hardware (CUDA C through NVRTC) then works on any machine.
+    ``reuse`` (arrays of a previous compile of this network) gives the new code those arrays of
+    the same name, dtype and size instead of fresh ones: the state carries over
+    (``runtime/rebuild.py``)."""
     from anncompiler.backends import get_backend
     from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, format_pipeline
     from anncompiler.ir.deep import run_deep
@@ -135,6 +139,11 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
         for name, dumped in artefact.dumps.items():
             dumper.write(name, dumped() if callable(dumped) else dumped)
     arrays = allocate_arrays(module.kernels) if load else None
+    if arrays is not None and reuse:
+        for name, old in reuse.items():
+            new = arrays.get(name)
+            if new is not None and new.dtype == old.dtype and new.size == old.size:
+                arrays[name] = old
     simulator = backend.load(artefact, arrays) if load else None
     t2 = time.perf_counter()
     report = {"pipeline": text, "passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1,

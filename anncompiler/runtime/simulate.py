@@ -25,6 +25,8 @@ import time as _time
 
 from anncompiler.errors import AnnCompilerError, InvalidTypeError, InvalidValueError, NetworkError
 
+from .rebuild import rebuild_if_needed
+
 #: most steps per native call between two returns to Python (monitor draining, Ctrl-C)
 CHUNK_STEPS = 10000
 #: a chunk is shortened when it runs longer than this (seconds), so that Ctrl-C stays responsive
@@ -137,6 +139,7 @@ def run_steps(net, n_steps: int, stop=None) -> int:
     total = 0
     chunk = CHUNK_STEPS
     with network_lock(net), _Interrupts() as interrupts:
+        rebuild_if_needed(net)  # monitors added after compile (runtime/rebuild.py)
         try:
             while total < n_steps:
                 drain_monitors(net)  # a full buffer would be written past its end
