@@ -164,3 +164,20 @@ def test_projection_without_synapses_reads_empty_weights():
     net.compile()
     net.simulate(2)
     assert p.w == [] and one.r[0] == 0.0
+
+
+@pytest.mark.parametrize("backend", ["reference", "llvm"])
+def test_rate_coded_projection_into_a_spiking_neuron_feeds_sum_even_with_a_conductance(backend):
+    """A spiking neuron reads a rate-coded projection as ``sum(target)``, also when it has
+    ``g_target`` for spiking inputs (which the rate-coded projection leaves alone)."""
+    net = ann.Network(dt=1.0)
+    rates = net.create(3, ann.Neuron(equations="r = 1.0"))
+    lif = net.create(3, ann.Neuron(parameters="tau = 10.0", equations="tau * dv/dt = -v + sum(exc) + g_exc",
+                                   spike="v > 100.0", reset="v = 0.0"))
+    net.connect(rates, lif, "exc").one_to_one(2.0)
+    m = net.monitor(lif, ["v", "g_exc"])
+    net.compile(backend=backend)
+    net.simulate(3)
+    v = m.get("v")[:, 0]
+    np.testing.assert_allclose(v, [0.0, 0.2, 0.2 + 0.1 * (2.0 - 0.2)])  # r of the previous step
+    assert not m.get("g_exc").any()

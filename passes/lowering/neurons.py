@@ -29,11 +29,14 @@ def spike_arrays(p: PopulationNode) -> tuple[str, str]:
 
 
 def input_targets(ctx: LoweringContext, p: PopulationNode) -> list[str]:
-    """Targets whose weighted sums this (rate-coded input) population receives or reads."""
+    """Targets whose weighted sums this population receives or reads: a spiking projection
+    writes ``g_target`` where the neuron has it; a rate-coded one (even into a spiking neuron,
+    which reads it as ``sum(target)``) writes the sum, except a current injection (``g_target``)."""
     targets = list(p.model.targets) if p.model.type == "rate" else []
     for e in ctx.net.projections_into(p.name):
+        writes_sum = e.synapse.type != "spike" and e.kind != "current_injection"
         for t in e.targets:
-            if t not in targets and f"g_{t}" not in p.model.attributes:
+            if t not in targets and (writes_sum or f"g_{t}" not in p.model.attributes):
                 targets.append(t)
     return targets
 
