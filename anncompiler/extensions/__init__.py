@@ -1,0 +1,1 @@
+"""Optional extensions of the interface (as ANNarchy's ``ANNarchy.extensions``): ``image``."""
