@@ -23,7 +23,8 @@ from .models import Neuron, Synapse
 _CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "visible_cores", "paradigm", "dtype", "precision",
                 "structural_plasticity", "only_int_idx_type", "verbose", "suppress_warnings", "show_time",
                 "trace_calls", "disable_parallel_rng", "use_seed_seq", "sparse_matrix_format",
-                "sparse_matrix_storage_order", "debug", "disable_shared_library_time_offset", "backend"}
+                "sparse_matrix_storage_order", "debug", "disable_shared_library_time_offset", "backend",
+                "progress"}
 
 _GLOBAL_CONSTANTS: dict[str, Constant] = {}
 _GLOBAL_FUNCTIONS: dict = {}
@@ -130,6 +131,9 @@ class Network(metaclass=_NetworkMeta):
             elif k == "seed":
                 self._seed = int(v)
                 self.default_rng = np.random.default_rng(self._seed)
+            elif k == "progress":  # simulate()'s progress bar (anncompiler/runtime/progress.py)
+                from anncompiler.runtime.progress import check_setting
+                self._config[k] = check_setting(v)
             elif k == "dtype":
                 self._config["dtype_name"] = "f32" if np.dtype(v) == np.float32 else "f64"
             else:
