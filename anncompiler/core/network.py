@@ -84,6 +84,7 @@ class _NetworkMeta(type):
     def __call__(cls, *args, dt: float | None = None, seed: int | None = None, **kwargs):
         obj = cls.__new__(cls)
         Network._setup(obj, dt, seed)
+        obj._init_args = (args, dict(kwargs))  # for copy() and parallel_run()
         obj.__init__(*args, **kwargs)
         return obj
 
@@ -327,6 +328,7 @@ class Network(metaclass=_NetworkMeta):
         if not load:
             return
         self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
+        self._backend_used = backend
         self.compiled = True
         if not silent and self._config.get("verbose"):
             print(f"anncompiler: compiled in {report['total']:.3f} s")
@@ -402,6 +404,26 @@ class Network(metaclass=_NetworkMeta):
         """
         from anncompiler.runtime.simulate import simulate_until
         return simulate_until(self, max_duration, population, operator, measure_time)
+
+    # several instances (anncompiler/core/parallel.py) -------------------------------------
+    def copy(self, *args, **kwargs):
+        """A new instance of this Network subclass, built by its constructor (with ``args`` and
+        ``kwargs``, or the original's when none are given; ``dt`` as the original's unless given,
+        ``seed`` a fresh one unless given) and compiled like the original when it is compiled.
+        Values changed after the original's construction are not copied."""
+        from .parallel import copy_network
+        return copy_network(self, args, dict(kwargs))
+
+    def parallel_run(self, method, number, max_processes=-1, seeds=None, measure_time=False, *, client=None,
+                     **kwargs):
+        """Run ``method(net, ...)`` on ``number`` copies of this network, in ``max_processes`` worker
+        processes (-1: as many as cores), or on a Dask cluster given a ``dask.distributed.Client``
+        as ``client``; returns the results in order.  ``seeds``: None (fresh seeds), 'same' (this
+        network's seed), 'sequential' (seed, seed+1, ...) or a list.  Each other keyword goes to the
+        constructor or to ``method``, whichever names it; a list of ``number`` values gives one to
+        each copy.  The class and ``method`` must be defined at a module's top level."""
+        from .parallel import parallel_run
+        return parallel_run(self, method, number, max_processes, seeds, measure_time, client, **kwargs)
 
     def _spiked_ranks(self, pop):
         spikes = self._state(pop.name, "spikes", required=False)

@@ -26,8 +26,7 @@ def install() -> None:
     from .population import Population
     from .projection import Projection
     state = "saving and restoring state is planned"
-    add_unsupported(Network, {"save": state, "load": state, "reset": state, "copy": "",
-                              "parallel_run": "run the networks one after another", "memory_footprint": "",
+    add_unsupported(Network, {"save": state, "load": state, "reset": state, "memory_footprint": "",
                               "save_parameters": state, "load_parameters": state})
     add_unsupported(Population, {"save": state, "load": state, "reset": state, "enable": "", "disable": "",
                                  "clear": ""})
