@@ -161,7 +161,7 @@ def test_missing_parts_of_the_interface_refuse_clearly():
     pop = net.create(2, ann.Neuron(equations="r = 1.0"))
     proj = net.connect(pop, pop, "exc")
     m = net.monitor(pop, "r")
-    for call in (lambda: net.save("x.npz"), lambda: net.parallel_run(None, 2), lambda: pop.reset(),
+    for call in (lambda: net.save("x.npz"), lambda: pop.reset(),
                  lambda: proj.load("x.npz"), lambda: m.save("x.npz"), lambda: proj.start_pruning()):
         with pytest.raises(ann.NotSupportedError, match="not supported yet"):
             call()

@@ -1,6 +1,5 @@
 """net.copy() and net.parallel_run() (local processes and Dask): the same results as building and
 running the networks one after another with the same seeds."""
-import numpy as np
 import pytest
 
 import anncompiler as ann
