@@ -192,6 +192,8 @@ def test_correlated_trains_schedule_and_update(config):
     with pytest.raises(ann.InvalidValueError, match="tau"):
         pop.update([1.0, 2.0], tau=0.0)
     assert pop.corr == 0.4 and pop.tau == 20.0
+    with pytest.raises(ann.NetworkError, match="update"):
+        pop.mu = 3.0
 
 
 def test_correlated_trains_bad_input():
@@ -227,7 +229,7 @@ def test_spike_source_array_times_set_after_compile_and_reset(config):
 # ImagePopulation --------------------------------------------------------------------------------
 def test_image_population(tmp_path):
     Image = pytest.importorskip("PIL.Image")
-    from anncompiler.extensions.image import ImagePopulation
+    ImagePopulation = ann.extensions.image.ImagePopulation
     pixels = np.arange(48, dtype=np.uint8).reshape(4, 4, 3) * 5
     Image.fromarray(pixels, "RGB").save(tmp_path / "img.png")
     net = ann.Network(dt=1.0)

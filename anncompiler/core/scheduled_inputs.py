@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, ShapeError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 
 from .inputs import _period_value, _schedule_value
 from .models import Neuron
@@ -362,9 +362,17 @@ class HomogeneousCorrelatedSpikeTrains(ScheduledPopulation):
     def mu(self):
         return self._get("mu", None)
 
+    @mu.setter
+    def mu(self, value):
+        raise NetworkError(f"{self._label}: mu is computed from rates, corr and tau; use update()")
+
     @property
     def sigma(self):
         return self._get("sigma", None)
+
+    @sigma.setter
+    def sigma(self, value):
+        raise NetworkError(f"{self._label}: sigma is computed from rates, corr and tau; use update()")
 
     @ScheduledPopulation.schedule.setter
     def schedule(self, value):
@@ -374,7 +382,7 @@ class HomogeneousCorrelatedSpikeTrains(ScheduledPopulation):
     def period(self, value):
         self.update(self._values[0], period=value, reset=False)
 
-    def update(self, rates, corr=None, schedule=None, tau=None, period=None, reset=True):
+    def update(self, rates, corr=None, schedule=None, tau=None, reset=True, period=None):
         """New rates (and, when given, correlation, schedule, time constant and period; those not
         given are kept).  ``reset=True`` restarts the schedule from now; the shared rate ``x``
         keeps its value."""
