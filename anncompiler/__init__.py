@@ -37,6 +37,9 @@ from .core.analysis import (coefficient_of_variation, histogram, inter_spike_int
                             population_rate, raster_plot, smoothed_rate)
 from .core.inputs import InputArray, PoissonPopulation, SpikeSourceArray, TimedArray
 from .core.specialised import Convolution, Copy, CurrentInjection, DecodingProjection, Pooling, Transpose
+from .core.scheduled_inputs import HomogeneousCorrelatedSpikeTrains, TimedPoissonPopulation
+from .core.report import report
+from . import extensions  # noqa: E402,F401  (ann.extensions.image.ImagePopulation)
 from .models import (IBCM, STDP, STP, DefaultRateCodedSynapse, DefaultSpikingSynapse, EIF_cond_alpha_isfa_ista,
                      EIF_cond_exp_isfa_ista, GIF_curr, GIF_curr_exp, Hebb, HH_cond_exp, IF_cond_alpha, IF_cond_exp,
                      IF_curr_alpha, IF_curr_exp, Izhikevich, LeakyIntegrator, Oja, list_standard_neurons,

@@ -29,8 +29,17 @@ def _check_times(name: str, rows) -> list:
     return out
 
 
+#: spike times a compiled SpikeSourceArray holds at least (in all), so that ``spike_times`` can be
+#: set to longer trains after compile
+SPARE_SPIKE_TIMES = 4096
+
+
 class SpikeSourceArray(Population):
-    """Neurons that spike at given times (ms): one list for all neurons, or one list per neuron."""
+    """Neurons that spike at given times (ms): one list for all neurons, or one list per neuron.
+
+    ``spike_times`` can be set after compile (in all at most ``max(4096, 4 x`` the number at
+    compile``)`` times); the times count from the compile, or from the last ``reset()``, which
+    rebases them to now."""
     _specific = True  # built alone and handed to net.create() (no global-network warning)
 
     def __init__(self, spike_times, name=None, *, network=None):
@@ -53,22 +62,56 @@ class SpikeSourceArray(Population):
 
     @spike_times.setter
     def spike_times(self, value):
-        if self._net.compiled:
-            raise NetworkError("changing spike times after compile() is not supported yet")
+        """New spike times (ms).  After compile they count from the sequence's origin (the compile,
+        or the last ``reset()``): times already past are skipped; the network must have been
+        compiled with at least as many spike times (after rounding to steps) in all."""
         rows = list(value)
         if not rows or not isinstance(rows[0], (list, tuple, np.ndarray)):
             rows = [rows]
         if len(rows) != self.size:
             raise NetworkError(f"{self.name}: {len(rows)} spike trains for {self.size} neurons")
-        self._spike_times = _check_times(self.name, rows)
+        times = _check_times(self.name, rows)
+        if self._net.compiled:
+            self._write_steps(self._steps(times), self.__dict__.get("_origin", 0))
+        self._spike_times = times
+
+    def _steps(self, times) -> list:
+        """The sorted distinct steps of each neuron's times (negative ones are left out)."""
+        dt = self._net.dt
+        return [sorted({s for s in (int(round(t / dt)) for t in row) if s >= 0}) for row in times]
 
     @property
     def _data(self):
         """The spike steps per neuron for the compiler: times before step 0 (negative times)
         are in the past and skipped, as after a later move of ``current_step``."""
-        dt = self._net.dt
-        steps = [sorted({s for s in (int(round(t / dt)) for t in row) if s >= 0}) for row in self._spike_times]
-        return {"steps": steps}
+        steps = self._steps(self._spike_times)
+        total = sum(len(row) for row in steps)
+        return {"steps": steps, "capacity": max(SPARE_SPIKE_TIMES, 4 * total)}
+
+    def reset(self):
+        """Rebase the spike times to now: a time ``t`` fires ``t`` ms after this call."""
+        if self._net.compiled:
+            self._write_steps(self._steps(self._spike_times), self._net.current_step)
+
+    def _write_steps(self, steps: list, origin: int):
+        """Write the steps (counted from ``origin``) into the compiled arrays and re-point the
+        cursors at the current step; nothing changes if they do not fit."""
+        net = self._net
+        with net._lock:
+            flat_size = net._state(self.name, "times").size
+            total = sum(len(row) for row in steps)
+            if total > flat_size:
+                raise InvalidValueError(
+                    f"SpikeSourceArray {self.name!r} was compiled for {flat_size} spike times; {total} do not fit "
+                    "(create it with its longest spike trains before compile())")
+            ptr = net._state(self.name, "times_ptr")
+            ptr[0] = 0
+            ptr[1:] = np.cumsum([len(row) for row in steps])
+            if total:
+                net._state(self.name, "times")[:total] = np.concatenate(
+                    [np.asarray(row, dtype=np.int64) for row in steps]) + origin
+            self._origin = origin
+            self._sync_step(net.current_step)
 
     def _sync_step(self, step: int):
         """``current_step`` moved: point each neuron's cursor at its first spike at or after
@@ -80,7 +123,6 @@ class SpikeSourceArray(Population):
         for i in range(self.size):
             lo, hi = int(ptr[i]), int(ptr[i + 1])
             cursor[i] = lo + int(np.searchsorted(times[lo:hi], step, side="left"))
-
 
 class PoissonPopulation(Population):
     """Neurons spiking as Poisson processes (as in ANNarchy): each step a neuron spikes when

@@ -23,7 +23,8 @@ from .models import Neuron, Synapse
 _CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "visible_cores", "paradigm", "dtype", "precision",
                 "structural_plasticity", "only_int_idx_type", "verbose", "suppress_warnings", "show_time",
                 "trace_calls", "disable_parallel_rng", "use_seed_seq", "sparse_matrix_format",
-                "sparse_matrix_storage_order", "debug", "disable_shared_library_time_offset", "backend"}
+                "sparse_matrix_storage_order", "debug", "disable_shared_library_time_offset", "backend",
+                "progress"}
 
 _GLOBAL_CONSTANTS: dict[str, Constant] = {}
 _GLOBAL_FUNCTIONS: dict = {}
@@ -83,6 +84,7 @@ class _NetworkMeta(type):
     def __call__(cls, *args, dt: float | None = None, seed: int | None = None, **kwargs):
         obj = cls.__new__(cls)
         Network._setup(obj, dt, seed)
+        obj._init_args = (args, dict(kwargs))  # for copy() and parallel_run()
         obj.__init__(*args, **kwargs)
         return obj
 
@@ -130,6 +132,9 @@ class Network(metaclass=_NetworkMeta):
             elif k == "seed":
                 self._seed = int(v)
                 self.default_rng = np.random.default_rng(self._seed)
+            elif k == "progress":  # simulate()'s progress bar (anncompiler/runtime/progress.py)
+                from anncompiler.runtime.progress import check_setting
+                self._config[k] = check_setting(v)
             elif k == "dtype":
                 self._config["dtype_name"] = "f32" if np.dtype(v) == np.float32 else "f64"
             else:
@@ -340,6 +345,7 @@ class Network(metaclass=_NetworkMeta):
         self._compile_options = {"pipeline": pipeline or DEFAULT_PIPELINE, "backend": backend, "dump_ir": dump_ir,
                                  "backend_options": {"num_threads": self._config.get("num_threads", 1)}}
         self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
+        self._backend_used = backend
         self.compiled = True
         if not silent and self._config.get("verbose"):
             print(f"anncompiler: compiled in {report['total']:.3f} s")
@@ -419,6 +425,26 @@ class Network(metaclass=_NetworkMeta):
         from .recording_memory import warn_if_recordings_exceed_memory
         warn_if_recordings_exceed_memory(self, max_duration, "simulate_until")
         return simulate_until(self, max_duration, population, operator, measure_time)
+
+    # several instances (anncompiler/core/parallel.py) -------------------------------------
+    def copy(self, *args, **kwargs):
+        """A new instance of this Network subclass, built by its constructor (with ``args`` and
+        ``kwargs``, or the original's when none are given; ``dt`` as the original's unless given,
+        ``seed`` a fresh one unless given) and compiled like the original when it is compiled.
+        Values changed after the original's construction are not copied."""
+        from .parallel import copy_network
+        return copy_network(self, args, dict(kwargs))
+
+    def parallel_run(self, method, number, max_processes=-1, seeds=None, measure_time=False, *, client=None,
+                     **kwargs):
+        """Run ``method(net, ...)`` on ``number`` copies of this network, in ``max_processes`` worker
+        processes (-1: as many as cores), or on a Dask cluster given a ``dask.distributed.Client``
+        as ``client``; returns the results in order.  ``seeds``: None (fresh seeds), 'same' (this
+        network's seed), 'sequential' (seed, seed+1, ...) or a list.  Each other keyword goes to the
+        constructor or to ``method``, whichever names it; a list of ``number`` values gives one to
+        each copy.  The class and ``method`` must be defined at a module's top level."""
+        from .parallel import parallel_run
+        return parallel_run(self, method, number, max_processes, seeds, measure_time, client, **kwargs)
 
     def _spiked_ranks(self, pop):
         spikes = self._state(pop.name, "spikes", required=False)

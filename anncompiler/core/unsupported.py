@@ -21,10 +21,8 @@ def add_unsupported(cls, names: dict) -> None:
 
 
 def install() -> None:
-    from .network import Network
     from .population import Population
     from .projection import Projection
-    add_unsupported(Network, {"copy": "", "parallel_run": "run the networks one after another"})
     add_unsupported(Population, {"enable": "", "disable": "", "clear": ""})
     add_unsupported(Projection, {"start_pruning": "", "stop_pruning": "", "start_creating": "",
                                  "stop_creating": ""})

@@ -133,9 +133,10 @@ def drain_monitors(net) -> None:
         m._drain()
 
 
-def run_steps(net, n_steps: int, stop=None) -> int:
+def run_steps(net, n_steps: int, stop=None, progress=None) -> int:
     """Run ``n_steps`` steps in chunks (fewer when ``stop()`` holds after a chunk); return the
-    number of steps run.  Holds the network's lock; SIGINT stops the run at a chunk boundary."""
+    number of steps run.  Holds the network's lock; SIGINT stops the run at a chunk boundary.
+    ``progress`` (``runtime/progress.py``) hears of each chunk."""
     total = 0
     chunk = CHUNK_STEPS
     with network_lock(net), _Interrupts() as interrupts:
@@ -150,6 +151,8 @@ def run_steps(net, n_steps: int, stop=None) -> int:
                 if done <= 0:
                     raise AnnCompilerError("the simulation loop made no progress")
                 total += done
+                if progress is not None:
+                    progress.advance(done)
                 if stop is not None and stop():
                     break
                 if elapsed > CHUNK_SECONDS and done > 1:
@@ -164,8 +167,13 @@ def simulate(net, duration, measure_time: bool = False) -> None:
     """See :meth:`Network.simulate`."""
     net._require_compiled("simulate")
     n = steps_for(net, duration, "simulate")
+    from .progress import Progress
     t0 = _time.perf_counter()
-    run_steps(net, n)
+    progress = Progress(net._config.get("progress"), n, net.dt)
+    try:
+        run_steps(net, n, progress=progress)
+    finally:
+        progress.close()
     if measure_time:
         print(f"Simulating {duration / 1000.0} seconds of the network took "
               f"{_time.perf_counter() - t0} seconds.")

@@ -226,8 +226,10 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     ptr = np.zeros(p.size + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(s) for s in steps])
     flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in steps]) if ptr[-1] else np.zeros(1, np.int64)
+    # room for the longer spike trains the runtime may write later (``capacity``, at least the current ones)
+    capacity = max(1, len(flat), int(p.data.get("capacity", 0)))
     ctx.declare(f"{p.name}._times_ptr", I64, p.size + 1, "parameter", ptr, handle=(p.name, "times_ptr"))
-    ctx.declare(f"{p.name}._times", I64, max(1, len(flat)), "parameter", flat, handle=(p.name, "times"))
+    ctx.declare(f"{p.name}._times", I64, capacity, "parameter", flat, handle=(p.name, "times"))
     ctx.declare(f"{p.name}._cursor", I64, p.size, "state", ptr[:-1].copy(), handle=(p.name, "cursor"))
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
