@@ -132,6 +132,10 @@ class Population(_AttributeAccess):
     def __init__(self, geometry, neuron, name=None, stop_condition=None, *, network=None):
         from .network import _resolve_network
         if isinstance(neuron, type):
+            from .models import Neuron
+            if not issubclass(neuron, Neuron):  # e.g. a specific population class given as a model
+                raise InvalidTypeError(f"{neuron.__name__} is not a neuron model: create it and pass the "
+                                       f"population itself (net.create({neuron.__name__}(geometry, ...)))")
             neuron = neuron()
         net = _resolve_network(network, warn=not getattr(type(self), "_specific", False))
         object.__setattr__(self, "_net", net)
