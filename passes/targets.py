@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
@@ -33,10 +32,6 @@ class CheckModel(Pass):
             if e.kind:  # no psp: its own input kernel (passes/lowering/specialised.py)
                 continue
             syn = e.synapse
-            delays = np.asarray(e.connectivity.delays, dtype=float)
-            if syn.type == "rate" and delays.size and np.rint(delays / net.dt).max() > 1:  # one step: inherent
-                raise NetworkError(f"projection {e.name}: delays of rate-coded projections of more than one step "
-                                   f"({delays.max():g} ms at dt={net.dt:g} ms) are not supported yet")
             exprs = [syn.psp] if syn.psp is not None else []
             exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]
             for expr in exprs:

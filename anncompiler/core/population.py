@@ -20,7 +20,7 @@ from .indexing import resolve_index, union_ranks
 from .random import RandomDistribution, from_init
 
 _OWN = {"geometry", "size", "name", "neuron_type", "id", "ranks", "rank", "stop_condition", "refractory",
-        "population", "enabled"}
+        "population", "enabled", "max_delay"}
 
 
 def _dtype(kind: str):
@@ -353,6 +353,19 @@ class Population(_AttributeAccess):
     @_refractory.setter
     def _refractory(self, value):
         self.__dict__["_refractory_ms"] = value
+
+    @property
+    def max_delay(self) -> int:
+        """The longest synaptic delay (steps) of the projections leaving this population: how much
+        of its past it keeps.  Settable before compile to reserve room for longer delays set after
+        compile (core/delays.py)."""
+        from .delays import population_max_delay
+        return population_max_delay(self)
+
+    @max_delay.setter
+    def max_delay(self, value):
+        from .delays import set_population_max_delay
+        set_population_max_delay(self, value)
 
     @property
     def refractory(self):

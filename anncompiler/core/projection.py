@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from anncompiler.errors import (ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError,
-                                NotSupportedError, ShapeError)
+from anncompiler.errors import ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 from anncompiler.ir.model import GivenInit, RandomInit
 
-from . import connectors, patterns
+from . import connectors, delays, patterns
 from .dendrite import Dendrite, dendrite_of, receptive_fields
 from .connectivity_files import connectivity_record, load_connectivity, read_matrix_market, save_connectivity
 from .models import Synapse
@@ -284,29 +283,21 @@ class Projection:
             return np.zeros(c.nb_synapses)
         return np.broadcast_to(flat[:c.nb_synapses] if flat.size > 1 else flat[0], (c.nb_synapses,))
 
-    # delays ---------------------------------------------------------------------
+    # delays (core/delays.py) -------------------------------------------------------
     @property
     def delay(self):
         """Delays in ms, as simulated (``max(1, round(d / dt))`` steps): one number when they are all
-        equal, else a list per dendrite."""
-        c = self._require_connectivity()
-        dt = self._net.dt
-        steps = np.maximum(1, np.rint(np.asarray(c.delays, dtype=float) / dt))
-        if steps.ndim == 0 or (steps.size and np.all(steps == steps.reshape(-1)[0])):
-            return float(steps.reshape(-1)[0] * dt) if steps.size else dt
-        return [(steps[c.row_ptr[k]:c.row_ptr[k + 1]] * dt).tolist() for k in range(c.n_rows)]
+        equal, else a list per dendrite.  Settable before and after compile (core/delays.py)."""
+        return delays.projection_delay(self)
 
     @delay.setter
     def delay(self, value):
-        if self._net.compiled:
-            raise NotSupportedError(f"projection {self.name}: changing delays after compile is not supported yet")
-        c = self._require_connectivity()
-        if isinstance(value, list):
-            value = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in value]) if value else 0.0
-        _check_delays(self.name, value)
-        if np.ndim(value) and np.size(value) != c.nb_synapses:
-            raise ShapeError(f"{self.name}.delay: {np.size(value)} values for {c.nb_synapses} synapses")
-        c.delays = float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+        delays.set_projection_delay(self, value)
+
+    @property
+    def max_delay(self) -> int:
+        """The longest delay (steps) this projection may have after compile: its pre population's."""
+        return delays.population_max_delay(getattr(self.pre, "population", self.pre))
 
     # learning switches (passes/lowering/flags.py) ------------------------------
     def _flag_values(self) -> dict:
