@@ -36,14 +36,14 @@ def expected(delays_exc, uniform_inh, steps=STEPS, changes=None):
     return np.array(out)
 
 
-def network(backend, threads, reserve=None):
+def network(backend, threads, reserve=None, storage_format=None):
     net = ann.Network(dt=1.0)
     net.config(num_threads=threads)
     src = net.create(ann.InputArray(geometry=3))
     if reserve:
         src.max_delay = reserve
     post = net.create(2, ann.Neuron(equations="r = sum(exc) - sum(inh)"))
-    varied = net.connect(src, post, "exc").from_matrix(W, delays=D)
+    varied = net.connect(src, post, "exc").from_matrix(W, delays=D, storage_format=storage_format)
     uniform = net.connect(src, post, "inh").all_to_all(weights=1.0, delays=3.0)
     m = net.monitor(post, "r")
     net.compile(backend=backend)
@@ -67,9 +67,9 @@ def test_uniform_and_per_synapse_delays_of_pre_r(backend, threads):
     assert src.max_delay == 4
 
 
-@pytest.mark.parametrize("backend,threads", CONFIGS)
-def test_delays_changed_after_compile(backend, threads):
-    net, src, varied, uniform, m = network(backend, threads, reserve=6)
+@pytest.mark.parametrize("backend,threads,storage", [c + ("csr",) for c in CONFIGS] + [("llvm", 2, "dense")])
+def test_delays_changed_after_compile(backend, threads, storage):
+    net, src, varied, uniform, m = network(backend, threads, reserve=6, storage_format=storage)
     new = np.array([[6.0, 1.0, 1.0], [2.0, 5.0, 3.0]])
 
     def change():

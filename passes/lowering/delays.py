@@ -130,6 +130,8 @@ def delayed_reads(net: NetworkIR, population: str) -> list[str]:
     """The attributes of ``population`` that rate-coded projections with state delays read as
     ``pre.x`` (in psp or synaptic equations), sorted."""
     pop = net.population(population)
+    if pop.model is None:
+        return []
     names = set()
     for e in net.projections:
         if e.pre != population or e.synapse.type != "rate" or not has_state_delays(net, e):
