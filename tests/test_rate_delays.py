@@ -64,7 +64,7 @@ def test_uniform_and_per_synapse_delays_of_pre_r(backend, threads):
     run(net, src)
     assert np.allclose(m.get("r"), expected(D, 3))
     assert uniform.delay == 3.0 and varied.delay == [[1.0, 3.0, 2.0], [4.0, 1.0, 1.0]]
-    assert src.max_delay == 4
+    assert src.max_delay == 4 and varied.max_delay == 4 and uniform.max_delay == 3
 
 
 @pytest.mark.parametrize("backend,threads,storage", [c + ("csr",) for c in CONFIGS] + [("llvm", 2, "dense")])
@@ -154,3 +154,9 @@ def test_projection_compiled_without_delays_keeps_them_and_max_delay_checks():
     assert p.delay == 1.0
     net.simulate(2.0)
     assert np.allclose(a.r, 3.0)
+
+
+def test_projection_max_delay_is_read_only():
+    net, src, varied, uniform, m = network("reference", 1)
+    with pytest.raises(ann.NetworkError, match="pre-synaptic population"):
+        uniform.max_delay = 5

@@ -296,8 +296,14 @@ class Projection:
 
     @property
     def max_delay(self) -> int:
-        """The longest delay (steps) this projection may have after compile: its pre population's."""
-        return delays.population_max_delay(getattr(self.pre, "population", self.pre))
+        """The longest delay of this projection, in steps (``pre.max_delay`` bounds it after compile)."""
+        steps = delays.to_steps(self._require_connectivity().delays, self._net.dt)
+        return int(steps.max()) if steps.size else 1
+
+    @max_delay.setter
+    def max_delay(self, value):
+        raise NetworkError(f"projection {self.name}: max_delay follows its delays (set {self.name}.delay); to "
+                           f"allow longer delays after compile, set max_delay of the pre-synaptic population")
 
     # learning switches (passes/lowering/flags.py) ------------------------------
     def _flag_values(self) -> dict:
