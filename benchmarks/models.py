@@ -9,9 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def coba(ann, net, delays=None):
-    """``delays``: None (the inherent step), a number of ms, or (low, high) for per-synapse delays
-    drawn from Uniform(low, high) ms."""
+def coba(ann, net):
+    return coba_delayed(ann, net, None)
+
+
+def coba_delayed(ann, net, delays):
+    """COBA with ``delays``: None (the inherent step), a number of ms, or (low, high) for
+    per-synapse delays drawn from Uniform(low, high) ms."""
     LIF = ann.Neuron(
         parameters=dict(El=-60., Vr=-60., Erev_exc=0., Erev_inh=-80., Vt=-50., tau=20., tau_exc=5.,
                         tau_inh=10., I=20.),
@@ -186,8 +190,8 @@ def _mean_rate(monitor, duration_ms):
 BENCHMARKS = {
     "coba": (0.1, coba),
     "cuba": (0.1, cuba),
-    "coba_delay": (0.1, lambda ann, net: coba(ann, net, delays=1.5)),
-    "coba_delays": (0.1, lambda ann, net: coba(ann, net, delays=(0.1, 3.0))),
+    "coba_delay": (0.1, lambda ann, net: coba_delayed(ann, net, 1.5)),
+    "coba_delays": (0.1, lambda ann, net: coba_delayed(ann, net, (0.1, 3.0))),
     "rate_sparse": (1.0, lambda ann, net: rate(ann, net, 4000, dense=False)),
     "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),
