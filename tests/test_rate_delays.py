@@ -160,3 +160,25 @@ def test_projection_max_delay_is_read_only():
     net, src, varied, uniform, m = network("reference", 1)
     with pytest.raises(ann.NetworkError, match="pre-synaptic population"):
         uniform.max_delay = 5
+
+
+@pytest.mark.parametrize("backend,threads", [("reference", 1), ("llvm", 2)])
+def test_reserved_max_delay_lets_one_step_projections_change(backend, threads):
+    """With room reserved (pop.max_delay, also through a view), projections compiled with the
+    inherent step read their delay from the state; distributions of delays need a max."""
+    net = ann.Network(dt=1.0)
+    net.config(num_threads=threads)
+    src = net.create(ann.InputArray(geometry=3))
+    src[1:].max_delay = 5
+    post = net.create(2, ann.Neuron(equations="r = sum(exc)"))
+    other = ann.Network(dt=1.0)
+    a = other.create(2, ann.Neuron(equations="r = 1"))
+    with pytest.raises(ann.InvalidValueError, match="needs a max"):
+        other.connect(a, a, "exc").all_to_all(weights=1.0, delays=ann.Normal(2.0, 1.0))
+    p = net.connect(src, post, "exc").from_matrix(W)
+    m = net.monitor(post, "r")
+    net.compile(backend=backend)
+    assert src.max_delay == 5 and p.max_delay == 1
+    run(net, src, at={3: lambda: setattr(p, "delay", 5.0)})
+    want = [W @ past(s - (5 if s >= 3 else 1)) for s in range(STEPS)]
+    assert np.allclose(m.get("r"), want)

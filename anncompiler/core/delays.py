@@ -18,6 +18,23 @@ def to_steps(values, dt: float) -> np.ndarray:
     return np.maximum(1, np.rint(np.asarray(values, dtype=float) / dt)).astype(np.int64)
 
 
+def bounded_distribution(name: str, dist, dt: float):
+    """A distribution of delays must have a ``max`` (the compiled rings are sized by it); its
+    ``min`` is raised to ``dt`` (as in ANNarchy; on a copy: the user's object is left as it is)."""
+    import copy
+    high = getattr(dist, "max", None)
+    if high is None:
+        raise InvalidValueError(f"projection {name}: a random distribution of delays needs a max "
+                                f"(e.g. {type(dist).__name__}(..., max=5.0)) to bound the longest delay")
+    low = getattr(dist, "min", None)
+    if low is None or low < dt:
+        if high <= dt:
+            return float(dt)  # every delay is one step
+        dist = copy.copy(dist)
+        dist.min = dt
+    return dist
+
+
 def projection_delay(proj):
     """Delays in ms as simulated: one number when they are all equal, else a list per dendrite."""
     c = proj._require_connectivity()

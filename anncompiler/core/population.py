@@ -499,6 +499,15 @@ class PopulationView(_AttributeAccess):
         self.geometry = tuple(geometry) if geometry is not None else (self.size,)
         self.name = f"{population.name}[view]"
 
+    @property
+    def max_delay(self) -> int:
+        """The population's (delays keep the past of whole populations)."""
+        return self.population.max_delay
+
+    @max_delay.setter
+    def max_delay(self, value):
+        self.population.max_delay = value
+
     def _view_ranks(self):
         return self.ranks
 

@@ -11,7 +11,8 @@ import numpy as np
 from anncompiler.errors import ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 from anncompiler.ir.model import GivenInit, RandomInit
 
-from . import connectors, delays, patterns
+from . import connectors, patterns
+from . import delays as delay_api
 from .dendrite import Dendrite, dendrite_of, receptive_fields
 from .connectivity_files import connectivity_record, load_connectivity, read_matrix_market, save_connectivity
 from .models import Synapse
@@ -94,6 +95,8 @@ class Projection:
         if storage_format not in _STORAGE_FORMATS:
             raise NetworkError(f"projection {self.name}: unknown storage_format {storage_format!r} "
                                f"(use one of {sorted(f for f in _STORAGE_FORMATS if f)})")
+        if isinstance(kwargs.get("delays"), RandomDistribution):
+            kwargs["delays"] = delay_api.bounded_distribution(self.name, kwargs["delays"], self._net.dt)
         connectivity = builder(*args, self._pre_ranks, self._post_ranks, self.pre.size, self.post.size,
                                **kwargs)
         _check_delays(self.name, connectivity.delays)
@@ -288,16 +291,16 @@ class Projection:
     def delay(self):
         """Delays in ms, as simulated (``max(1, round(d / dt))`` steps): one number when they are all
         equal, else a list per dendrite.  Settable before and after compile (core/delays.py)."""
-        return delays.projection_delay(self)
+        return delay_api.projection_delay(self)
 
     @delay.setter
     def delay(self, value):
-        delays.set_projection_delay(self, value)
+        delay_api.set_projection_delay(self, value)
 
     @property
     def max_delay(self) -> int:
         """The longest delay of this projection, in steps (``pre.max_delay`` bounds it after compile)."""
-        steps = delays.to_steps(self._require_connectivity().delays, self._net.dt)
+        steps = delay_api.to_steps(self._require_connectivity().delays, self._net.dt)
         return int(steps.max()) if steps.size else 1
 
     @max_delay.setter
