@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import sympy
 
-from anncompiler.errors import ModelError, NetworkError
+from anncompiler.errors import ModelError, NetworkError, NotSupportedError
 from anncompiler.ir.model import Equation, ref_of
 
 from .manager import Pass, register_pass
@@ -30,6 +31,9 @@ class CheckModel(Pass):
         net = module.network
         for e in net.projections:
             if e.kind:  # no psp: its own input kernel (passes/lowering/specialised.py)
+                if np.size(e.connectivity.delays) and np.rint(np.max(e.connectivity.delays) / net.dt) > 1:
+                    raise NotSupportedError(f"projection {e.name}: delays of a {e.kind.replace('_', ' ')} "
+                                            f"projection longer than one step are not supported yet")
                 continue
             syn = e.synapse
             exprs = [syn.psp] if syn.psp is not None else []

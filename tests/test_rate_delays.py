@@ -182,3 +182,53 @@ def test_reserved_max_delay_lets_one_step_projections_change(backend, threads):
     run(net, src, at={3: lambda: setattr(p, "delay", 5.0)})
     want = [W @ past(s - (5 if s >= 3 else 1)) for s in range(STEPS)]
     assert np.allclose(m.get("r"), want)
+
+
+@pytest.mark.parametrize("backend,threads", [("reference", 1), ("llvm", 2)])
+def test_convolution_and_pooling_read_their_input_delayed(backend, threads):
+    net = ann.Network(dt=1.0)
+    net.config(num_threads=threads)
+    src = net.create(ann.InputArray(geometry=(4, 4)))
+    out = net.create((4, 4), ann.Neuron(equations="r = sum(exc)"))
+    pooled = net.create((2, 2), ann.Neuron(equations="r = sum(exc)"))
+    k = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    net.connect(ann.Convolution(src, out, "exc")).connect_filter(k, delays=2.0)
+    net.connect(ann.Pooling(src, pooled, "exc", operation="max")).pooling(extent=(2, 2), delays=3.0)
+    m, mp = net.monitor(out, "r"), net.monitor(pooled, "r")
+    net.compile(backend=backend)
+    values = [np.arange(16.0).reshape(4, 4) * (s + 1) + s * s for s in range(6)]
+    for x in values:
+        src.r = x
+        net.step()
+
+    def filtered(x):  # zero padding, centred kernel
+        p = np.pad(x, 1)
+        return np.array([[np.sum(p[i:i + 3, j:j + 3] * k) for j in range(4)] for i in range(4)])
+    r, rp = m.get("r"), mp.get("r")
+    for s in range(6):
+        assert np.allclose(r[s], filtered(values[max(s - 2, 0)]))
+        assert np.allclose(rp[s], values[max(s - 3, 0)].reshape(2, 2, 2, 2).max(axis=(1, 3)))
+
+
+def test_decoding_projection_delays_are_ignored_or_refused():
+    net = ann.Network(dt=1.0)
+    lif = net.create(3, ann.Neuron(equations="dv/dt = -v + 2", spike="v > 1", reset="v = 0"))
+    rate = net.create(3, ann.Neuron(equations="r = sum(exc)"))
+    p = net.connect(ann.DecodingProjection(lif, rate, "exc", window=5.0)).one_to_one(weights=1.0, delays=3.0)
+    assert p.delay == 1.0  # ignored by the connector, as in ANNarchy
+    p.delay = 3.0
+    with pytest.raises(ann.NotSupportedError, match="decoding projection"):
+        net.compile()
+
+
+def test_reset_refills_the_past_and_keeps_new_delays():
+    """net.reset() empties the rings (the past is the initial state again) and keeps delays set
+    after compile."""
+    net, src, varied, uniform, m = network("llvm", 2)
+    uniform.delay = 2.0
+    run(net, src)
+    first = m.get("r")
+    net.reset()
+    assert uniform.delay == 2.0
+    run(net, src)
+    assert np.array_equal(m.get("r"), first) and np.allclose(first, expected(D, 2))

@@ -370,7 +370,8 @@ class Projection:
         return [flat[c.row_ptr[k]:c.row_ptr[k + 1]].tolist() for k in range(c.n_rows)]
 
     def __setattr__(self, name, value):
-        if name.startswith("_") or name in self.__dict__ or name in type(self).__dict__ or \
+        if name.startswith("_") or name in self.__dict__ or isinstance(getattr(type(self), name, None), property) \
+                or name in type(self).__dict__ or \
                 name in ("pre", "post", "pre_view", "post_view", "targets", "synapse_type", "id", "name",
                          "connectivity"):
             object.__setattr__(self, name, value)

@@ -17,7 +17,7 @@ with ``pop.max_delay``) keeps its last ``R`` steps, ``R`` its longest delay:
   every slot holds the current value: before the start, the past is the initial state.
 
 The delays of a projection whose pre population has a ring live in the state, so they can change
-after compile (up to ``R``): ``P._delay`` (one number of steps) when they were uniform at compile,
+after compile (up to ``R``; settings, as parameters: a reset keeps them): ``P._delay`` (one number of steps) when they were uniform at compile,
 else ``P._delays`` (per synapse).  Non-uniform spiking delays visit, for each delay ``d``, the
 spikes of step ``t - d`` through the synapses of that delay: the inverse index is sorted by
 pre-synaptic neuron, then delay, then synapse (``P.inv_dptr[pre * R + d - 1]`` is the first
@@ -109,12 +109,12 @@ def declare_state_delays(ctx: LoweringContext, e: ProjectionEdge, flat=None) -> 
     each synapse when the storage is not one element per synapse), handles ``(P, "delay_steps")`` and ``(P, "synapse_delays")``."""
     steps = delay_steps(e, ctx.net.dt)
     if isinstance(steps, int):
-        ctx.declare(f"{e.name}._delay", I64, 1, "state", steps, handle=(e.name, "delay_steps"))
+        ctx.declare(f"{e.name}._delay", I64, 1, "parameter", steps, handle=(e.name, "delay_steps"))
         return
     size = len(steps) if flat is None else int(np.max(flat)) + 1
     values = np.ones(max(1, size), dtype=np.int64)
     values[np.arange(len(steps)) if flat is None else flat] = steps
-    ctx.declare(f"{e.name}._delays", I32, max(1, size), "state", values.astype(np.int32))
+    ctx.declare(f"{e.name}._delays", I32, max(1, size), "parameter", values.astype(np.int32))
     ctx.km.handle(e.name, "synapse_delays", f"{e.name}._delays", None if flat is None else np.asarray(flat))
 
 
