@@ -232,3 +232,21 @@ def test_reset_refills_the_past_and_keeps_new_delays():
     assert uniform.delay == 2.0
     run(net, src)
     assert np.array_equal(m.get("r"), first) and np.allclose(first, expected(D, 2))
+
+
+@pytest.mark.parametrize("backend,threads", [("reference", 1), ("llvm", 2)])
+def test_shorter_delays_then_a_monitor_after_compile_keep_the_ring(backend, threads):
+    """A monitor created after compile recompiles the network with its state: delays set after
+    compile are kept, and so is the pre population's ring (its max_delay)."""
+    net, src, varied, uniform, m = network(backend, threads)
+    uniform.delay = 1.0
+    varied.delay = 1.0
+    holder = {}
+
+    def add_monitor():
+        holder["late"] = net.monitor(varied.post, "r")
+    run(net, src, steps=6, at={3: add_monitor, 4: lambda: setattr(uniform, "delay", 4.0)})
+    assert src.max_delay == 4 and uniform.delay == 4.0 and varied.delay == 1.0
+    want = np.array([W @ past(s - 1) - past(s - (1 if s < 4 else 4)).sum() for s in range(6)])
+    assert np.allclose(m.get("r"), want)
+    assert np.allclose(holder["late"].get("r"), want[3:])

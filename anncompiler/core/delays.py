@@ -100,6 +100,8 @@ def _write_compiled(proj, c, value) -> None:
     if kind == "uniform" and np.ndim(steps) and not np.all(steps == steps[0]):
         raise InvalidValueError(f"projection {proj.name} was compiled with uniform delays: they stay uniform "
                                 f"after compile (give one number)")
+    pre = getattr(proj.pre, "population", proj.pre)  # a recompile (monitors added) keeps the ring's length
+    pre.__dict__["_max_delay"] = max(int(pre.__dict__.get("_max_delay") or 1), R)
     write_delays(net, proj.name, c, steps)
 
 
