@@ -35,7 +35,7 @@ def input_targets(ctx: LoweringContext, p: PopulationNode) -> list[str]:
     which reads it as ``sum(target)``) writes the sum, except a current injection (``g_target``)."""
     targets = list(p.model.targets) if p.model.type == "rate" else []
     for e in ctx.net.projections_into(p.name):
-        writes_sum = e.synapse.type != "spike" and e.kind != "current_injection"
+        writes_sum = e.synapse.type != "spike" and e.kind != "current_injection" and not e.options.get("conductance")
         for t in e.targets:
             if t not in targets and (writes_sum or f"g_{t}" not in p.model.attributes):
                 targets.append(t)
