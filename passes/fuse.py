@@ -29,7 +29,7 @@ _W, _PRE_R = sympy.Symbol("w"), sympy.Symbol("pre.r")
 def _is_linear_default(e: ProjectionEdge) -> bool:
     """Default psp or pre_spike, ``sum`` operation, no synaptic variable but ``w``, no plasticity."""
     syn = e.synapse
-    if syn.equations or syn.post_spike or syn.operation != "sum":
+    if syn.equations or syn.post_spike or syn.axon_events or syn.operation != "sum":
         return False
     if any(a.role == "variable" for a in syn.attributes.values()) or set(syn.attributes) - {"w"}:
         return False

@@ -36,8 +36,6 @@ def test_rate_coded_delays_longer_than_one_step_are_simulated_not_ignored():
 
 
 @pytest.mark.parametrize("definition", [
-    lambda: ann.Neuron(equations="dv/dt = -v", spike="v > 1", reset="v = 0", axon_spike="v > 2"),
-    lambda: ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += w"),
     lambda: ann.Synapse(pruning="w < 0.1"),
 ])
 def test_unsupported_definition_fields_are_refused(definition):

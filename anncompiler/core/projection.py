@@ -76,7 +76,8 @@ class Projection:
         self.name = name or f"proj{self.id}"
         self.connectivity = None
         self._init: dict = {}
-        self._flags: dict = {"transmission": True, "update": True, "plasticity": True, "period": 1, "offset": 0}
+        self._flags: dict = {"transmission": True, "update": True, "plasticity": True, "axon_transmission": True,
+                             "period": 1, "offset": 0}
         self._ir = None
         net._add_projection(self)
 
@@ -317,6 +318,8 @@ class Projection:
         if self._net.compiled:
             stored = self._net._state(self.name, {"period": "learn_period", "offset": "learn_offset"}.get(flag, flag),
                                       required=False)
+            if stored is None and flag == "axon_transmission":
+                return  # the projection does not react to axonal spikes: nothing to switch
             if stored is None:
                 raise NetworkError(f"projection {self.name} was fused with others by fuse-connectivity: its "
                                    f"'{flag}' cannot change after compile (compile without that pass)")
@@ -346,7 +349,7 @@ class Projection:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        if name in ("transmission", "update", "plasticity"):
+        if name in ("transmission", "update", "plasticity", "axon_transmission"):
             return bool(self.__dict__["_flags"][name])
         ir = self._model_ir()
         if name not in ir.attributes:
@@ -376,7 +379,7 @@ class Projection:
                          "connectivity"):
             object.__setattr__(self, name, value)
             return
-        if name in ("transmission", "update", "plasticity"):
+        if name in ("transmission", "update", "plasticity", "axon_transmission"):
             if not isinstance(value, (bool, np.bool_)):
                 raise InvalidTypeError(f"projection {self.name}: {name} is True or False, not {value!r}")
             self._set_flag(name, bool(value))

@@ -1,6 +1,7 @@
 """The built-in phases of a step, registered in their order (docs/semantics.md, "One step")."""
 from __future__ import annotations
 
+from .axonal import axonal_kernel
 from .globalops import global_ops_init_kernel, global_ops_kernel, population_ops
 from .monitors import monitor_kernel
 from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel, timed_array_kernel
@@ -9,7 +10,7 @@ from .neurons import conductance_resets, input_targets, neuron_kernel, spike_sou
 INPUT_KERNELS = {"spike_source_array": spike_source_kernel, "timed_array": timed_array_kernel}
 from .phases import register_phase
 from .projections import continuous_kernel, rate_kernel, reset_inputs_kernel, spike_kernel
-from .specialised import PROJECTION_KERNELS
+from .specialised import PROJECTION_KERNELS, conductance_kernel
 from .stop import has_stop_condition, stop_kernels
 from .synapses import learning_kernels, post_event_kernel
 
@@ -54,11 +55,15 @@ def _input(ctx, names):
         if own is not None:
             kernels.append(own(ctx, e))
             continue
-        if e.synapse.type != "spike":
-            kernels.append(rate_kernel(ctx, e))
+        if e.synapse.type != "spike":  # into spiking neurons' g_target: specialised.py
+            kernels.append(conductance_kernel(ctx, e) if e.options.get("conductance") else rate_kernel(ctx, e))
             continue
+        if e.synapse.axon_events == "own":  # axonal spikes (axonal.py): before the spikes
+            kernels.append(axonal_kernel(ctx, e, spike_kernel))
         if e.synapse.pre_spike:
             kernels.append(spike_kernel(ctx, e))
+        if e.synapse.axon_events == "pre_spike":  # after the spikes, as one list
+            kernels.append(axonal_kernel(ctx, e, spike_kernel))
         if e.synapse.psp is not None:  # continuous transmission
             kernels.append(continuous_kernel(ctx, e))
     return kernels

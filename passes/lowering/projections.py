@@ -20,6 +20,7 @@ from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
 from . import events
+from .axonal import declare_axon_transmission
 from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
 from .delays import (declare_delayed_inverse, declare_state_delays, delay_of, delay_steps, delayed_value,
@@ -74,6 +75,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
+    declare_axon_transmission(ctx, e)
 
 
 def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
