@@ -336,3 +336,17 @@ def test_device_array_behaves_like_numpy():
         arr[10]
     with pytest.raises(IndexError):
         arr[[0, 11]] = 1.0
+
+
+class Counting(ann.Network):
+    def __init__(self):
+        self.create(3, ann.Neuron(equations="r = r + 1.0", name="F"))
+
+
+def test_copy_runs_on_the_same_device():
+    net = Counting(dt=1.0)
+    net.compile(backend="cuda", cuda_config=HOST)
+    twin = net.copy()
+    assert twin._simulator.device.kind == "host"
+    twin.simulate(2.0)
+    np.testing.assert_array_equal(twin.get_populations()[0].r, [2.0] * 3)

@@ -348,6 +348,7 @@ class Network(metaclass=_NetworkMeta):
                                  "backend_options": options}
         self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
         self._backend_used = backend
+        self._cuda_config = dict(cuda_config) if cuda_config else None  # net.copy() runs on the same device
         self.compiled = True
         if not silent and self._config.get("verbose"):
             print(f"anncompiler: compiled in {report['total']:.3f} s")

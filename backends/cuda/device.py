@@ -4,7 +4,7 @@ The simulator (``runtime.py``) sees one small interface: buffers that it fills a
 explicit copies, a module whose functions it launches with a grid and a block, and graphs that
 replay a recorded list of launches.  Two implementations:
 
-* :class:`CupyDevice`: CuPy arrays in GPU memory, the NVRTC PTX loaded as a ``cupy.RawModule``,
+* :class:`CupyDevice`: CuPy arrays in GPU memory, the NVRTC PTX loaded as a CUDA module,
   launches on one stream, a chunk of steps captured once as a CUDA graph and replayed;
 * :class:`HostDevice` (``cuda_config={"device": "host"}``): numpy arrays stand for device memory
   (copied in and out exactly as GPU memory would be), the same CUDA C compiled by g++ through the
@@ -17,8 +17,6 @@ a simulation moves nothing per step beyond what monitors and stop conditions nee
 from __future__ import annotations
 
 import ctypes
-import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,18 +232,16 @@ class CupyDevice(Device):
             buf.fill(value)
 
     def load_module(self, program):
-        # RawModule loads PTX from a file; the driver JIT-compiles it for this GPU
-        with tempfile.NamedTemporaryFile("w", suffix=".ptx", delete=False) as f:
-            f.write(program.ptx)
+        # the PTX loaded from memory (cuModuleLoadData through cupy's Module, what RawModule does
+        # with a .ptx file): the driver JIT-compiles it for this GPU
         try:
             with self.device:
-                module = self.cp.RawModule(path=f.name)
+                module = self.cp.cuda.function.Module()
+                module.load(program.ptx.encode() + b"\0")
                 functions = {spec.function: module.get_function(spec.function)
                              for spec in program.launches + [program.advance]}
         except Exception as exc:
             raise BackendError(f"cuda backend: the GPU's driver could not load the PTX: {exc}") from exc
-        finally:
-            os.remove(f.name)
         self._module = module  # keeps the functions' module loaded
         return functions
 
