@@ -84,10 +84,14 @@ class CUDABackend(Backend):
             raise BackendError(f"cuda backend: the kernel module is mapped for "
                                f"{module.platform or 'no platform'}; run the pass 'cuda-map' first")
         rendered = render_module(module)
-        ptx, hit = compile_to_ptx(rendered.source, self.arch, cache=self.cache)
+        dumps = {"cuda.cu": rendered.source}
+        if self.device == "host":  # the host device compiles the source with g++: no PTX needed
+            ptx, hit = "", False
+        else:
+            ptx, hit = compile_to_ptx(rendered.source, self.arch, cache=self.cache)
+            dumps["cuda.ptx"] = ptx
         program = CUDAProgram(module, rendered.source, ptx, rendered.launches, rendered.advance, self.cache)
-        return Artefact(self.name, {"cuda.cu": rendered.source, "cuda.ptx": ptx}, program,
-                        {"cache_hit": hit, "arch": self.arch})
+        return Artefact(self.name, dumps, program, {"cache_hit": hit, "arch": self.arch, "device": self.device})
 
     def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
         if artefact.backend != self.name:
