@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import anncompiler as ann
-from anncompiler.errors import AnnCompilerError, InvalidTypeError, NetworkError, ShapeError
+from anncompiler.errors import AnnCompilerError, InvalidTypeError, NetworkError, NotSupportedError, ShapeError
 from anncompiler.extensions import bold
 
 RUNS = [("llvm", 1), ("llvm", 2), ("reference", 1)]
@@ -251,9 +251,20 @@ def test_bad_input_is_refused_clearly():
     assert len(net.get_populations()) == 1 and not net.get_projections()  # nothing half-built remains
     m = net.boldmonitor(pop, start=True)
     net.compile()
-    with pytest.raises(NetworkError):
+    with pytest.raises(NotSupportedError):
         net.boldmonitor(pop)
     with pytest.raises(NetworkError, match="not recorded"):
         m.get("q")
     net.simulate(2.0)
     assert m.get("BOLD").shape == (2, 1)
+
+
+def test_cuda_code_is_generated():
+    """The input kernel renders to CUDA C that NVRTC compiles (no device needed)."""
+    pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="the cuda extra is not installed")
+    net = ann.Network(dt=1.0)
+    a = net.create(ann.InputArray(4))
+    s = net.create(ann.SpikeSourceArray([[1.0], [2.0]]))
+    s.compute_firing_rate(5.0)
+    net.boldmonitor([a, s], bold.balloon_RN(), normalize_input=10.0, start=True)
+    net.compile(backend="cuda", load=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import numbers
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, NotSupportedError, ShapeError
 
 from .accumulate import AccProjection
 from .models import BoldModel, balloon_RN
@@ -64,7 +64,8 @@ class BoldMonitor:
         if not populations:
             raise NetworkError("BoldMonitor: give a population or a list of populations (populations=...)")
         net = _network_of(populations, network)
-        net._check_not_compiled("create a BoldMonitor")
+        if net.compiled:
+            raise NotSupportedError("a BoldMonitor created after compile() is not supported yet: create it before")
         model = _model(bold_model)
         mapping = {"I_CBF": "r"} if mapping is None else mapping
         if not isinstance(mapping, dict) or not mapping:
