@@ -103,3 +103,4 @@ def _record(ctx, names):
 from . import firing_rate  # noqa: E402,F401  (registers 'firing-rate' after 'neurons')
 from . import spike_history  # noqa: E402,F401  (registers 'spike-history' after 'neurons')
 from . import schedules  # noqa: E402,F401  (registers 'schedules' before 'neurons')
+from . import value_history  # noqa: E402,F401  (registers history-prime before input, value-history after neurons)
