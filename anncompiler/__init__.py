@@ -40,6 +40,7 @@ from .core.specialised import Convolution, Copy, CurrentInjection, DecodingProje
 from .core.scheduled_inputs import HomogeneousCorrelatedSpikeTrains, TimedPoissonPopulation
 from .core.report import report
 from . import extensions  # noqa: E402,F401  (ann.extensions.image.ImagePopulation)
+from .extensions.tensorboard import Logger  # noqa: E402,F401  (tensorboardX imported when one is created)
 from .models import (IBCM, STDP, STP, DefaultRateCodedSynapse, DefaultSpikingSynapse, EIF_cond_alpha_isfa_ista,
                      EIF_cond_exp_isfa_ista, GIF_curr, GIF_curr_exp, Hebb, HH_cond_exp, IF_cond_alpha, IF_cond_exp,
                      IF_curr_alpha, IF_curr_exp, Izhikevich, LeakyIntegrator, Oja, list_standard_neurons,

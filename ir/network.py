@@ -49,7 +49,7 @@ class ProjectionEdge:
     #: initial switches: transmission, update, plasticity (bool), period, offset (steps)
     flags: dict = field(default_factory=dict)
     #: "" for an ordinary projection, else the kind whose own input kernel it has
-    #: ("current_injection", "decoding": passes/lowering/specialised.py)
+    #: ("current_injection", "decoding", "bold_input": passes/lowering/specialised.py)
     kind: str = ""
     #: weights read from a shared array (convolution filter, copy, transpose), or None
     shared: Optional[SharedWeights] = None

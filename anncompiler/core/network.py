@@ -222,6 +222,13 @@ class Network(metaclass=_NetworkMeta):
         from .monitor import Monitor
         return Monitor(obj, variables, period, period_offset, start, name, network=self, stream=stream)
 
+    def boldmonitor(self, populations=None, bold_model=None, mapping=None, scale_factor=None, normalize_input=None,
+                    recorded_variables=None, start=False):
+        """A BoldMonitor (``anncompiler.extensions.bold``) of ``populations``, before compile()."""
+        from anncompiler.extensions.bold import BoldMonitor
+        return BoldMonitor(populations, bold_model, mapping, scale_factor, normalize_input, recorded_variables,
+                           start, network=self)
+
     def constant(self, name: str, value: float) -> Constant:
         c = Constant(name, value, register=False)
         self._constants[name] = c

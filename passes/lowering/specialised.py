@@ -9,11 +9,13 @@ A rate-coded Convolution or Pooling into a spiking population (``options["conduc
 its result to the post-synaptic ``g_target`` at every step (``+=`` whatever the operation), as
 ANNarchy does (``conductance_kernel``).
 
-Two kinds have their own input kernel (``PROJECTION_KERNELS``, by ``ProjectionEdge.kind``):
+Three kinds have their own input kernel (``PROJECTION_KERNELS``, by ``ProjectionEdge.kind``):
 
 * ``current_injection``: ``post.g_target = pre.r`` for each (one-to-one) synapse, every step;
 * ``decoding``: the weighted count of the pre-synaptic spikes of each row over the last
-  ``window`` steps, as a rate in Hz averaged over the row's synapses, added to ``sum(target)``.
+  ``window`` steps, as a rate in Hz averaged over the row's synapses, added to ``sum(target)``;
+* ``bold_input``: the mean of a pre-synaptic attribute, scaled, maybe relative to a baseline
+  (``bold_input.py``; the BOLD monitor's input).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from anncompiler.ir.model import Ref
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
+from .bold_input import bold_input_kernel
 from .context import LoweringContext, c64, i64, neurons
 from .delays import spikes_of
 from .flags import when_transmitting
@@ -209,4 +212,5 @@ def decoding_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
 
 
 #: input kernels of the projection kinds that have their own (the others: rate or spike kernels)
-PROJECTION_KERNELS = {"current_injection": current_injection_kernel, "decoding": decoding_kernel}
+PROJECTION_KERNELS = {"current_injection": current_injection_kernel, "decoding": decoding_kernel,
+                      "bold_input": bold_input_kernel}
