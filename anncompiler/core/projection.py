@@ -392,6 +392,8 @@ class Projection:
             value = value.get_values(c.nb_synapses)
         elif isinstance(value, list):
             value = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in value])
+        elif np.ndim(value) > 1:  # what the getter returns for equal dendrites: (dendrites, synapses)
+            value = np.asarray(value).reshape(-1)
         if np.ndim(value) > 0 and np.size(value) not in (1, c.nb_synapses):
             raise ShapeError(f"{self.name}.{name}: {np.size(value)} values for {c.nb_synapses} synapses")
         if self._net.compiled:
