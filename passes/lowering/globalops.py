@@ -20,16 +20,11 @@ backend gives the same bits: ``mean = (((x0 + x1) + x2) + ...) / N``,
 propagated as numpy does).  int and bool attributes are converted to the
 float type first.
 
-Initial values (what equations see at the first step): computed from the
-state at the start of the first simulated step, i.e. from the initial
-values, including values assigned after ``compile()`` and before the first
-``simulate()``.  A flag ``P._gops_stale`` (bool[1], true after allocation)
-makes the ``global-ops-init`` kernel, scheduled first in every step,
-compute them once; setting the flag again (e.g. after a reset of the state)
-recomputes them at the next step.  ANNarchy instead initialises the
-generated ``_mean_x`` etc. to 0.0 (``init_globalops`` in its code
-generators), so its first step sees 0 for every operation; a value of the
-initial state is the sensible reading of "the previous step".
+Initial values (what equations see at the first step): 0, as in ANNarchy, whose generated
+``_mean_x`` etc. start at 0.0 and are first computed at the end of step 0.  The arrays are
+state arrays initialised to 0, so ``reset()`` (which writes back the compile-time values)
+makes the first step after it read 0 again.  A disabled population (``pop.disable()``) does
+not update its global operations: they keep their last values until it is enabled again.
 """
 from __future__ import annotations
 
@@ -49,7 +44,6 @@ from .context import LoweringContext, c64, model_sources
 
 #: parser function name -> the name used in array names (and by the user)
 OPS = GLOBAL_OP_USER_NAMES
-STALE = "_gops_stale"
 
 
 def global_op_calls(expr) -> list:
@@ -94,7 +88,6 @@ def declare_global_ops(ctx: LoweringContext, p: PopulationNode) -> None:
         return
     for op, attr in ops:
         ctx.declare(array_name(p, op, attr), ctx.ft, 1, "state", 0.0)
-    ctx.declare(f"{p.name}.{STALE}", BOOL, 1, "internal", True)
 
 
 def global_op_load(ctx: LoweringContext, p: PopulationNode, ref: Ref) -> Expr:
@@ -151,14 +144,3 @@ def global_ops_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
         return None
     return Kernel(f"global_ops_{p.name}", "global-ops", body,
                   ", ".join(f"{op}({a})" for op, a in population_ops(p)) + f" of {p.name}")
-
-
-def global_ops_init_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
-    """The ``global-ops-init`` phase (first of a step): initial values while ``P._gops_stale``."""
-    body = _all_reductions(ctx, p)  # fresh statements (passes rewrite statements in place)
-    if not body:
-        return None
-    flag = f"{p.name}.{STALE}"
-    body.append(ctx.store(flag, 0, Const(False, BOOL)))
-    return Kernel(f"global_ops_init_{p.name}", "global-ops-init", [If(ctx.load(flag, 0), body)],
-                  f"initial global operations of {p.name}")
