@@ -35,9 +35,9 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Reduce, Var
+from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, Kernel, Reduce, Var
 from anncompiler.ir.network import PopulationNode
-from anncompiler.ir.types import BOOL, I64
+from anncompiler.ir.types import I64
 from anncompiler.ir.model import GLOBAL_OP_USER_NAMES, Ref
 
 from .context import LoweringContext, c64, model_sources
