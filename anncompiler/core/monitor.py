@@ -36,7 +36,8 @@ def _check_period(value, what: str, minimum: float) -> float:
 
 
 class Monitor:
-    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron.
+    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron (a
+    Projection or a Dendrite: core/projection_monitor.py).
 
     ``stream='rec.h5'`` (anncompiler's own) appends the recording to an HDF5 file while the
     simulation runs instead of keeping it in memory; ``get()`` reads it back.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .activity import idle_kernel, when_active
-from .globalops import global_ops_kernel, population_ops
+from .globalops import all_ops, global_ops_kernel
 from .monitors import monitor_kernel
 from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel, timed_array_kernel
 
@@ -20,7 +20,7 @@ def _populations(net):
 
 
 def _with_global_ops(net):
-    return [p.name for p in net.populations if population_ops(p)]
+    return [p.name for p in net.populations if p.model is not None and all_ops(net, p)]
 
 
 def _inputs(net):

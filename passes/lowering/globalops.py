@@ -78,12 +78,41 @@ def population_ops(p: PopulationNode) -> list[tuple[str, str]]:
     return out
 
 
+def synapse_ops(net, p: PopulationNode) -> list[tuple[str, str]]:
+    """``(op, attribute)`` pairs that synapses ask of ``p`` (``mean(post.r)``, ``max(pre.v)``)."""
+    out = []
+    for e in net.projections:
+        m = e.synapse
+        sources = list(model_sources(m, with_updates=True)) + [(m.name, m.psp)] \
+            + [(u.source, u.value) for u in (getattr(m, "pre_spike", None) or []) + (getattr(m, "post_spike", None) or [])
+               if hasattr(u, "value")]
+        for _source, expr in sources:
+            for call in global_op_calls(expr):
+                arg = str(call.args[0]) if len(call.args) == 1 else ""
+                side, _, attr = arg.partition(".")
+                end = {"pre": e.pre, "post": e.post}.get(side)
+                if end == p.name and (OPS[type(call).__name__], attr) not in out:
+                    a = p.model.attributes.get(attr) if p.model is not None else None
+                    if a is None or a.locality != "local":
+                        raise ModelError(f"global operation {OPS[type(call).__name__]}({arg}) in projection "
+                                         f"{e.name}: '{attr}' is not a local attribute of population {p.name}",
+                                         model=m.name, name=arg)
+                    out.append((OPS[type(call).__name__], attr))
+    return out
+
+
+def all_ops(net, p: PopulationNode) -> list[tuple[str, str]]:
+    """The operations of ``p`` its own equations and the synapses at its ends read."""
+    out = population_ops(p)
+    return out + [o for o in synapse_ops(net, p) if o not in out]
+
+
 def array_name(p: PopulationNode, op: str, attr: str) -> str:
     return f"{p.name}._{op}_{attr}"
 
 
 def declare_global_ops(ctx: LoweringContext, p: PopulationNode) -> None:
-    ops = population_ops(p)
+    ops = all_ops(ctx.net, p)
     if not ops:
         return
     for op, attr in ops:
@@ -132,7 +161,7 @@ def _reduction(ctx: LoweringContext, p: PopulationNode, op: str, attr: str) -> l
 
 def _all_reductions(ctx, p) -> list:
     body = []
-    for op, attr in population_ops(p):
+    for op, attr in all_ops(ctx.net, p):
         body += _reduction(ctx, p, op, attr)
     return body
 
@@ -143,4 +172,4 @@ def global_ops_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
     if not body:
         return None
     return Kernel(f"global_ops_{p.name}", "global-ops", body,
-                  ", ".join(f"{op}({a})" for op, a in population_ops(p)) + f" of {p.name}")
+                  ", ".join(f"{op}({a})" for op, a in all_ops(ctx.net, p)) + f" of {p.name}")

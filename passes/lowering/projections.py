@@ -23,6 +23,7 @@ from . import events
 from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
 from .delays import declare_delayed_inverse, delay_steps, spikes_of
+from .globalops import global_op_load
 from .flags import declare_flags, guard_weight, when_transmitting
 from .specialised import declare_shared, padding_fold, shared_weight
 
@@ -111,6 +112,10 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
                 raise ModelError(f"'{ref}': population {pop.name} (model '{pop.model.name}') has no "
                                  f"attribute '{name}'", model=e.synapse.name, name=str(ref))
             return ctx.load(f"{pop.name}.{name}", idx if pa.locality == "local" else c64(0))
+        if ref.kind == "global" and ref.name.partition(".")[0] in ("pre", "post"):  # mean(post.r) (globalops.py)
+            side, _, attr = ref.name.partition(".")
+            pop = pre_pop if side == "pre" else post_pop
+            return global_op_load(ctx, pop, Ref(attr, kind="global", op=ref.op))
         if ref.kind != "name":
             raise ModelError(f"'{ref}' is not defined in projection {e.name}", model=e.synapse.name, name=str(ref))
         if is_temp(name):
