@@ -157,10 +157,22 @@ def delays(net):
     net.monitor(pop, "spike")
 
 
+def rate_delays(net):
+    """Rate-coded delays, uniform and per synapse, in psp and a synaptic equation (rings of past
+    values)."""
+    leaky = ann.Neuron(parameters="tau = 10.0", equations="tau * dr/dt + r = sum(exc) + 0.5 : min=0.0")
+    a, b = net.create(30, leaky), net.create(20, leaky)
+    hebb = ann.Synapse(parameters="eta = 0.01", equations="dw/dt = eta * pre.r * post.r", psp="w * pre.r")
+    net.connect(a, b, "exc", hebb).fixed_probability(0.3, weights=0.1,
+                                                    delays=ann.Uniform(0.1, 2.0, rng=net.default_rng))
+    net.connect(b, a, "exc").fixed_probability(0.3, weights=0.1, delays=1.5)
+    net.monitor(b, "r")
+
+
 MODELS = {"coba": coba, "rate_dense": rate, "rate_sparse": lambda net: rate(net, 0.05),
           "izhikevich": izhikevich, "stdp": stdp, "plasticity": plasticity, "float32": float32,
           "global_ops": global_ops, "spike_sources": spike_sources, "stop_conditions": stop_conditions,
-          "delays": delays}
+          "delays": delays, "rate_delays": rate_delays}
 
 
 def build(name, seed=3):

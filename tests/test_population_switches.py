@@ -107,3 +107,21 @@ def test_llvm_threads_agree_with_reference_on_a_random_network(threads):
     np.testing.assert_array_equal(ref[0], got[0])
     np.testing.assert_array_equal(ref[1], got[1])
     assert ref[2] == got[2]
+
+
+@pytest.mark.parametrize("backend,threads", RUNS)
+def test_disabled_population_sends_no_axonal_spikes(backend, threads):
+    net = ann.Network(dt=1.0, seed=1)
+    net.config(num_threads=threads)
+    neuron = ann.Neuron(equations="v = v + 2", spike="v > 100", reset="v = 0", axon_spike="v > 3",
+                        axon_reset="v -= 2")
+    pre = net.create(1, neuron)
+    post = net.create(1, ann.Neuron(equations="v = g_exc", spike="v > 1e9"))
+    net.connect(pre, post, "exc", ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += w")) \
+        .one_to_one(weights=1.0)
+    m = net.monitor(post, "v")
+    net.compile(backend=backend)
+    net.simulate(2.0)  # v: 2, 4 (axonal spike at step 1, v -> 2)
+    pre.disable()
+    net.simulate(3.0)  # the axonal spike of step 1 arrives at step 2, then nothing
+    np.testing.assert_array_equal(m.get("v")[:, 0], [0, 0, 1, 0, 0])

@@ -17,6 +17,8 @@ import numpy as np
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 
 from . import analysis
+from .axon_recording import axon_spike_dict, check_axon_spike_recordable, drain_axon_spikes, \
+    refuse_streamed_axon_spikes
 from .population import IndividualNeuron, Population, PopulationView
 
 
@@ -74,6 +76,7 @@ class Monitor:
         self._origin = now
         self._data = {v: [] for v in self.variables}
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, ranks) chunks
+        self._axon_spikes: list[tuple[np.ndarray, np.ndarray]] = []  # the same, of axonal spikes
         self._recording = bool(start)
         #: the step from which the spikes held were recorded (analysis window)
         self._spike_origin = now if start else None
@@ -81,6 +84,8 @@ class Monitor:
         self._var_times = {v: {"start": [now] if start else [], "stop": []} for v in self.variables}
         self._sink = None
         if stream is not None:
+            if "axon_spike" in self.variables:
+                refuse_streamed_axon_spikes(self)
             from .recording_files import StreamSink
             self._sink = StreamSink(stream, self)
         net._add_monitor(self)
@@ -137,6 +142,9 @@ class Monitor:
             if model.type != "spike":
                 raise NetworkError(f"Monitor: population {pop.name} is rate-coded and emits no spikes")
             return
+        if v == "axon_spike":
+            check_axon_spike_recordable(self, model)
+            return
         if v.startswith("sum(") and v.endswith(")"):
             target = v[4:-1].strip()
             if self._net.compiled and self._net._state(pop.name, f"sum:{target}", required=False) is None:
@@ -179,6 +187,8 @@ class Monitor:
             added = [v for v in dict.fromkeys(names) if v not in self.variables]
             for v in added:
                 self._check_recordable(v)
+            if "axon_spike" in added and self._sink is not None:
+                refuse_streamed_axon_spikes(self)
             if added:
                 self._drain_all()  # what was recorded so far belongs to the old variables
                 for v in added:
@@ -256,6 +266,7 @@ class Monitor:
     # draining (called by the runtime between chunks) --------------------------
     def _drain(self):
         state = lambda role: self._net._state(self.name, role, required=False)  # noqa: E731
+        drain_axon_spikes(self, state)
         row_count = state("rows")
         had_rows = row_count is not None and row_count[0] > 0
         chunk = {}
@@ -298,7 +309,10 @@ class Monitor:
         out = {}
         for v in names:
             self._require_variable(v)
-            out[v] = self._spike_dict() if v == "spike" else self._variable(v, reshape)
+            if v == "axon_spike":
+                out[v] = axon_spike_dict(self)
+            else:
+                out[v] = self._spike_dict() if v == "spike" else self._variable(v, reshape)
         if not keep:
             for v in names:
                 self._forget(v)
@@ -318,6 +332,8 @@ class Monitor:
             self._sink.forget(v)
         elif v == "spike":
             self._spikes = []
+        elif v == "axon_spike":
+            self._axon_spikes = []
         else:
             self._data[v] = []
         if v == "spike":

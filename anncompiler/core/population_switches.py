@@ -30,8 +30,8 @@ def clear_spikes(pop) -> None:
     if not net.compiled or pop._model_ir().type != "spike":
         return
     with net._lock:
-        for role, value in (("spike_count", 0), ("last_spike", NEVER), ("refractory_remaining", 0),
-                            ("ring_count", 0)):
+        for role, value in (("spike_count", 0), ("axonal_count", 0), ("last_spike", NEVER),
+                            ("refractory_remaining", 0), ("ring_count", 0)):
             arr = net._state(pop.name, role, required=False)
             if arr is not None:
                 arr[...] = value

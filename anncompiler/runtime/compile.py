@@ -69,6 +69,8 @@ def build_network_ir(net) -> NetworkIR:
         window = pop.__dict__.get("_firing_window")
         if window is not None and model.type == "spike":  # compute_firing_rate (passes/lowering/firing_rate.py)
             node.data["firing_window"] = max(1, int(round(window / net.dt)))
+        if pop.__dict__.get("_max_delay"):  # reserved ring length (steps), passes/lowering/delays.py
+            node.data["max_delay"] = pop._max_delay
         if pop._refractory is not None:
             node.data["refractory"] = pop._refractory
         node.data["active"] = bool(pop.__dict__.get("enabled", True))  # pop.disable() (lowering/activity.py)

@@ -5,7 +5,7 @@ loop reads at every step, so that it changes between two ``simulate`` calls with
 population: its neuron update (equations, spike condition, reset), its global operations and
 firing rate, the reset of its weighted sums, and, for every projection into it, the synaptic
 input, the synaptic equations and the post-synaptic events.  Its variables and weighted sums
-keep their values.  It emits no spikes while disabled (its spike list is empty; ANNarchy keeps
+keep their values.  It emits no spikes (nor axonal spikes) while disabled (its spike list is empty; ANNarchy keeps
 the list of its last active step, which its projections would deliver again at every step).
 
 A guarded kernel's body is one ``If`` reading only the switch, which nothing in the module
@@ -54,7 +54,8 @@ def idle_kernel(ctx: LoweringContext, p) -> Kernel | None:
     cond = is_active(ctx, p.name)
     if cond is None or p.model is None or p.model.type != "spike":
         return None
-    return Kernel(f"idle_{p.name}", "neurons",
-                  [If(UnOp("not", cond, BOOL), [ctx.store(f"{p.name}._n_spiked", 0, Const(0, ctx.km.arrays[
-                      f"{p.name}._n_spiked"].dtype))])],
+    counts = [ctx.km.handles[(p.name, role)].array for role in ("spike_count", "axonal_count")
+              if (p.name, role) in ctx.km.handles]  # the spike list, and the axonal one (axonal.py)
+    empty = [ctx.store(c, 0, Const(0, ctx.km.arrays[c].dtype)) for c in counts]
+    return Kernel(f"idle_{p.name}", "neurons", [If(UnOp("not", cond, BOOL), empty)],
                   f"no spikes from {p.name} while it is disabled")

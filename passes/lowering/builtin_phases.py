@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .activity import idle_kernel, when_active
+from .axonal import axonal_kernel
 from .globalops import all_ops, global_ops_kernel
 from .monitors import monitor_kernel
 from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel, timed_array_kernel
@@ -10,7 +11,7 @@ from .neurons import conductance_resets, input_targets, neuron_kernel, spike_sou
 INPUT_KERNELS = {"spike_source_array": spike_source_kernel, "timed_array": timed_array_kernel}
 from .phases import register_phase
 from .projections import continuous_kernel, rate_kernel, reset_inputs_kernel, spike_kernel
-from .specialised import PROJECTION_KERNELS
+from .specialised import PROJECTION_KERNELS, conductance_kernel
 from .stop import has_stop_condition, stop_kernels
 from .synapses import learning_kernels, post_event_kernel
 
@@ -53,11 +54,15 @@ def _input_kernels(ctx, e):
     own = PROJECTION_KERNELS.get(e.kind)  # specialised kinds (current injection, decoding)
     if own is not None:
         return [own(ctx, e)]
-    if e.synapse.type != "spike":
-        return [rate_kernel(ctx, e)]
+    if e.synapse.type != "spike":  # into spiking neurons' g_target: specialised.py
+        return [conductance_kernel(ctx, e) if e.options.get("conductance") else rate_kernel(ctx, e)]
     kernels = []
+    if e.synapse.axon_events == "own":  # axonal spikes (axonal.py): before the spikes
+        kernels.append(axonal_kernel(ctx, e, spike_kernel))
     if e.synapse.pre_spike:
         kernels.append(spike_kernel(ctx, e))
+    if e.synapse.axon_events == "pre_spike":  # after the spikes, as one list
+        kernels.append(axonal_kernel(ctx, e, spike_kernel))
     if e.synapse.psp is not None:  # continuous transmission
         kernels.append(continuous_kernel(ctx, e))
     return kernels
@@ -114,3 +119,4 @@ def _record(ctx, names):
 from . import firing_rate  # noqa: E402,F401  (registers 'firing-rate' after 'neurons')
 from . import spike_history  # noqa: E402,F401  (registers 'spike-history' after 'neurons')
 from . import schedules  # noqa: E402,F401  (registers 'schedules' before 'neurons')
+from . import value_history  # noqa: E402,F401  (registers history-prime before input, value-history after neurons)

@@ -5,6 +5,10 @@ synapse ``s`` reads its weight at ``source_w[P._w_index[s]]``; everything else i
 projection kernel.  A convolution's padded kernel positions add a second fold per row in which
 every pre-synaptic attribute reads as the padding value.
 
+A rate-coded Convolution or Pooling into a spiking population (``options["conductance"]``) adds
+its result to the post-synaptic ``g_target`` at every step (``+=`` whatever the operation), as
+ANNarchy does (``conductance_kernel``).
+
 Two kinds have their own input kernel (``PROJECTION_KERNELS``, by ``ProjectionEdge.kind``):
 
 * ``current_injection``: ``post.g_target = pre.r`` for each (one-to-one) synapse, every step;
@@ -27,6 +31,32 @@ from .flags import when_transmitting
 
 ROW = Var("k", I64)
 PAD = Var("s_pad", I64)
+
+
+# into a spiking population -----------------------------------------------------
+
+def conductance_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
+    """The rate-coded kernel of ``e`` writing ``g_target`` of its spiking post-synaptic neurons
+    (``sum(target)`` for a target the neuron does not use), always adding its result."""
+    from .projections import input_array, rate_kernel  # projections.py imports this module
+    arrays = {t: input_array(ctx, e, t) for t in e.targets}
+    kernel = rate_kernel(ctx, e, target_array=lambda t: arrays[t])
+    kernel.body = _as_increments(ctx, kernel.body, set(arrays.values()))
+    return kernel
+
+
+def _as_increments(ctx: LoweringContext, body: list, arrays: set) -> list:
+    """Stores into ``arrays`` that replace the value (max, min) made increments."""
+    from anncompiler.ir.kernel import Load, Store, walk_expr
+    out = []
+    for s in body:
+        if isinstance(s, Store) and s.array in arrays and \
+                not any(isinstance(x, Load) and x.array == s.array for x in walk_expr(s.value)):
+            s = ctx.increment(s.array, s.index, s.value)
+        for b in s.bodies():
+            b[:] = _as_increments(ctx, b, arrays)
+        out.append(s)
+    return out
 
 
 # shared weights ---------------------------------------------------------------

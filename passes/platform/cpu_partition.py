@@ -17,6 +17,8 @@ the sequential code, so any thread count computes the same bits:
   i32[pre_size*(T+1)]: the synapses of each pre neuron in the inverse index are sorted by post
   rank, and ``inv_split[pre*(T+1)+c]`` is the first one of partition ``c``), so each ``g[post]``
   receives its increments in the order of the spike list -- no atomics;
+* ``delays:proj`` loops (non-uniform spiking delays): the same, through the partition's own
+  synapses of each (pre, delay) group (``proj.inv_dsplit``, ``cpu_partition_delays.py``);
 * other ``spikes:P`` loops of a kernel owned by P (post events) handle the spikes of the
   partition's own neurons.
 
@@ -37,6 +39,7 @@ from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, 
 from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
+from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .guards import guard_whole, kernel_guard, unguarded, written_arrays
 
@@ -148,6 +151,8 @@ class _Partitioner:
             kind, name = loop.space.split(":", 1) if ":" in loop.space else (loop.space, "")
             if kind == "rows":
                 return [self.rows(k, loop, name, size)]
+            if kind == "delays":
+                return [delayed_propagation(self, k, loop, name, size)]
             if kind == "spikes":
                 inverse = [s for s in walk_stmts(loop.body) if isinstance(s, Loop) and
                            s.space.startswith("out-synapses:")]

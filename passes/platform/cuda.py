@@ -182,10 +182,11 @@ class _Mapper:
         out = [(k, config)]
         for pos in grid:
             if any(isinstance(s, Append) for s in walk_stmts(k.body[pos].body)):
-                out.append((self._stage_appends(k, pos, chosen[pos][0]), LaunchConfig()))
+                name = f"{k.name}.compact" + (str(len(out) - 1) if len(out) > 1 else "")  # one per appending loop
+                out.append((self._stage_appends(k, pos, chosen[pos][0], name), LaunchConfig()))
         return out
 
-    def _stage_appends(self, k: Kernel, pos: int, bound: int) -> Kernel:
+    def _stage_appends(self, k: Kernel, pos: int, bound: int, name: str) -> Kernel:
         """Rewrite the appends of loop ``k.body[pos]`` into staging stores; return the compaction kernel."""
         loop = k.body[pos]
         slot = _offset(loop)
@@ -213,7 +214,7 @@ class _Mapper:
         compact = [If(Load(flag, slot, BOOL), [Append(a.array, a.counter, Load(stage, slot, self.m.arrays[stage].dtype))])
                    for a, flag, stage in staged]
         prologue = [s for s in k.body[:pos] if isinstance(s, (Let, Reduce))]
-        return Kernel(f"{k.name}.compact", k.phase,
+        return Kernel(name, k.phase,
                       prologue + [Loop(loop.var, loop.start, loop.stop, compact, loop.space)],
                       doc=f"appends of @{k.name} in iteration order")
 
