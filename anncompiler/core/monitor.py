@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, NotSupportedError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 
 from . import analysis
 from .axon_recording import axon_spike_dict, check_axon_spike_recordable, drain_axon_spikes, \
@@ -38,32 +38,26 @@ def _check_period(value, what: str, minimum: float) -> float:
 
 
 class Monitor:
-    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron.
+    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron (a
+    Projection or a Dendrite: core/projection_monitor.py).
 
     ``stream='rec.h5'`` (anncompiler's own) appends the recording to an HDF5 file while the
     simulation runs instead of keeping it in memory; ``get()`` reads it back.
     """
 
+    def __new__(cls, obj=None, *args, **kwargs):
+        if cls is Monitor:
+            from .projection_monitor import ProjectionMonitor, records_synapses
+            if records_synapses(obj):  # a Projection or a Dendrite: core/projection_monitor.py
+                cls = ProjectionMonitor
+        return super().__new__(cls)
+
     def __init__(self, obj, variables=None, period=None, period_offset=None, start=True, name=None,
                  *, network=None, stream=None):
         from .network import _owner_network
-        net = _owner_network(network, [obj], f"Monitor({_describe(obj)}, {variables!r})")
+        net = _owner_network(network, [self._anchor(obj)], f"Monitor({_describe(obj)}, {variables!r})")
         self._net = net
-        if isinstance(obj, str):
-            obj = net.get_population(obj)
-        if isinstance(obj, Population):
-            self.object, self.population, self._ranks, self._geometry = obj, obj, None, obj.geometry
-        elif isinstance(obj, (PopulationView, IndividualNeuron)):
-            self.object, self.population = obj, obj.population
-            self._ranks = np.asarray(obj.ranks, dtype=np.int64)
-            self._geometry = getattr(obj, "geometry", (1,))
-        else:
-            from .dendrite import Dendrite
-            from .projection import Projection
-            if isinstance(obj, (Projection, Dendrite)):
-                raise NotSupportedError(f"Monitor of a {type(obj).__name__} (recording synaptic variables such "
-                                        "as 'w') is not supported yet: read proj.w after simulating instead")
-            raise NetworkError(f"a Monitor records a Population or a PopulationView, not {type(obj).__name__}")
+        self._bind(obj, stream)
         if isinstance(variables, str):
             variables = [variables]
         self.variables = list(variables or [])
@@ -95,6 +89,28 @@ class Monitor:
             from .recording_files import StreamSink
             self._sink = StreamSink(stream, self)
         net._add_monitor(self)
+
+    def _anchor(self, obj):
+        """What names the network of ``obj`` (the object itself for populations and views)."""
+        return obj
+
+    def _bind(self, obj, stream):
+        """Set ``object``, ``population``, the recorded ranks and the geometry of the recording."""
+        if isinstance(obj, str):
+            obj = self._net.get_population(obj)
+        if isinstance(obj, Population):
+            self.object, self.population, self._ranks, self._geometry = obj, obj, None, obj.geometry
+        elif isinstance(obj, (PopulationView, IndividualNeuron)):
+            self.object, self.population = obj, obj.population
+            self._ranks = np.asarray(obj.ranks, dtype=np.int64)
+            self._geometry = getattr(obj, "geometry", (1,))
+        else:
+            raise NetworkError(f"a Monitor records a Population, a PopulationView, a Projection or a Dendrite, "
+                               f"not {type(obj).__name__}")
+
+    def _row_width(self, v) -> int:
+        """Values per recorded row of ``v``."""
+        return 1 if self._is_global(v) else self._width
 
     # properties ------------------------------------------------------------
     @property
@@ -260,7 +276,7 @@ class Monitor:
                 buf = None if v == "spike" else state(f"buffer:{v}")
                 if buf is None:  # spikes, or a variable added since the last compile
                     continue
-                width = 1 if self._is_global(v) else self._width
+                width = self._row_width(v)
                 rows = min(rows, buf.size // width)  # never read past a buffer
                 chunk[v] = buf[:rows * width].reshape(rows, width).copy()
         count = state("spike_count")

@@ -457,7 +457,28 @@ class Population(_AttributeAccess):
 
     @property
     def spike(self):
+        """Ranks of the neurons that spiked in the last step (after compile)."""
+        if not self._net.compiled:
+            raise NetworkError(f"{self.name}: spikes can be read only after compile()")
         return self._net._spiked_ranks(self)
+
+    # switches (core/population_switches.py) ----------------------------------------------------
+    def enable(self):
+        """(Re-)enable the updates of this population after ``disable()``."""
+        from .population_switches import set_enabled
+        set_enabled(self, True)
+
+    def disable(self):
+        """Stop updating this population (and the projections into it) until ``enable()``: its
+        variables keep their values and it emits no spikes; no recompile."""
+        from .population_switches import set_enabled
+        set_enabled(self, False)
+
+    def clear(self):
+        """Forget the spikes emitted so far (last spikes, refractory counters, delayed spikes),
+        without resetting the variables; nothing to do for a rate-coded population."""
+        from .population_switches import clear_spikes
+        clear_spikes(self)
 
     # firing rate of a spiking population ------------------------------------------------------
     def compute_firing_rate(self, window: float):
@@ -542,6 +563,12 @@ class PopulationView(_AttributeAccess):
 
     def sum(self, target):
         return self.population.sum(target).reshape(-1)[self.ranks]
+
+    @property
+    def spike(self):
+        """Ranks (in the population) of the view's neurons that spiked in the last step."""
+        from .population_switches import spikes_of_view
+        return spikes_of_view(self)
 
     def __repr__(self):
         return f"PopulationView of {self.population.name} ({self.size} neurons)"

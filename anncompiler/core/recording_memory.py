@@ -48,7 +48,7 @@ def recording_bytes(monitor, n_steps: int) -> int:
     rows = _due_steps(net.current_step, n_steps, period, phase)
     for v in monitor.variables:
         if v not in ("spike", "axon_spike"):
-            held += rows * (1 if monitor._is_global(v) else monitor._width) * itemsize
+            held += rows * monitor._row_width(v) * itemsize
     return held
 
 

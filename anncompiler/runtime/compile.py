@@ -73,6 +73,7 @@ def build_network_ir(net) -> NetworkIR:
             node.data["max_delay"] = pop._max_delay
         if pop._refractory is not None:
             node.data["refractory"] = pop._refractory
+        node.data["active"] = bool(pop.__dict__.get("enabled", True))  # pop.disable() (lowering/activity.py)
         if getattr(pop, "stop_condition", None):  # simulate_until (passes/lowering/stop.py)
             from anncompiler.parser import parse_condition
             node.data["stop_condition"] = parse_condition(str(pop.stop_condition), model,

@@ -28,14 +28,23 @@ def monitor_layout(spec: MonitorSpec, pop_size: int) -> dict:
     return {"n": n, "rows": rows, "spike_capacity": int(max(1 << 16, 8 * pop_size))}
 
 
+def declare_switches(ctx: LoweringContext, spec: MonitorSpec) -> None:
+    """Whether the monitor records, its period and offset (set by the runtime between chunks)."""
+    M = spec.name
+    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start), handle=(M, "active"))
+    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)), handle=(M, "period"))
+    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset), handle=(M, "offset"))
+
+
 def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
+    if spec.projection is not None:  # synaptic variables
+        from .synapse_monitors import synapse_monitor_kernel
+        return synapse_monitor_kernel(ctx, spec)
     pop = ctx.net.population(spec.population)
     M = spec.name
     lay = monitor_layout(spec, pop.size)
     n, rows = lay["n"], lay["rows"]
-    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start), handle=(M, "active"))
-    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)), handle=(M, "period"))
-    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset), handle=(M, "offset"))
+    declare_switches(ctx, spec)
     t = ctx.load("net.t", 0)
     active = Cmp("!=", ctx.load(f"{M}._active", 0), Const(False, BOOL))
     body = []

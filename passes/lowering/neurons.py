@@ -19,6 +19,7 @@ from anncompiler.ir.types import BOOL, I32, I64
 
 from .axonal import axon_emission, axon_flag_statements, axonal_arrays, declare_axonal, has_axon_spike
 from .context import LoweringContext, c64, is_temp, neurons, population_sizes, unknown
+from .activity import is_active
 from .globalops import global_op_load
 from .random import replace_random, replace_random_expr
 
@@ -244,6 +245,10 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
     c = Var("c", I64)
+    enabled = is_active(ctx, p.name)  # a disabled source skips its spikes (activity.py)
+
+    def when_enabled(emit):
+        return emit if enabled is None else [If(enabled, emit)]
     # the cursor points at the first time not in the past: the runtime re-points it whenever the
     # time is moved (set_time, current_step, reset), so a neuron fires when its time equals now
     body = [ctx.store(n_spiked, 0, c64(0)),
@@ -251,8 +256,8 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
                 Let(c, cur),
                 If(Cmp("<", c, ctx.load(f"{p.name}._times_ptr", BinOp("+", I, c64(1), I64))), [
                     If(Cmp("==", ctx.load(f"{p.name}._times", c), t), [
-                        Append(spiked, n_spiked, Cast(I, I32)),
-                        ctx.store(f"{p.name}._last_spike", I, t),
+                        *when_enabled([Append(spiked, n_spiked, Cast(I, I32)),
+                                       ctx.store(f"{p.name}._last_spike", I, t)]),
                         ctx.store(f"{p.name}._cursor", I, BinOp("+", c, c64(1), I64)),
                     ]),
                 ]),

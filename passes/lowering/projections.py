@@ -25,6 +25,7 @@ from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
 from .delays import (declare_delayed_inverse, declare_state_delays, delay_of, delay_steps, delayed_value,
                      has_state_delays, longest_delay, spikes_of)
+from .globalops import global_op_load
 from .flags import declare_flags, guard_weight, when_transmitting
 from .specialised import declare_shared, padding_fold, shared_weight
 
@@ -128,6 +129,10 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
             if delayed and ref.side == "pre":
                 return delayed_value(ctx, pop.name, name, idx, delay_of(ctx, e, syn), ahead)
             return ctx.load(f"{pop.name}.{name}", idx if pa.locality == "local" else c64(0))
+        if ref.kind == "global" and ref.name.partition(".")[0] in ("pre", "post"):  # mean(post.r) (globalops.py)
+            side, _, attr = ref.name.partition(".")
+            pop = pre_pop if side == "pre" else post_pop
+            return global_op_load(ctx, pop, Ref(attr, kind="global", op=ref.op))
         if ref.kind != "name":
             raise ModelError(f"'{ref}' is not defined in projection {e.name}", model=e.synapse.name, name=str(ref))
         if is_temp(name):

@@ -41,6 +41,7 @@ from anncompiler.ir.types import I32, I64
 from ..lowering.context import c64, i64
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
+from .guards import guard_whole, kernel_guard, unguarded, written_arrays
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
@@ -74,8 +75,13 @@ def partition_module(km: KernelModule, threads: int) -> None:
     km.platform, km.num_threads = "cpu", threads
     p = _Partitioner(km, threads)
     out = []
+    written = written_arrays(km)
     for k in km.kernels:
         k.body = _accumulations_as_stores(k.body)
+        guard = kernel_guard(k, written) if threads > 1 else None
+        if guard is not None:  # a disabled population's kernels (guards.py)
+            out += [guard_whole(piece, guard) for piece in p.kernel(unguarded(k))]
+            continue
         out += p.kernel(k) if threads > 1 else [_serial(k)]
     km.kernels = out
     if threads > 1:

@@ -28,6 +28,7 @@ from anncompiler.ir.kernel import (Accumulate, Append, AnyOf, Cast, Const, Expr,
 from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 
 from ..manager import Pass, register_pass
+from .guards import guard_launches, kernel_guard, unguarded, written_arrays
 
 #: element types with a CUDA atomicAdd
 ATOMIC_TYPES = (F64, F32, I32, I64, U32, U64)
@@ -240,8 +241,10 @@ class CudaMap(Pass):
             raise PipelineError(f"cuda-map: block={self.block} (threads per block must be 1 .. 1024)")
         mapper = _Mapper(m, int(self.block), bool(self.float_atomics))
         kernels, launch = [], {}
+        written = written_arrays(m)
         for k in m.kernels:
-            for kernel, config in mapper.map(k):
-                kernels.append(kernel)
+            guard = kernel_guard(k, written)  # a disabled population's kernels (guards.py)
+            for kernel, config in mapper.map(k if guard is None else unguarded(k)):
+                kernels.append(kernel if guard is None else guard_launches(kernel, config, guard))
                 launch[kernel.name] = config
         m.kernels, m.launch, m.platform = kernels, launch, "cuda"
