@@ -14,7 +14,7 @@ expression runs even when the loop has no iteration, so it must never fault: its
 indices that are constants or locals defined outside the loop (a row's post rank, element 0 of a
 global), and integer divisions (undefined for a zero divisor on native targets) stay where they
 are unless the divisor is a non-zero constant.  Only expressions that compute something are
-hoisted (not a constant, a local, or a cast of one).
+hoisted (not a constant, a local, a cast of one, or a plain load such as ``w[0]``).
 """
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class _Hoister:
                 return e
             if e in table:
                 return table[e]
-            if invariant(e):
+            if invariant(e) and not _plain_load(e):
                 var = self.fresh(e.dtype)
                 table[e] = var
                 lets.append(Let(var, e))
@@ -112,6 +112,12 @@ class _Hoister:
             for name in fields:
                 setattr(s, name, visit(getattr(s, name)))
         return lets
+
+
+def _plain_load(e: Expr) -> bool:
+    """A load at a constant or a local: every backend keeps it in a register by itself (the
+    arrays do not alias), and the dumps stay readable."""
+    return isinstance(e, Load) and (isinstance(e.index, (Const, Var)) or _cast_of_local(e.index))
 
 
 def _cast_of_local(e: Expr) -> bool:
