@@ -25,6 +25,7 @@ from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Const
 from anncompiler.ir.types import is_float
 
 from .manager import Pass, register_pass
+from .platform.guards import top_level
 
 #: statement fields holding expressions that run once per iteration of the enclosing loop
 _FIELDS = {Let: ("value",), Store: ("index", "value"), Accumulate: ("index", "value"), Append: ("value",),
@@ -57,8 +58,9 @@ class _Hoister:
         return Var(f"_inv{self.counter}", dtype)
 
     def kernel(self, body: list) -> list:
-        """Top-level loops stay where they are; loops nested in them are treated."""
-        for s in body:
+        """Top-level loops (also under a kernel-wide guard) stay where they are; loops nested in
+        them are treated."""
+        for s in top_level(body):
             for b in s.bodies():
                 b[:] = self.body(b)
         return body

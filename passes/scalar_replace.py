@@ -18,6 +18,7 @@ from __future__ import annotations
 from anncompiler.ir.kernel import (Comment, Const, Expr, Let, Load, Prefetch, Store, Var, replace_exprs, walk_expr)
 
 from .manager import Pass, register_pass
+from .platform.guards import top_level
 
 
 def _names(e: Expr) -> set:
@@ -97,7 +98,7 @@ def replace_scalars(km) -> None:
     passes give its statements a meaning of their own, e.g. the serial part of a kernel)."""
     for k in km.kernels:
         replacer = _Replacer(km)
-        for s in k.body:
+        for s in top_level(k.body):
             for b in s.bodies():
                 b[:] = replacer.body(b)
 

@@ -38,6 +38,15 @@ def kernel_guard(k: Kernel, written: set[str]) -> Expr | None:
     return cond
 
 
+def top_level(body: list) -> list:
+    """The statements that platform passes see as a kernel's top level: the body of a kernel-wide
+    ``If`` (a guard, see :func:`kernel_guard`), else the body itself.  Kernel-IR passes that leave
+    the top level alone use it, so that a guard does not expose the loops under it."""
+    if len(body) == 1 and isinstance(body[0], If) and not body[0].orelse:
+        return top_level(body[0].then)
+    return body
+
+
 def unguarded(k: Kernel) -> Kernel:
     """``k`` with its guard's body as its body."""
     return dataclasses.replace(k, body=list(k.body[0].then))
