@@ -161,7 +161,7 @@ def test_spiking_population(backend):
 
 def test_dump_shows_the_phases(tmp_path):
     net = ann.Network(dt=1.0, seed=1)
-    pop = net.create(3, ann.Neuron(equations=["r = r + 1.0", "y = norm2(r)"], name="D"))
+    net.create(3, ann.Neuron(equations=["r = r + 1.0", "y = norm2(r)"], name="D"))
     net.compile(backend="reference", dump_ir=str(tmp_path))
     text = next(tmp_path.glob("*lower-to-kernels.txt")).read_text()
     assert "array pop0._norm2_r: f64[1]" in text
