@@ -27,11 +27,12 @@ from anncompiler.runtime.state import allocate_arrays  # noqa: E402
 from kernel_samples import SAMPLES, new_module  # noqa: E402
 
 
-def kernel_module(net, threads=1, mapped=True):
-    """What ``net.compile(backend="cuda")`` hands the backend (the pipeline plus the backend's suffix)."""
+def kernel_module(net, threads=1, mapped=True, suffix=None):
+    """What ``net.compile(backend="cuda")`` hands the backend (the pipeline plus the backend's
+    suffix, or ``suffix``)."""
     module = CompilationModule(build_network_ir(net), options={"method": net._config["method"],
                                                                "num_threads": threads})
-    suffix = "," + CUDABackend().pipeline_suffix() if mapped else ""
+    suffix = "," + (suffix or CUDABackend().pipeline_suffix()) if mapped else ""
     PassManager(DEFAULT_PIPELINE + suffix).run(module)
     return module.kernels
 
@@ -193,17 +194,27 @@ def test_model_renders_and_compiles(name):
 
 
 def test_coba_runs_its_loops_on_the_grid():
-    """Neuron updates and rows in parallel; spike propagation with atomics; the spike list compacted."""
+    """Neuron updates and rows in parallel; spike propagation over partitions of the post
+    population (no atomics); the spike list compacted."""
     km = kernel_module(build("coba"))
     update = km.launch["update_pop0"]
     assert len(update.grid_loops) == 2 and update.iterations == (80, 80)
-    assert km.launch["project_proj0"].atomics == ("pop0.g_exc",)
+    assert km.launch["project_proj0"].atomics == () and km.launch["project_proj0"].iterations == (80,)
+    assert km.kernels[0].body[0].space == "partitions:proj0"
     assert "update_pop0.compact" in km.launch and not km.launch["update_pop0.compact"].grid_loops
     assert not km.launch["record_monitor0"].grid_loops
     artefact = emit(km)
     grid = [launch.function for launch in artefact.payload.launches if launch.iterations]
     assert grid == ["k0_project_proj0", "k1_project_proj1", "k2_update_pop0_1", "k2_update_pop0_2"]
-    assert "atomicAdd(&a_pop0_g_exc[" in artefact.dumps["cuda.cu"]
+    assert "atomicAdd" not in artefact.dumps["cuda.cu"].split("__global__", 1)[1]
+
+
+def test_coba_with_atomics():
+    """``cuda-map{order=atomic}``: one thread per spike, float atomic adds."""
+    km = kernel_module(build("coba"), suffix="cuda-map{order=atomic}")
+    assert km.launch["project_proj0"].atomics == ("pop0.g_exc",)
+    assert km.kernels[0].body[0].space == "spikes:pop0"
+    assert "atomicAdd(&a_pop0_g_exc[" in emit(km).dumps["cuda.cu"]
 
 
 # --------------------------------------------------------------------------
@@ -278,7 +289,7 @@ def cuda_map(km, pipeline="cuda-map"):
 
 def test_append_and_accumulate_in_grid_loops():
     neutral = neutral_sample()
-    mapped = cuda_map(copy.deepcopy(neutral))
+    mapped = cuda_map(copy.deepcopy(neutral), "cuda-map{order=atomic}")
     names = [k.name for k in mapped.kernels]
     assert names == ["update", "update.compact", "project", "sum"]
     assert mapped.launch["update"].grid_loops == (2,) and mapped.launch["update"].iterations == (37,)
@@ -293,7 +304,7 @@ def test_append_and_accumulate_in_grid_loops():
 
 
 def test_float_atomics_can_be_refused():
-    mapped = cuda_map(neutral_sample(), "cuda-map{float_atomics=0,block=128}")
+    mapped = cuda_map(neutral_sample(), "cuda-map{order=atomic,float_atomics=0,block=128}")
     assert not mapped.launch["project"].grid_loops
     assert mapped.launch["update"].block == 128
 

@@ -110,12 +110,19 @@ class Device:
 # the fake device: numpy memory, the CUDA C compiled for the host
 # ---------------------------------------------------------------------------------------------
 class HostDevice(Device):
-    """Device memory as numpy arrays private to the device; kernels compiled by g++ (one thread)."""
+    """Device memory as numpy arrays private to the device; kernels compiled by g++ (one thread).
+
+    ``schedule`` (a seed): every launch instead runs each thread of its grid (``grid * block``
+    calls, one thread each) in a random order drawn from that seed: a schedule a GPU may choose,
+    to check that a mapping's results do not depend on the threads' order.
+    """
     kind = "host"
 
-    def __init__(self, extra_flags: tuple[str, ...] = ()):
+    def __init__(self, extra_flags: tuple[str, ...] = (), schedule: int | None = None):
         super().__init__()
         self.extra_flags = tuple(extra_flags)
+        self.schedule = None if schedule is None else np.random.default_rng(schedule)
+        self._thread = None
 
     def to_device(self, host):
         buf = np.array(host, copy=True, order="C").reshape(-1)
@@ -151,15 +158,25 @@ class HostDevice(Device):
     def load_module(self, program):
         from .host_shim import load_host_library
         lib = load_host_library(program.source, self.extra_flags, program.cache)
+        self._thread = lib.annc_host_thread
         return {spec.function: getattr(lib, spec.function) for spec in program.launches + [program.advance]}
 
     def prepare(self, function, grid, block, args):
         # numpy buffers never move: their addresses are bound once
-        return function, tuple(ctypes.c_void_p(a.ctypes.data) for a in args), args
+        return function, tuple(ctypes.c_void_p(a.ctypes.data) for a in args), args, int(grid), int(block)
+
+    def _run(self, launch) -> None:
+        function, pointers, _, grid, block = launch
+        if self.schedule is None:
+            function(*pointers)
+            return
+        for n in self.schedule.permutation(grid * block):
+            self._thread(int(n) // block, int(n) % block, grid, block)
+            function(*pointers)
+        self._thread(0, 0, 1, 1)
 
     def launch(self, launch):
-        function, pointers, _ = launch
-        function(*pointers)
+        self._run(launch)
         self.stats.launches += 1
 
     def capture(self, launches):
@@ -167,8 +184,8 @@ class HostDevice(Device):
 
     def replay(self, graph, times=1):
         for _ in range(times):
-            for function, pointers, _ in graph:
-                function(*pointers)
+            for launch in graph:
+                self._run(launch)
         self.stats.launches += len(graph) * times
         self.stats.graph_replays += times
 

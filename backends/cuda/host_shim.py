@@ -4,8 +4,11 @@ A small shim defines the CUDA built-ins the renderer uses (``__global__``, the t
 ``atomicAdd``, the bit-cast and high-multiply intrinsics) so that g++ compiles the very source
 NVRTC compiles.  Every launch then runs as one block of one thread: the grid-stride loops visit
 every iteration in order, atomics add in iteration order, and the host's libm computes ``exp`` and
-friends, so the bits are those of the reference interpreter.  It checks the renderer and the
-device runtime without a GPU; it says nothing of the GPU's own math library or scheduling.
+friends, so the bits are those of the reference interpreter.  ``annc_host_thread`` sets the
+thread indices of the next call, so that a device may instead run every thread of the grid, one
+after another, in an order of its choosing (``HostDevice(schedule=...)``: a schedule a GPU may
+pick).  It checks the renderer and the device runtime without a GPU; it says nothing of the GPU's
+own math library, nor of threads running at the same time.
 
 The shared library is cached beside the PTX (``ANNC_CACHE_DIR``), keyed by the source, the flags
 and the compiler's version.
@@ -31,7 +34,11 @@ using std::isnan; using std::isfinite;
 #define __forceinline__ inline
 #define __restrict__ __restrict
 struct annc_dim { unsigned x; };
-static const annc_dim blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
+static annc_dim blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
+// the thread that the next call runs as (a device with a thread schedule, device.py)
+extern "C" void annc_host_thread(unsigned b, unsigned t, unsigned nb, unsigned nt) {
+  blockIdx.x = b; threadIdx.x = t; gridDim.x = nb; blockDim.x = nt;
+}
 template <typename T> static T atomicAdd(T *p, T v) { T old = *p; *p = old + v; return old; }
 static int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
 static unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }

@@ -11,15 +11,24 @@ before it (:func:`~anncompiler.ir.kernel.launch_segments`).  Inside a grid loop:
   iteration order, so a spike list stays sorted by rank (a scan on many threads is a later
   improvement);
 * :class:`Accumulate` becomes an atomic add (the renderer reads ``LaunchConfig.atomics``): exact on
-  integers; on floats it changes the order of the sum (in the last bits), which is why atomics
-  are used only where the lowering declared the conflict with an ``Accumulate``;
-  ``float_atomics=0`` keeps such loops on one thread.
+  integers; on floats the order of the sum would depend on the GPU's scheduling, so by default
+  (``order=ordered``) float atomics are never used.  A kernel owned by a population (spike
+  propagation, post-synaptic events) is first divided by post-synaptic neuron
+  (``cuda_ordered.py``): one thread per partition of the post population, walking the spike list
+  in order over its own synapses, so every sum runs in the sequential order (the CPU's bits);
+  other loops with float accumulations stay on one thread.  ``order=atomic`` maps accumulating
+  loops with one thread per spike and float atomic adds instead (faster on large networks; the
+  sums' order, hence their last bits, then varies run to run); there ``float_atomics=0`` keeps
+  such loops on one thread.
 
 A loop stays on one thread when a condition of this mapping does not hold (no bound on its
 iterations, an append inside an inner loop, a recomputed local reading what runs before it
-writes, ...): apart from float atomics, the mapping never changes what is computed.
+writes, ...): apart from float atomics (``order=atomic`` only), the mapping never changes what is
+computed.
 """
 from __future__ import annotations
+
+from typing import Literal
 
 from anncompiler.errors import PipelineError
 from anncompiler.ir.kernel import (Accumulate, Append, AnyOf, Cast, Const, Expr, If, Kernel, KernelModule,
@@ -28,6 +37,7 @@ from anncompiler.ir.kernel import (Accumulate, Append, AnyOf, Cast, Const, Expr,
 from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 
 from ..manager import Pass, register_pass
+from .cuda_ordered import ordered_kernel
 from .guards import guard_launches, kernel_guard, unguarded, written_arrays
 
 #: element types with a CUDA atomicAdd
@@ -127,8 +137,10 @@ def _atomics(loop: Loop, float_atomics: bool) -> tuple[str, ...] | None:
 
 
 class _Mapper:
-    def __init__(self, m: KernelModule, block: int, float_atomics: bool):
+    def __init__(self, m: KernelModule, block: int, float_atomics: bool, partitions: int = 0):
         self.m, self.block, self.float_atomics = m, block, float_atomics
+        #: partitions of an owned kernel's population (0: no ordered mapping, ``order=atomic``)
+        self.partitions = partitions
 
     def grid_loop(self, k: Kernel, pos: int):
         """``(iteration bound, atomic arrays)`` when ``k.body[pos]`` can run one thread per iteration.
@@ -161,6 +173,15 @@ class _Mapper:
         return bound, atomics
 
     def map(self, k: Kernel) -> list[tuple[Kernel, LaunchConfig]]:
+        if self.partitions:
+            ordered = ordered_kernel(self.m, k, self.partitions)
+            if ordered is not None:
+                mapped = self.map_loops(ordered)
+                if mapped[0][1].grid_loops:
+                    return mapped
+        return self.map_loops(k)
+
+    def map_loops(self, k: Kernel) -> list[tuple[Kernel, LaunchConfig]]:
         chosen = {}
         for pos in range(len(k.body)):
             found = self.grid_loop(k, pos)
@@ -226,7 +247,12 @@ class CudaMap(Pass):
     stage = "kernel"
     #: threads per block of the grid launches
     block: int = 256
-    #: atomic adds on floats (the sum's order changes); 0 runs such kernels on one thread
+    #: ``ordered``: sums in the sequential order (kernels owned by a population divided by
+    #: post-synaptic neuron, no float atomics); ``atomic``: float atomic adds (order varies)
+    order: Literal["ordered", "atomic"] = "ordered"
+    #: at most this many partitions of a post-synaptic population (``order=ordered``)
+    partitions: int = 1024
+    #: with ``order=atomic``: atomic adds on floats; 0 runs such kernels on one thread
     float_atomics: bool = True
 
     def run(self, module) -> None:
@@ -239,7 +265,11 @@ class CudaMap(Pass):
             raise PipelineError(f"cuda-map: the kernel module is already mapped to the {m.platform} platform")
         if int(self.block) < 1 or int(self.block) > 1024:
             raise PipelineError(f"cuda-map: block={self.block} (threads per block must be 1 .. 1024)")
-        mapper = _Mapper(m, int(self.block), bool(self.float_atomics))
+        if int(self.partitions) < 1:
+            raise PipelineError(f"cuda-map: partitions={self.partitions} (must be at least 1)")
+        ordered = self.order == "ordered"
+        mapper = _Mapper(m, int(self.block), bool(self.float_atomics) and not ordered,
+                         int(self.partitions) if ordered else 0)
         kernels, launch = [], {}
         written = written_arrays(m)
         for k in m.kernels:
