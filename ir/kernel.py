@@ -404,12 +404,21 @@ class LaunchConfig:
     :func:`launch_segments`); ``()`` runs the whole kernel on one thread.  ``iterations``: an
     upper bound of the trip count of each grid loop (its grid size).  ``atomics``: arrays whose
     :class:`Accumulate` inside a grid loop is an atomic add (float atomics change the order of
-    the sum, so a platform lists them only where it accepts that).
+    the sum, so a platform lists them only where it accepts that).  ``group``: threads per
+    iteration of each grid loop (``()``: one each); a group of W threads (a power of two up to a
+    warp) folds the one :class:`Reduce` of the iteration together, each thread the lanes ``k``
+    with ``k % W`` its own, and combines the partials in the declared order, so the bits are those
+    of one thread; the rest of the iteration is computed by every thread and stored by the first.
     """
     grid_loops: tuple[int, ...] = ()
     iterations: tuple[int, ...] = ()
     block: int = 256
     atomics: tuple[str, ...] = ()
+    group: tuple[int, ...] = ()
+
+    def threads(self, pos: int) -> int:
+        """Threads per iteration of the grid loop at statement ``pos``."""
+        return int(self.group[self.grid_loops.index(pos)]) if self.group else 1
 
 
 def launch_segments(k: Kernel, c: LaunchConfig) -> list[tuple[list[Stmt], list[Stmt], int | None]]:
@@ -445,7 +454,8 @@ def launch_segments(k: Kernel, c: LaunchConfig) -> list[tuple[list[Stmt], list[S
 def format_launch(name: str, c: LaunchConfig) -> str:
     if not c.grid_loops:
         return f"launch @{name}: one thread"
-    loops = ", ".join(f"statement {k} ({n} iterations)" for k, n in zip(c.grid_loops, c.iterations))
+    loops = ", ".join(f"statement {k} ({n} iterations" + (f", {c.threads(k)} threads each)" if c.threads(k) > 1 else ")")
+                      for k, n in zip(c.grid_loops, c.iterations))
     atomics = f", atomic {', '.join(c.atomics)}" if c.atomics else ""
     return f"launch @{name}: grid over {loops}, block {c.block}{atomics}"
 

@@ -183,6 +183,10 @@ def _verify_launch(m: KernelModule) -> None:
             raise IRVerificationError(f"kernel IR: launch configuration of an unknown kernel @{name}")
         if len(c.iterations) != len(c.grid_loops) or int(c.block) < 1:
             raise IRVerificationError(f"kernel IR: launch @{name}: one iteration bound per grid loop, block >= 1")
+        if c.group and (len(c.group) != len(c.grid_loops) or
+                        any(g < 1 or g > 32 or g & (g - 1) or int(c.block) % g for g in c.group)):
+            raise IRVerificationError(f"kernel IR: launch @{name}: one thread group per grid loop, each a power "
+                                      "of two up to 32 dividing the block")
         for pos in c.grid_loops:
             s = k.body[pos] if 0 <= pos < len(k.body) else None
             if not isinstance(s, Loop):

@@ -105,11 +105,12 @@ def test_long_run_with_monitors_and_save_load(tmp_path):
     np.testing.assert_array_equal(again["v"], after["v"])
 
 
-@pytest.mark.parametrize("name", ["coba", "delays", "stdp"])
+@pytest.mark.parametrize("name", ["coba", "delays", "stdp", "rate_dense", "float32"])
 def test_ordered_sums_give_the_same_bits_whatever_the_launch(name):
-    """Block size, partition count and a second run: the same bits (the sums' order is fixed)."""
+    """Block size, partition count, groups of threads per row and a second run: the same bits
+    (the sums' order is fixed)."""
     nets = [on("cuda", name, block, options=options)
-            for block, options in ((256, ""), (32, "partitions=7"), (1024, ""), (256, ""))]
+            for block, options in ((256, ""), (32, "partitions=7"), (1024, ""), (256, ""), (8, "warp_rows=0"))]
     for net in nets:
         net.simulate(30.0)
     for net in nets[1:]:

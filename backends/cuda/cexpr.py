@@ -34,6 +34,9 @@ _SUFFIX = {F64: "", F32: "f"}
 
 PRELUDE = r"""
 // anncompiler: semantics helpers (saturating conversions, wrap-around, C division)
+#ifndef ANNC_W
+#define ANNC_W(w) (w)  // threads of a group folding one row (the host device runs groups of one)
+#endif
 template <typename T> __device__ __forceinline__ T annc_min(T a, T b) { return a < b ? a : b; }
 template <typename T> __device__ __forceinline__ T annc_max(T a, T b) { return a > b ? a : b; }
 template <typename I, typename F> __device__ __forceinline__ I annc_ftoi(F x, F lo, F hi, I ilo, I ihi) {

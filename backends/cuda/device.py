@@ -88,8 +88,9 @@ class Device:
         """The functions of a :class:`~.CUDAProgram`: ``{name: function}``."""
         raise NotImplementedError
 
-    def prepare(self, function, grid: int, block: int, args: tuple):
-        """A launch ready to run (``grid`` blocks of ``block`` threads, ``args`` device buffers)."""
+    def prepare(self, function, grid: int, block: int, args: tuple, group: int = 1):
+        """A launch ready to run (``grid`` blocks of ``block`` threads, ``args`` device buffers;
+        ``group`` threads work on each iteration together, ``LaunchConfig.group``)."""
         raise NotImplementedError
 
     def launch(self, launch) -> None:
@@ -114,15 +115,22 @@ class HostDevice(Device):
 
     ``schedule`` (a seed): every launch instead runs each thread of its grid (``grid * block``
     calls, one thread each) in a random order drawn from that seed: a schedule a GPU may choose,
-    to check that a mapping's results do not depend on the threads' order.
+    to check that a mapping's results do not depend on the threads' order.  ``lanes`` (with a
+    schedule): the groups of threads that fold a row together run as they would on a GPU, the
+    threads of one group at the same time on host threads exchanging their partial sums through
+    the shim's warp shuffles (``host_shim.py``), one group after another in a random order;
+    without it a group is one thread.
     """
     kind = "host"
 
-    def __init__(self, extra_flags: tuple[str, ...] = (), schedule: int | None = None):
+    def __init__(self, extra_flags: tuple[str, ...] = (), schedule: int | None = None, lanes: bool = False):
         super().__init__()
-        self.extra_flags = tuple(extra_flags)
+        if lanes and schedule is None:
+            raise BackendError("HostDevice(lanes=True) needs a schedule (a seed)")
+        self.extra_flags = tuple(extra_flags) + (("-DANNC_HOST_LANES", "-pthread") if lanes else ())
         self.schedule = None if schedule is None else np.random.default_rng(schedule)
-        self._thread = None
+        self.lanes = bool(lanes)
+        self._thread = self._broken = self._pool = None
 
     def to_device(self, host):
         buf = np.array(host, copy=True, order="C").reshape(-1)
@@ -159,21 +167,42 @@ class HostDevice(Device):
         from .host_shim import load_host_library
         lib = load_host_library(program.source, self.extra_flags, program.cache)
         self._thread = lib.annc_host_thread
+        if self.lanes:
+            self._broken = lib.annc_host_broken
         return {spec.function: getattr(lib, spec.function) for spec in program.launches + [program.advance]}
 
-    def prepare(self, function, grid, block, args):
+    def prepare(self, function, grid, block, args, group=1):
         # numpy buffers never move: their addresses are bound once
-        return function, tuple(ctypes.c_void_p(a.ctypes.data) for a in args), args, int(grid), int(block)
+        pointers = tuple(ctypes.c_void_p(a.ctypes.data) for a in args)
+        return function, pointers, args, int(grid), int(block), int(group) if self.lanes else 1
 
     def _run(self, launch) -> None:
-        function, pointers, _, grid, block = launch
+        function, pointers, _, grid, block, group = launch
         if self.schedule is None:
             function(*pointers)
+            return
+        if group > 1:
+            self._run_groups(function, pointers, grid, block, group)
             return
         for n in self.schedule.permutation(grid * block):
             self._thread(int(n) // block, int(n) % block, grid, block)
             function(*pointers)
         self._thread(0, 0, 1, 1)
+
+    def _run_groups(self, function, pointers, grid, block, group) -> None:
+        """The threads of each group at the same time, the groups one after another."""
+        from concurrent.futures import ThreadPoolExecutor
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="annc-lane")
+
+        def lane(n):
+            self._thread(n // block, n % block, grid, block)
+            function(*pointers)
+
+        for g in self.schedule.permutation(grid * block // group):
+            list(self._pool.map(lane, range(int(g) * group, (int(g) + 1) * group)))
+        if self._broken():
+            raise BackendError("host device: the threads of a group did not all reach a warp shuffle")
 
     def launch(self, launch):
         self._run(launch)
@@ -262,7 +291,7 @@ class CupyDevice(Device):
         self._module = module  # keeps the functions' module loaded
         return functions
 
-    def prepare(self, function, grid, block, args):
+    def prepare(self, function, grid, block, args, group=1):
         return function, (int(grid),), (int(block),), tuple(args)
 
     def launch(self, launch):

@@ -34,7 +34,43 @@ using std::isnan; using std::isfinite;
 #define __forceinline__ inline
 #define __restrict__ __restrict
 struct annc_dim { unsigned x; };
+#ifdef ANNC_HOST_LANES
+// the threads of a group run at the same time (one group at a time): warp shuffles through slots
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+static thread_local annc_dim blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
+static std::mutex annc_mutex;
+static std::condition_variable annc_cv;
+static int annc_arrived = 0, annc_broken = 0;
+static long annc_generation = 0;
+static unsigned long long annc_slot[32];
+static void annc_barrier(int w) {
+  std::unique_lock<std::mutex> lock(annc_mutex);
+  const long generation = annc_generation;
+  if (++annc_arrived == w) { annc_arrived = 0; ++annc_generation; annc_cv.notify_all(); return; }
+  if (!annc_cv.wait_for(lock, std::chrono::seconds(10), [&] { return annc_generation != generation; })) {
+    annc_broken = 1; annc_arrived = 0; ++annc_generation; annc_cv.notify_all();
+  }
+}
+template <typename T> static T __shfl_sync(unsigned, T v, int src, int w) {
+  unsigned long long bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  annc_barrier(w);  // every lane has read the previous exchange
+  annc_slot[threadIdx.x % w] = bits;
+  annc_barrier(w);
+  bits = annc_slot[src];
+  T out;
+  std::memcpy(&out, &bits, sizeof(T));
+  return out;
+}
+extern "C" int annc_host_broken(void) { return annc_broken; }
+#else
 static annc_dim blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
+// a group folding one row is one thread here (its warp shuffles read the thread's own value)
+#define ANNC_W(w) 1
+template <typename T> static T __shfl_sync(unsigned, T v, int, int) { return v; }
+#endif
 // the thread that the next call runs as (a device with a thread schedule, device.py)
 extern "C" void annc_host_thread(unsigned b, unsigned t, unsigned nb, unsigned nt) {
   blockIdx.x = b; threadIdx.x = t; gridDim.x = nb; blockDim.x = nt;

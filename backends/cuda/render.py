@@ -29,13 +29,14 @@ STOP_FLAG = "annc_stop"
 @dataclass(frozen=True)
 class LaunchSpec:
     """One ``__global__`` function and how the host launches it: ``arrays`` are its pointer
-    parameters in order (then the stop flag); ``iterations`` bounds the iterations of its grid loop (``ceil(iterations /
-    block)`` blocks of ``block`` threads, at least one: the loop is grid-stride and guarded);
-    ``None``: one block of one thread."""
+    parameters in order (then the stop flag); ``iterations`` bounds the threads its grid loop
+    uses (``ceil(iterations / block)`` blocks of ``block`` threads, at least one: the loop is
+    grid-stride and guarded), ``group`` threads per iteration; ``None``: one block of one thread."""
     function: str
     arrays: tuple[str, ...]
     iterations: int | None = None
     block: int = 1
+    group: int = 1
 
 
 @dataclass
@@ -67,6 +68,8 @@ class _Function:
 
     def __init__(self, module: K.KernelModule, params: dict[str, str], atomics=()):
         self.module, self.params, self.atomics = module, params, set(atomics)
+        #: inside a grid loop run by groups of threads: (group size W, lane, mask) C names
+        self.group: tuple[str, str, str] | None = None
         self.names: dict[tuple[str, object], str] = {}
         self.decls: dict[str, str] = {}  # C name -> C type of the function-level locals
         self.loop_vars: list[str] = []
@@ -108,7 +111,13 @@ class _Function:
 
     def stmt(self, s: K.Stmt, depth: int, grid: bool) -> None:
         e = self.expr
-        if isinstance(s, K.Comment):
+        if self.group is not None and isinstance(s, (K.Store, K.Accumulate, K.Append)):
+            group, self.group = self.group, None  # stored by the group's first thread only
+            self.emit(f"if ({group[1]} == 0) {{", depth)
+            self.stmt(s, depth + 1, grid)
+            self.emit("}", depth)
+            self.group = group
+        elif isinstance(s, K.Comment):
             self.emit("// " + " ".join(s.text.replace("\\", "/").split()), depth)
         elif isinstance(s, K.Prefetch):
             pass  # a hint only; its address may lie beyond the array
@@ -140,7 +149,10 @@ class _Function:
                 current = K.Load(s.array, s.index, s.value.dtype)
                 self.stmt(K.Store(s.array, s.index, K.BinOp(s.op, current, s.value, s.value.dtype)), depth, grid)
         elif isinstance(s, K.Reduce):
-            self.reduce(s, depth)
+            if self.group is not None:
+                self.group_reduce(s, depth)
+            else:
+                self.reduce(s, depth)
         else:
             raise BackendError(f"cuda backend: unsupported statement {s!r}")
 
@@ -159,13 +171,30 @@ class _Function:
         value = f"({ut})({value})" if s.op == "+" else f"(({ut})0 - ({ut})({value}))"
         self.emit(f"atomicAdd(({ut} *){address}, {value});", depth)
 
-    def loop(self, s: K.Loop, depth: int, grid: bool, threads: bool = False) -> None:
+    def loop(self, s: K.Loop, depth: int, grid: bool, threads: bool = False, group: int = 1) -> None:
         """``for var in start .. stop`` with bounds evaluated once; ``threads``: the iterations
-        shared by the threads of the grid (grid-stride, so any grid size is correct)."""
+        shared by the threads of the grid (grid-stride, so any grid size is correct), each by
+        ``group`` threads (``LaunchConfig.group``)."""
         lo, hi, ix = self.temp("lo"), self.temp("hi"), self.temp("i")
         self.emit("{", depth)
         self.emit(f"const long long {lo} = (long long)({self.expr(s.start)});", depth + 1)
         self.emit(f"const long long {hi} = (long long)({self.expr(s.stop)});", depth + 1)
+        if threads and group > 1:
+            tid, w, lane, mask = self.temp("tid"), self.temp("w"), self.temp("lane"), self.temp("mask")
+            d = depth + 1
+            self.emit(f"const long long {tid} = (long long)blockIdx.x * blockDim.x + threadIdx.x;", d)
+            self.emit(f"const int {w} = ANNC_W({int(group)});", d)
+            self.emit(f"const int {lane} = (int)({tid} % {w});", d)
+            self.emit(f"const unsigned {mask} = {w} == 32 ? 0xffffffffu : "
+                      f"((1u << {w}) - 1u) << ((threadIdx.x % 32u) / {w} * {w});", d)
+            self.emit(f"for (long long {ix} = {lo} + {tid} / {w}; {ix} < {hi}; "
+                      f"{ix} += (long long)gridDim.x * blockDim.x / {w}) {{", d)
+            self.group = (w, lane, mask)
+            self.scoped(s.var, f"({CTYPE[s.var.dtype]}){ix}", s.body, depth + 2, True)
+            self.group = None
+            self.emit("}", d)
+            self.emit("}", depth)
+            return
         if threads:
             self.emit(f"for (long long {ix} = {lo} + (long long)blockIdx.x * blockDim.x + threadIdx.x; "
                       f"{ix} < {hi}; {ix} += (long long)gridDim.x * blockDim.x) {{", depth + 1)
@@ -211,6 +240,41 @@ class _Function:
         self.emit(f"{acc} = {parts}[0];", d)
         if lanes > 1:
             self.emit(f"for (int k = 1; k < {lanes}; ++k) {acc} = {combine(acc, f'{parts}[k]')};", d)
+        self.emit("}", depth)
+
+    def group_reduce(self, s: K.Reduce, depth: int) -> None:
+        """The fold by the group of threads of a row (``passes/platform/cuda_rows.py``): thread
+        ``lane`` folds the partials ``lane + m*W``, the first thread also the tail; every thread
+        then combines the ``lanes`` partials in order, read from their threads by warp shuffles."""
+        w, lane, mask = self.group
+        t, lanes = s.acc.dtype, int(s.lanes)
+        parts, lo, hi, full, ix = (self.temp(x) for x in ("part", "lo", "hi", "full", "i"))
+        acc = self.declare(s.acc)
+
+        def combine(x: str, y: str) -> str:
+            pair = K.BinOp(s.op, K.Var("\0x", t), K.Var("\0y", t), t)
+            return ExprRenderer(self.module, self.params, lambda v: x if v.name == "\0x" else y)(pair)
+
+        self.emit("{", depth)
+        d = depth + 1
+        self.emit(f"{CTYPE[t]} {parts}[{lanes}];", d)
+        self.emit(f"for (int m = 0; m < {lanes}; ++m) {parts}[m] = {literal(s.init.value, t)};", d)
+        self.emit(f"const long long {lo} = (long long)({self.expr(s.start)});", d)
+        self.emit(f"const long long {hi} = (long long)({self.expr(s.stop)});", d)
+        self.emit(f"const long long {full} = {lo} + ({hi} > {lo} ? ({hi} - {lo}) / {lanes} * {lanes} : 0);", d)
+        self.emit(f"for (long long {ix} = {lo}; {ix} < {full}; {ix} += {lanes}) {{", d)
+        self.emit(f"for (int m = 0; m * {w} < {lanes}; ++m) {{", d + 1)
+        self.value_line(s, f"{ix} + {lane} + m * {w}", f"{parts}[m]", combine, d + 2)
+        self.emit("}", d + 1)
+        self.emit("}", d)
+        self.emit(f"if ({lane} == 0) {{", d)
+        self.emit(f"for (long long {ix} = {full}; {ix} < {hi}; ++{ix}) {{", d + 1)
+        self.value_line(s, ix, f"{parts}[0]", combine, d + 2)
+        self.emit("}", d + 1)
+        self.emit("}", d)
+        self.emit(f"{acc} = __shfl_sync({mask}, {parts}[0], 0, {w});", d)
+        self.emit(f"for (int k = 1; k < {lanes}; ++k) "
+                  f"{acc} = {combine(acc, f'__shfl_sync({mask}, {parts}[k / {w}], k % {w}, {w})')};", d)
         self.emit("}", depth)
 
     def value_line(self, s: K.Reduce, index: str, part: str, combine, depth: int) -> None:
@@ -259,11 +323,13 @@ def render_module(module: K.KernelModule) -> Rendered:
                 functions.append(f"// @{k.name} ({k.phase}): one thread\n" + f.text(name, arrays))
                 launches.append(LaunchSpec(name, arrays))
                 continue
-            f.loop(stmts[0], 0, grid=True, threads=True)
+            group = config.threads(pos)
+            f.loop(stmts[0], 0, grid=True, threads=True, group=group)
             bound = config.iterations[config.grid_loops.index(pos)]
-            functions.append(f"// @{k.name} ({k.phase}): statement {pos}, one thread per iteration\n"
+            each = f"{group} threads" if group > 1 else "one thread"
+            functions.append(f"// @{k.name} ({k.phase}): statement {pos}, {each} per iteration\n"
                              + f.text(name, arrays))
-            launches.append(LaunchSpec(name, arrays, int(bound), int(config.block)))
+            launches.append(LaunchSpec(name, arrays, int(bound) * group, int(config.block), group))
     f = _Function(module, params)
     stop = " || ".join(f.expr(c) for c in module.exit_conditions) or "false"
     counter = params[K.STEP_COUNTER]

@@ -69,7 +69,7 @@ class CUDASimulator(Simulator):
             block = max(1, int(spec.block))
             grid = min(MAX_BLOCKS, max(1, -(-int(spec.iterations) // block)))
         args = tuple(self.arrays[a].buffer for a in spec.arrays) + (self.stop,)
-        return self.device.prepare(functions[spec.function], grid, block, args)
+        return self.device.prepare(functions[spec.function], grid, block, args, group=spec.group)
 
     def state_arrays(self) -> dict:
         """What the front end reads and writes: the device-backed views, by array name."""

@@ -19,7 +19,10 @@ before it (:func:`~anncompiler.ir.kernel.launch_segments`).  Inside a grid loop:
   other loops with float accumulations stay on one thread.  ``order=atomic`` maps accumulating
   loops with one thread per spike and float atomic adds instead (faster on large networks; the
   sums' order, hence their last bits, then varies run to run); there ``float_atomics=0`` keeps
-  such loops on one thread.
+  such loops on one thread;
+* a row of a weighted sum (``rows:proj``) is folded by a group of threads in the order of its
+  :class:`Reduce`'s lanes (``cuda_rows.py``, ``LaunchConfig.group``; ``warp_rows=0``: one
+  thread a row).
 
 A loop stays on one thread when a condition of this mapping does not hold (no bound on its
 iterations, an append inside an inner loop, a recomputed local reading what runs before it
@@ -38,6 +41,7 @@ from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 
 from ..manager import Pass, register_pass
 from .cuda_ordered import ordered_kernel
+from .cuda_rows import row_group
 from .guards import guard_launches, kernel_guard, unguarded, written_arrays
 
 #: element types with a CUDA atomicAdd
@@ -137,8 +141,9 @@ def _atomics(loop: Loop, float_atomics: bool) -> tuple[str, ...] | None:
 
 
 class _Mapper:
-    def __init__(self, m: KernelModule, block: int, float_atomics: bool, partitions: int = 0):
-        self.m, self.block, self.float_atomics = m, block, float_atomics
+    def __init__(self, m: KernelModule, block: int, float_atomics: bool, partitions: int = 0,
+                 warp_rows: bool = True):
+        self.m, self.block, self.float_atomics, self.warp_rows = m, block, float_atomics, warp_rows
         #: partitions of an owned kernel's population (0: no ordered mapping, ``order=atomic``)
         self.partitions = partitions
 
@@ -192,7 +197,9 @@ class _Mapper:
             return serial
         grid = tuple(sorted(chosen))
         atomics = tuple(sorted({a for _, arrays in chosen.values() for a in arrays}))
-        config = LaunchConfig(grid, tuple(chosen[p][0] for p in grid), self.block, atomics)
+        group = tuple(row_group(k.body[p], self.block) if self.warp_rows else 1 for p in grid)
+        config = LaunchConfig(grid, tuple(chosen[p][0] for p in grid), self.block, atomics,
+                              group if any(g > 1 for g in group) else ())
         # the prologues recomputed by each launch must read what they read in order
         for prologue, stmts, pos in launch_segments(k, config):
             start = pos if pos is not None else k.body.index(stmts[0])
@@ -254,6 +261,8 @@ class CudaMap(Pass):
     partitions: int = 1024
     #: with ``order=atomic``: atomic adds on floats; 0 runs such kernels on one thread
     float_atomics: bool = True
+    #: rows of a weighted sum folded by a group of threads (``cuda_rows.py``); 0: one thread a row
+    warp_rows: bool = True
 
     def run(self, module) -> None:
         m = module.kernels
@@ -269,7 +278,7 @@ class CudaMap(Pass):
             raise PipelineError(f"cuda-map: partitions={self.partitions} (must be at least 1)")
         ordered = self.order == "ordered"
         mapper = _Mapper(m, int(self.block), bool(self.float_atomics) and not ordered,
-                         int(self.partitions) if ordered else 0)
+                         int(self.partitions) if ordered else 0, bool(self.warp_rows))
         kernels, launch = [], {}
         written = written_arrays(m)
         for k in m.kernels:
