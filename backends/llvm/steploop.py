@@ -56,15 +56,17 @@ def _call_runs(module: K.KernelModule, kernels) -> list:
 
 
 def _emit_calls(em: "_Emitter", lmod: ir.Module, table: ir.Value, fn: ir.Function, calls: list,
-                extra: list = ()) -> None:
+                extra: list = (), own: dict | None = None) -> None:
     """Call ``fn`` once per entry of ``calls`` (its arrays), loading the pointers from the table
     at each call: with hundreds of kernels, pointers hoisted out of the step loop would all be
     live across it (a register allocator's worst case), while these loads hit L1.  Several calls
     become a loop over a constant table of array slots, so the step loop grows with the number of
     distinct kernels, not with the network."""
     b = em.b
+    own = own or {}  # slot -> this thread's own pointer (its step counter)
     if len(calls) == 1:
-        b.call(fn, [_table_pointer(em, table, ir.Constant(I64T, em.positions[a])) for a in calls[0]] + list(extra))
+        b.call(fn, [own.get(em.positions[a]) or _table_pointer(em, table, ir.Constant(I64T, em.positions[a]))
+                    for a in calls[0]] + list(extra))
         return
     width = len(calls[0])
     i32 = _REG[I32]
@@ -80,8 +82,12 @@ def _emit_calls(em: "_Emitter", lmod: ir.Module, table: ir.Value, fn: ir.Functio
     args = []
     for j in range(width):
         at = b.add(b.mul(k, ir.Constant(I64T, width)), ir.Constant(I64T, j))
-        slot = b.load(b.gep(slots, [ir.Constant(I64T, 0), at], inbounds=True), typ=i32)
-        args.append(_table_pointer(em, table, b.sext(slot, I64T)))
+        slot = b.sext(b.load(b.gep(slots, [ir.Constant(I64T, 0), at], inbounds=True), typ=i32), I64T)
+        pointer = _table_pointer(em, table, slot)
+        for position, mine in own.items():
+            if any(em.positions[arrays[j]] == position for arrays in calls):
+                pointer = b.select(b.icmp_signed("==", slot, ir.Constant(I64T, position)), mine, pointer)
+        args.append(pointer)
     b.call(fn, args + list(extra))
     nxt = b.add(k, ir.Constant(I64T, 1))
     k.add_incoming(nxt, b.block)
@@ -206,28 +212,50 @@ def emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads:
     n = b.load(_field(b, data, 1), typ=I64T, name="n_steps")
     table = b.load(_field(b, data, 0), typ=PTR, name="table")
     _load_pointers(em, module, table)
+    # this thread's own step counter: the kernels read it instead of the shared one, so no
+    # thread waits for thread 0 to move the shared counter before it starts the next step
+    own_t = b.alloca(I64T, name="t.own")
+    b.store(b.load(em.ptrs[K.STEP_COUNTER], typ=I64T), own_t)
+    own = {em.positions[K.STEP_COUNTER]: own_t}
     step, head, done = _step_loop(omp, b, n)
     for kfn, calls, k in _call_runs(module, kernels):
         if k.barrier:
             barrier_fn()
         if k.parallel:
-            _emit_calls(em, lmod, table, kfn, calls, [tid, nth])
+            _emit_calls(em, lmod, table, kfn, calls, [tid, nth], own)
         else:
             with b.if_then(is_master):
-                _emit_calls(em, lmod, table, kfn, calls)
-    if not module.kernels or module.kernels[-1].parallel:
-        barrier_fn()  # every thread is done with the step before the counter moves
+                _emit_calls(em, lmod, table, kfn, calls, (), own)
     nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
-    with b.if_then(is_master):
-        stop = _end_of_step(em, module)
-        b.store(b.zext(stop, I64T), _field(b, data, 3))
-        b.store(nxt, _field(b, data, 2))
-    barrier_fn()
-    stop = b.icmp_signed("!=", b.load(_field(b, data, 3), typ=I64T), ir.Constant(I64T, 0))
+    b.store(b.add(b.load(own_t, typ=I64T), ir.Constant(I64T, 1)), own_t)
+    if module.exit_conditions:
+        if not module.kernels or module.kernels[-1].parallel:
+            barrier_fn()  # the conditions read what every thread wrote in the step
+        with b.if_then(is_master):
+            stop = _end_of_step(em, module)
+            b.store(b.zext(stop, I64T), _field(b, data, 3))
+            b.store(nxt, _field(b, data, 2))
+        barrier_fn()
+        stop = b.icmp_signed("!=", b.load(_field(b, data, 3), typ=I64T), ir.Constant(I64T, 0))
+    else:  # one barrier: the step's writes are visible to the next step
+        with b.if_then(is_master):
+            _end_of_step(em, module)
+            b.store(nxt, _field(b, data, 2))
+        barrier_fn()
+        stop = ir.Constant(I1, 0)
     step.add_incoming(nxt, b.block)
     b.cbranch(stop, done, head)
     b.position_at_end(done)
     b.ret_void()
+
+
+def barriers_per_step(module: K.KernelModule) -> int:
+    """Team barriers a thread passes in every step of a module cut into partitions (the kernels
+    marked ``barrier`` and the end of the step), as :func:`emit_parallel_run` emits them."""
+    inside = sum(1 for k in module.kernels if k.barrier)
+    if module.exit_conditions and (not module.kernels or module.kernels[-1].parallel):
+        return inside + 2
+    return inside + 1
 
 
 def _driver_only(fn: ir.Function) -> None:

@@ -38,6 +38,7 @@ from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
 from ..manager import Pass, register_pass
+from .cpu_barriers import place_barriers
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
@@ -77,7 +78,7 @@ def partition_module(km: KernelModule, threads: int) -> None:
     km.kernels = out
     if threads > 1:
         _group_neuron_phase(km.kernels, p.global_kernels)
-        _place_barriers(km.kernels)
+        place_barriers(km.kernels)
 
 
 def _serial(k: Kernel) -> Kernel:
@@ -162,12 +163,14 @@ class _Partitioner:
         if not _one_append_per_iteration(loops) or any(self.km.arrays[a.array].size < size for a in appends):
             return [_serial(k)]
         counters = {}
-        for a in appends:  # one partition count and one running count per list
+        for a in appends:  # one partition count, one segments array and one running count per list
             if a.counter not in counters:
-                name = f"{a.array}.partition_counts"
+                name, segments = f"{a.array}.partition_counts", f"{a.array}.partition_segments"
                 if name not in self.km.arrays:
                     self.km.declare(name, I64, self.T, "internal", 0)
-                counters[a.counter] = (a.array, name, Var(f"part_count{len(counters)}", I64))
+                    decl = self.km.arrays[a.array]
+                    self.km.declare(segments, decl.dtype, decl.size, "internal", 0)
+                counters[a.counter] = (segments, name, Var(f"part_count{len(counters)}", I64))
         prefix = [s for s in prefix if not (isinstance(s, Store) and s.array in counters and s.index == c64(0))]
         body = self.bounds(size) + [Let(count, c64(0)) for _, _, count in counters.values()]
         body += _sequential([dataclasses.replace(loop, start=LO, stop=HI,
@@ -186,15 +189,18 @@ class _Partitioner:
                 self.global_kernels.add(glob.name)
                 out.append(glob)
             out.append(dataclasses.replace(k, body=[self.partitions(population, body)], parallel=True))
-        for counter, (array, parts, _) in counters.items():
-            out.append(self.compaction(population, size, array, counter, parts))
+        for a in appends:
+            segments, parts, _ = counters.pop(a.counter, (None, None, None))
+            if segments is not None:
+                out.append(self.compaction(population, size, a.array, segments, a.counter, parts))
         return out
 
-    def compaction(self, population: str, size: int, array: str, counter: str, parts: str) -> Kernel:
+    def compaction(self, population: str, size: int, array: str, segments: str, counter: str,
+                   parts: str) -> Kernel:
         """Concatenate the segments into ``array[:counter]`` (ascending partition order).
 
-        In place: the n-th element moves from ``first(part) + j`` to ``n <= first(part) + j``, and
-        positions are visited in increasing order, so no source is overwritten before it is read.
+        The segments have their own array, so the list of the previous step stays whole while the
+        partitions write the new one (a kernel still reading it needs no barrier before them).
         """
         n, j = Var("n", I64), Var("j", I64)
         dtype = self.km.arrays[array].dtype
@@ -202,7 +208,7 @@ class _Partitioner:
                 Loop(PART, c64(0), c64(self.T), [
                     Let(LO, self.first_of(size, PART)),
                     Loop(j, c64(0), self.load(parts, PART), [
-                        Store(array, n, Load(array, BinOp("+", LO, j, I64), dtype)),
+                        Store(array, n, Load(segments, BinOp("+", LO, j, I64), dtype)),
                         Let(n, BinOp("+", n, c64(1), I64))], f"spikes:{population}")],
                      f"partitions:{population}"),
                 Store(counter, c64(0), n)]
@@ -294,8 +300,8 @@ def _segment_appends(body: list, counters: dict) -> list:
     out = []
     for s in body:
         if isinstance(s, Append):
-            _, _, count = counters[s.counter]
-            out += [Store(s.array, BinOp("+", LO, count, I64), s.value), Let(count, BinOp("+", count, c64(1), I64))]
+            segments, _, count = counters[s.counter]
+            out += [Store(segments, BinOp("+", LO, count, I64), s.value), Let(count, BinOp("+", count, c64(1), I64))]
             continue
         if s.bodies():
             s = dataclasses.replace(s, **{f.name: _segment_appends(getattr(s, f.name), counters)
@@ -319,13 +325,3 @@ def _group_neuron_phase(kernels: list[Kernel], global_kernels: set[str]) -> None
         if k is not None:
             out.append(k)
     kernels[:] = out
-
-
-def _place_barriers(kernels: list[Kernel]) -> None:
-    """A barrier where a thread may read what another wrote (see the module docstring); the step
-    starts after the backend's end-of-step barrier."""
-    prev = None
-    for k in kernels:
-        if prev is not None and (k.parallel != prev.parallel or (k.parallel and k.phase != prev.phase)):
-            k.barrier = True
-        prev = k
