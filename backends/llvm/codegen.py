@@ -394,8 +394,12 @@ def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str =
         em.b.ret_void()
         kernels.append((fn, arrays))
     from .steploop import emit_parallel_run, emit_run
-    if threaded:
+    from .teamloop import emit_team_run
+    import os
+    if threaded and os.environ.get("ANNC_TEAM_LOOP") == "barrier":
         emit_parallel_run(lmod, module, kernels, threads)
+    elif threaded:
+        emit_team_run(lmod, module, kernels, threads)
     else:
         emit_run(lmod, module, kernels)
     return lmod

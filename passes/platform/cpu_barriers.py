@@ -23,7 +23,7 @@ own elements are written and read in program order.
 """
 from __future__ import annotations
 
-from anncompiler.ir.kernel import (Append, Cast, Cmp, If, Kernel, Let, Load, Logic, Loop, Reduce, Store, Var,
+from anncompiler.ir.kernel import (Append, BinOp, Cast, Const, Cmp, If, Kernel, Let, Load, Logic, Loop, Reduce, Store, Var,
                                    stmt_exprs, walk_expr)
 
 #: (kind, object): a neuron of a population, a row or a synapse of a projection, or a position
@@ -50,10 +50,35 @@ def place_barriers(kernels: list[Kernel]) -> None:
         prev = k
 
 
+def hoist_parallel(kernels: list[Kernel]) -> None:
+    """Move each parallel kernel before the serial kernels just before it that share no array
+    it writes or that they write (the order of independent kernels does not change the
+    result), so that it joins the parallel kernels before them: a serial kernel between two
+    parallel ones costs two waits.  E.g. the post-synaptic events, which read the segments of
+    the spike list, move before the serial kernel that concatenates them."""
+    footprints: dict[str, dict] = {}
+    for n in range(len(kernels)):
+        j = n
+        while (kernels[j].parallel and j > 0 and not kernels[j - 1].parallel
+               and not _shared(_cached(kernels[j - 1], footprints), _cached(kernels[j], footprints))):
+            kernels[j - 1], kernels[j] = kernels[j], kernels[j - 1]
+            j -= 1
+
+
+def _cached(k: Kernel, cache: dict) -> dict:
+    if k.name not in cache:
+        cache[k.name] = footprint(k)
+    return cache[k.name]
+
+
+def _shared(fa: dict, fb: dict) -> set:
+    """Arrays written by one kernel and read or written by the other."""
+    return ({x for x, (_, w) in fa.items() if w} & fb.keys()) | ({x for x, (_, w) in fb.items() if w} & fa.keys())
+
+
 def _independent(a: Kernel, b: Kernel, cache: dict) -> bool:
-    fa = cache.setdefault(a.name, footprint(a))
-    fb = cache.setdefault(b.name, footprint(b))
-    shared = ({x for x, (_, w) in fa.items() if w} & fb.keys()) | ({x for x, (_, w) in fb.items() if w} & fa.keys())
+    fa, fb = _cached(a, cache), _cached(b, cache)
+    shared = _shared(fa, fb)
     if not shared:
         return True
     if a.owner != b.owner or not a.owner:
@@ -92,11 +117,18 @@ class _Walker:
     def reads(self, expr, env: dict) -> None:
         for x in walk_expr(expr):
             if isinstance(x, Load):
-                self.access(x.array, self.kind(x.index, env), False)
+                self.access(x.array, self.kind(x.index, env, x.array), False)
 
-    def kind(self, index, env: dict):
+    def kind(self, index, env: dict, array: str = ""):
         index = _strip(index)
-        return env.get(index.name) if isinstance(index, Var) else None
+        if isinstance(index, Var):
+            if index.name == "part" and array.endswith(".partition_counts"):
+                return ("partition", array.rsplit(".", 2)[0])
+            return env.get(index.name)
+        if (array.endswith(".partition_segments") and isinstance(index, BinOp) and index.op == "+"
+                and _is_var(index.a, "part_lo") and isinstance(index.b, Var)):
+            return ("segment", array.rsplit(".", 2)[0])  # below part_hi: one neuron per position
+        return None
 
     def body(self, stmts: list, env: dict) -> set:
         """Record the accesses of ``stmts``; returns the names they (re)bind with ``Let``."""
@@ -112,7 +144,7 @@ class _Walker:
                 self.reads(e, env)
             inner: set = set()
             if isinstance(s, Store):
-                self.access(s.array, self.kind(s.index, env), True)
+                self.access(s.array, self.kind(s.index, env, s.array), True)
             elif isinstance(s, Append):
                 self.access(s.array, None, True)
             elif isinstance(s, Let):
@@ -146,7 +178,9 @@ class _Walker:
         value = _strip(value)
         if not isinstance(value, Load) or "." not in value.array:
             return None
-        kind = self.kind(value.index, env)
+        kind = self.kind(value.index, env, value.array)
+        if kind is not None and kind[0] == "segment" and kind[1] == f"{self.population}._spiked":
+            return ("neuron", self.population)
         owner, field = value.array.rsplit(".", 1)
         if kind == ("slot", owner) and field in ("inv_syn", "inv_row"):
             return ("synapse" if field == "inv_syn" else "row", owner)
@@ -188,7 +222,6 @@ def _is_var(e, name: str) -> bool:
 
 def _next_of(start: Load, stop) -> bool:
     """``stop`` is ``array[index + 1]`` for ``start = array[index]``."""
-    from anncompiler.ir.kernel import BinOp, Const
     return (isinstance(stop, Load) and stop.array == start.array and isinstance(stop.index, BinOp)
             and stop.index.op == "+" and _strip(stop.index.a) == _strip(start.index)
             and isinstance(stop.index.b, Const) and stop.index.b.value == 1)

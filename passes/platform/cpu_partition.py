@@ -38,7 +38,7 @@ from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
 from ..manager import Pass, register_pass
-from .cpu_barriers import place_barriers
+from .cpu_barriers import hoist_parallel, place_barriers
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
@@ -78,6 +78,7 @@ def partition_module(km: KernelModule, threads: int) -> None:
     km.kernels = out
     if threads > 1:
         _group_neuron_phase(km.kernels, p.global_kernels)
+        hoist_parallel(km.kernels)
         place_barriers(km.kernels)
 
 
@@ -112,6 +113,8 @@ class _Partitioner:
         self.km, self.T = km, threads
         #: names of the serial kernels of global updates (run first in the neuron phase)
         self.global_kernels: set[str] = set()
+        #: spike list -> the kernel whose partitions write its segments
+        self.segmented: dict[str, str] = {}
 
     # helpers ----------------------------------------------------------------
     def first_of(self, size: int, part) -> BinOp:
@@ -170,6 +173,7 @@ class _Partitioner:
                     self.km.declare(name, I64, self.T, "internal", 0)
                     decl = self.km.arrays[a.array]
                     self.km.declare(segments, decl.dtype, decl.size, "internal", 0)
+                    self.segmented[a.array] = k.name
                 counters[a.counter] = (segments, name, Var(f"part_count{len(counters)}", I64))
         prefix = [s for s in prefix if not (isinstance(s, Store) and s.array in counters and s.index == c64(0))]
         body = self.bounds(size) + [Let(count, c64(0)) for _, _, count in counters.values()]
@@ -240,10 +244,33 @@ class _Partitioner:
         """The spikes of the partition's own neurons (the first statement names the neuron)."""
         neuron = spikes.body[0].var
         mine = Logic("and", Cmp(">=", neuron, LO), Cmp("<", neuron, HI))
-        spikes.body = [spikes.body[0], If(mine, spikes.body[1:])]
+        spikes.body = [self.from_own_segment(spikes, population), If(mine, spikes.body[1:])]
         _serial(k)
         return dataclasses.replace(k, body=[self.partitions(population, self.bounds(size) + [spikes])],
                                    parallel=True)
+
+    def from_own_segment(self, spikes: Loop, population: str) -> Let:
+        """When the partition's own spikes of this step are in its segment of the spike list
+        (the update of the population, before this kernel, is the list's only writer), the loop
+        walks that segment instead of the whole list: the same neurons in the same order, and
+        no wait for the serial kernel that concatenates the segments.  Returns the first
+        statement (the neuron)."""
+        first = spikes.body[0]
+        spiked, count = f"{population}._spiked", f"{population}._n_spiked"
+        value = first.value.a if isinstance(first.value, Cast) else first.value
+        if (self.segmented.get(spiked) is None or not isinstance(value, Load) or value.array != spiked
+                or value.index != spikes.var or spikes.stop != self.load(count, c64(0))
+                or self.writers(spiked) | self.writers(count) != {self.segmented[spiked]}):
+            return first
+        spikes.stop = self.load(f"{spiked}.partition_counts", PART)
+        segment = Load(f"{spiked}.partition_segments", BinOp("+", LO, spikes.var, I64), value.dtype)
+        return Let(first.var, dataclasses.replace(first.value, a=segment) if isinstance(first.value, Cast)
+                   else segment)
+
+    def writers(self, array: str) -> set[str]:
+        """Names of the kernels of the (neutral) module that write ``array``."""
+        return {k.name for k in self.km.kernels for s in walk_stmts(k.body)
+                if isinstance(s, (Store, Append, Accumulate)) and s.array == array}
 
     # connectivity splits ------------------------------------------------------
     def _init(self, name: str) -> np.ndarray:
