@@ -393,12 +393,9 @@ def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str =
         em.body(k.body)
         em.b.ret_void()
         kernels.append((fn, arrays))
-    from .steploop import emit_parallel_run, emit_run
+    from .steploop import emit_run
     from .teamloop import emit_team_run
-    import os
-    if threaded and os.environ.get("ANNC_TEAM_LOOP") == "barrier":
-        emit_parallel_run(lmod, module, kernels, threads)
-    elif threaded:
+    if threaded:
         emit_team_run(lmod, module, kernels, threads)
     else:
         emit_run(lmod, module, kernels)

@@ -3,8 +3,8 @@
 The kernels of a step form *segments* (split where a kernel is marked ``barrier``, see
 ``passes/platform/cpu_partition.py``).  A parallel segment of a module cut into P partitions
 is P *chunks* (chunk ``c``: partition ``c`` of every kernel of the segment, in order), a serial
-segment is one chunk, and a module with exit conditions ends each step with a chunk that
-evaluates them.  Numbered across the whole run (``step * chunks_per_step + rank``), the chunks
+segment is one chunk, and the last chunk of a step evaluates the exit conditions (a chunk of
+its own after a parallel segment).  Numbered across the whole run (``step * chunks_per_step + rank``), the chunks
 are handed out by one shared counter: a thread takes the next number, waits until every chunk
 of the earlier segments is complete (a second counter: chunks done), runs it and counts it done.
 
@@ -56,7 +56,13 @@ def chunks_per_step(module: K.KernelModule) -> int:
         if prev is None or k.barrier or k.parallel != prev.parallel:
             count += P if k.parallel else 1
         prev = k
-    return count + (1 if module.exit_conditions else 0)
+    return count + (1 if _conditions_chunk(module, prev) else 0)
+
+
+def _conditions_chunk(module: K.KernelModule, last) -> bool:
+    """The exit conditions need a chunk of their own after a parallel segment; after a serial
+    one, its chunk evaluates them."""
+    return bool(module.exit_conditions) and (last is None or last.parallel)
 
 
 def _slot(b: ir.IRBuilder, data: ir.Value, k: int) -> ir.Value:
@@ -110,7 +116,8 @@ def _emit_thread_loop(lmod, module, kernels, omp, sched_yield) -> None:
     b = em.b
     P = max(1, module.num_threads)
     segs = segments(module, kernels)
-    sizes = [P if parallel else 1 for parallel, _ in segs] + ([1] if module.exit_conditions else [])
+    own_chunk = _conditions_chunk(module, module.kernels[-1] if module.kernels else None)
+    sizes = [P if parallel else 1 for parallel, _ in segs] + ([1] if own_chunk else [])
     starts = [sum(sizes[:k]) for k in range(len(sizes))]
     S = sum(sizes)
     c = lambda v: ir.Constant(I64T, v)  # noqa: E731
@@ -168,7 +175,7 @@ def _emit_thread_loop(lmod, module, kernels, omp, sched_yield) -> None:
             extra = [b.sub(rank, c(starts[k]), name="part"), c(P)] if parallel else ()
             for kfn, calls, _ in runs:
                 _emit_calls(em, lmod, table, kfn, calls, extra, own)
-        else:  # the exit conditions, after the step
+        if module.exit_conditions and k == len(sizes) - 1:  # after the step
             b.store(b.add(t0, b.add(step, c(1))), own_t)
             stop = ir.Constant(I1, 0)
             for cond in module.exit_conditions:
