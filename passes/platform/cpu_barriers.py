@@ -1,74 +1,98 @@
 """Where the team of threads of a module cut into partitions must wait (``Kernel.barrier``).
 
-A thread may start a kernel while another is still in an earlier one, unless a barrier stands
-between them.  A barrier goes before a kernel when
+The kernels of a step run in *segments*: the team waits before a kernel marked ``barrier``, and
+a thread may start any kernel of a segment while another is still in an earlier one of the same
+segment (the backend runs partition ``c`` of every kernel of a parallel segment in order, as one
+piece of work).  A barrier goes before a kernel when
 
-* it is serial and follows a parallel kernel, or parallel and follows a serial one (the serial
-  kernels run on thread 0 and may read or write anything), or
+* it is serial and follows a parallel kernel, or parallel and follows a serial one (a serial
+  kernel runs as a whole on one thread and may read or write anything), or
 * it is parallel and data may cross a partition between it and a kernel of another phase
-  since the last barrier (its *segment*; the kernels of one phase are independent by
-  construction).
+  since the last barrier (the kernels of one phase are independent by construction).
 
 Data cannot cross a partition between two parallel kernels when no array is written by one of
 them and read or written by the other, or when they have the same owner (the same partitions)
 and every access of each array they share is at an element the partition owns: a neuron of the
 owner in ``part_lo .. part_hi``, a row of a projection into it between its ``row_split``
-bounds, a synapse of such a row, or a synapse reached through the partition's ``inv_split``
-range.  So a spiking network's input (spike propagation into the partition's own neurons) and
-neuron update run without a barrier between them, while a rate-coded projection, which reads
-``r`` of every pre-synaptic neuron, keeps the one before the update that writes ``r``.
-
-The partition ``c`` of every kernel runs on the same thread (static slices), so the partition's
-own elements are written and read in program order.
+bounds, a synapse of such a row, a synapse reached through the partition's ``inv_split`` range,
+or the partition's segment of a spike list.  So a spiking network's input (spike propagation
+into the partition's own neurons), neuron updates and post-synaptic events share a segment,
+while a rate-coded projection, which reads ``r`` of every pre-synaptic neuron, keeps the barrier
+before the update that writes ``r``.
 """
 from __future__ import annotations
 
 from anncompiler.ir.kernel import (Append, BinOp, Cast, Const, Cmp, If, Kernel, Let, Load, Logic, Loop, Reduce, Store, Var,
                                    stmt_exprs, walk_expr)
 
-#: (kind, object): a neuron of a population, a row or a synapse of a projection, or a position
-#: ("slot") in a projection's inverse index; None: any element
-Owned = tuple
-
-
 def place_barriers(kernels: list[Kernel]) -> None:
-    """Set ``barrier`` on every kernel that must wait for the ones before it (module docstring);
-    the step starts after the backend's end-of-step barrier."""
-    prev, segment = None, []
-    footprints: dict[str, dict] = {}
-    for k in kernels:
-        if prev is None or not (k.parallel or prev.parallel):
-            need = False
-        elif k.parallel != prev.parallel:
-            need = True
-        else:  # the kernels of one phase are independent by construction; the others are checked
-            need = not all(_independent(a, k, footprints) for a in segment if a.phase != k.phase)
-        k.barrier = need
-        if need:
-            segment = []
-        segment.append(k)
-        prev = k
+    """Order the kernels and set ``barrier`` on those that must wait for the ones before them
+    (module docstring); the step starts after the backend's end-of-step wait.
 
-
-def hoist_parallel(kernels: list[Kernel]) -> None:
-    """Move each parallel kernel before the serial kernels just before it that share no array
-    it writes or that they write (the order of independent kernels does not change the
-    result), so that it joins the parallel kernels before them: a serial kernel between two
+    A parallel kernel that follows serial kernels moves before them when it shares no written
+    array with them and can join the parallel segment before them: a serial kernel between two
     parallel ones costs two waits.  E.g. the post-synaptic events, which read the segments of
     the spike list, move before the serial kernel that concatenates them."""
-    footprints: dict[str, dict] = {}
-    for n in range(len(kernels)):
-        j = n
-        while (kernels[j].parallel and j > 0 and not kernels[j - 1].parallel
-               and not _shared(_cached(kernels[j - 1], footprints), _cached(kernels[j], footprints))):
-            kernels[j - 1], kernels[j] = kernels[j], kernels[j - 1]
-            j -= 1
+    out: list[Kernel] = []
+    segment: _Segment | None = None  # the parallel kernels since the last barrier
+    serial: list[Kernel] = []  # the serial kernels after it
+    footprints: dict[int, dict] = {}
+
+    def of(k: Kernel) -> dict:
+        if id(k) not in footprints:
+            footprints[id(k)] = footprint(k)
+        return footprints[id(k)]
+
+    for k in kernels:
+        if not k.parallel:
+            serial.append(k)
+            continue
+        fk = of(k)
+        if segment is not None and serial and segment.joins(k, fk) and not any(_shared(fk, of(x)) for x in serial):
+            segment.add(k, fk)
+            continue
+        if segment is not None and not serial and segment.joins(k, fk):
+            segment.add(k, fk)
+            continue
+        _flush(out, segment, serial)
+        serial = []
+        segment = _Segment()
+        segment.add(k, fk)
+    _flush(out, segment, serial)
+    kernels[:] = out
 
 
-def _cached(k: Kernel, cache: dict) -> dict:
-    if k.name not in cache:
-        cache[k.name] = footprint(k)
-    return cache[k.name]
+def _flush(out: list, segment, serial: list) -> None:
+    """Append a parallel segment and the serial kernels after it: a wait before the segment and
+    before the serial kernels (unless one of them is the first kernel of the step)."""
+    first = segment.kernels[0] if segment else None
+    for k in (segment.kernels if segment else []) + serial:
+        k.barrier = bool(out) and (k is first or k.parallel != out[-1].parallel)
+        out.append(k)
+
+
+class _Segment:
+    """Parallel kernels that run without a wait between them, indexed by the arrays they use."""
+
+    def __init__(self):
+        self.kernels: list[Kernel] = []
+        self.uses: dict[str, list] = {}  # array -> [(owner, kinds, written, phase)]
+
+    def add(self, k: Kernel, fk: dict) -> None:
+        self.kernels.append(k)
+        for array, (kinds, written) in fk.items():
+            self.uses.setdefault(array, []).append((k.owner, kinds, written, k.phase))
+
+    def joins(self, k: Kernel, fk: dict) -> bool:
+        """No data crosses a partition between ``k`` and the kernels of other phases (those of
+        its own phase are independent by construction)."""
+        for array, (kinds, written) in fk.items():
+            for owner, other, other_written, phase in self.uses.get(array, ()):
+                if phase == k.phase or not (written or other_written):
+                    continue
+                if not owner or owner != k.owner or len(kinds | other) != 1 or None in kinds | other:
+                    return False
+        return True
 
 
 def _shared(fa: dict, fb: dict) -> set:
@@ -76,22 +100,10 @@ def _shared(fa: dict, fb: dict) -> set:
     return ({x for x, (_, w) in fa.items() if w} & fb.keys()) | ({x for x, (_, w) in fb.items() if w} & fa.keys())
 
 
-def _independent(a: Kernel, b: Kernel, cache: dict) -> bool:
-    fa, fb = _cached(a, cache), _cached(b, cache)
-    shared = _shared(fa, fb)
-    if not shared:
-        return True
-    if a.owner != b.owner or not a.owner:
-        return False
-    for x in shared:
-        kinds = fa[x][0] | fb[x][0]
-        if None in kinds or len(kinds) != 1:
-            return False
-    return True
-
-
 def footprint(k: Kernel) -> dict[str, tuple[set, bool]]:
-    """``array -> (the kinds of element each access reaches, written)`` of a kernel; kind None:
+    """``array -> (the kinds of element its accesses reach, written)`` of a kernel.  A kind is
+    ``(what, object)``: a neuron of a population, a row or a synapse of a projection, a position
+    ("slot") in a projection's inverse index, a spike list's segment or partition count; None:
     an element the partition may not own."""
     out: dict[str, tuple[set, bool]] = {}
     population = k.owner.split(":", 1)[1] if k.owner.startswith("neurons:") else None

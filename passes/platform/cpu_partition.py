@@ -38,7 +38,7 @@ from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
 from ..manager import Pass, register_pass
-from .cpu_barriers import hoist_parallel, place_barriers
+from .cpu_barriers import place_barriers
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
@@ -78,7 +78,6 @@ def partition_module(km: KernelModule, threads: int) -> None:
     km.kernels = out
     if threads > 1:
         _group_neuron_phase(km.kernels, p.global_kernels)
-        hoist_parallel(km.kernels)
         place_barriers(km.kernels)
 
 
