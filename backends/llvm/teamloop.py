@@ -152,6 +152,8 @@ def _emit_thread_loop(lmod, module, kernels, omp, sched_yield) -> None:
     b.cbranch(over, blocks["exit"], blocks["take"])
 
     b.position_at_end(blocks["wait"])  # holding nothing: a descheduled waiter delays no one
+    if lmod.triple.startswith(("x86_64", "i686", "i386")):  # a spin-wait hint to the core
+        b.call(ir.Function(lmod, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause"), [])
     with b.if_then(b.icmp_signed(">", spins, c(SPINS))):
         b.call(sched_yield, [])
     spins.add_incoming(b.add(spins, c(1)), b.block)
