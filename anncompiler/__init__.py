@@ -40,6 +40,7 @@ from .core.specialised import Convolution, Copy, CurrentInjection, DecodingProje
 from .core.scheduled_inputs import HomogeneousCorrelatedSpikeTrains, TimedPoissonPopulation
 from .core.report import report
 from . import extensions  # noqa: E402,F401  (ann.extensions.image.ImagePopulation)
+from .extensions.tensorboard import Logger  # noqa: E402,F401  (tensorboardX imported when one is created)
 from .models import (IBCM, STDP, STP, DefaultRateCodedSynapse, DefaultSpikingSynapse, EIF_cond_alpha_isfa_ista,
                      EIF_cond_exp_isfa_ista, GIF_curr, GIF_curr_exp, Hebb, HH_cond_exp, IF_cond_alpha, IF_cond_exp,
                      IF_curr_alpha, IF_curr_exp, Izhikevich, LeakyIntegrator, Oja, list_standard_neurons,
@@ -63,3 +64,28 @@ __version__ = "0.1.0"
 # that cost out of the first compile().
 from . import passes as _passes  # noqa: E402,F401
 from . import backends as _backends  # noqa: E402,F401
+
+#: the public interface (``from anncompiler import *``)
+__all__ = ["AnnCompilerError", "ArityError", "BackendError", "Binomial", "ConnectivityError", "Constant",
+           "Convolution", "Copy", "CurrentInjection", "DecodingProjection",
+           "DefaultRateCodedSynapse", "DefaultSpikingSynapse", "DiscreteUniform",
+           "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "EquationSyntaxError",
+           "Exponential", "FlagError", "GIF_curr", "GIF_curr_exp", "Gamma", "HH_cond_exp", "Hebb",
+           "HomogeneousCorrelatedSpikeTrains", "IBCM", "IF_cond_alpha", "IF_cond_exp",
+           "IF_curr_alpha", "IF_curr_exp", "IRVerificationError", "IndexOutOfRangeError",
+           "IndividualNeuron", "InputArray", "InvalidTypeError", "InvalidValueError", "Izhikevich",
+           "LILConnectivity", "LeakyIntegrator", "LocalityError", "LogNormal", "Logger",
+           "MissingVariableError", "ModelError", "Monitor", "MonitorList", "Network",
+           "NetworkError", "Neuron", "NonLinearODEError", "Normal", "NotSupportedError", "Oja",
+           "Parameter", "PipelineError", "PoissonPopulation", "Pooling", "Population",
+           "PopulationView", "Projection", "RandomDistribution", "RecordingMemoryWarning",
+           "ReservedNameError", "STDP", "STP", "ShapeError", "SpikeSourceArray", "Synapse",
+           "TimedArray", "TimedPoissonPopulation", "Transpose", "Uniform", "UnknownNameError",
+           "Variable", "add_function", "clear", "coefficient_of_variation", "compile",
+           "disable_learning", "dt", "enable_learning", "extensions", "float32", "float64",
+           "functions", "get_current_step", "get_population", "get_projection", "get_time",
+           "histogram", "inter_spike_interval", "list_standard_neurons", "list_standard_synapses",
+           "load", "load_parameters", "load_recording", "magic_network", "mean_fr", "monitors",
+           "population_rate", "populations", "projections", "raster_plot", "report", "reset",
+           "save", "save_parameters", "set_current_step", "set_time", "setup", "simulate",
+           "simulate_until", "smoothed_rate", "sparse_random_matrix", "step"]

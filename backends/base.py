@@ -62,6 +62,13 @@ class Backend:
         and compile its code without a device).  By default, ``is_available()``."""
         return cls.is_available()
 
+    def check_usable(self) -> None:
+        """Raise an :class:`~anncompiler.errors.AnnCompilerError` saying what is missing when ``load``
+        cannot work on this machine with these options (by default: unless ``is_available()``)."""
+        if not self.is_available():
+            from anncompiler.errors import NetworkError
+            raise NetworkError(f"backend '{self.name}' is not available on this machine")
+
     def pipeline_suffix(self) -> str:
         """The platform passes this backend needs after the neutral pipeline (pipeline text,
         e.g. ``"cpu-partition{threads=2},cpu-expand-reductions"``); the compile driver appends

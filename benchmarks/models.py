@@ -10,6 +10,12 @@ import numpy as np
 
 
 def coba(ann, net):
+    return coba_delayed(ann, net, None)
+
+
+def coba_delayed(ann, net, delays):
+    """COBA with ``delays``: None (the inherent step), a number of ms, or (low, high) for
+    per-synapse delays drawn from Uniform(low, high) ms."""
     LIF = ann.Neuron(
         parameters=dict(El=-60., Vr=-60., Erev_exc=0., Erev_inh=-80., Vt=-50., tau=20., tau_exc=5.,
                         tau_inh=10., I=20.),
@@ -20,8 +26,14 @@ def coba(ann, net):
     P.v = ann.Normal(-55., 5., rng=net.default_rng)
     P.g_exc = ann.Normal(4., 1.5, rng=net.default_rng)
     P.g_inh = ann.Normal(20., 12., rng=net.default_rng)
-    net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=0.6)
-    net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=6.7)
+    if delays is None:
+        d = {}
+    elif isinstance(delays, tuple):
+        d = dict(delays=ann.Uniform(delays[0], delays[1], rng=net.default_rng))
+    else:
+        d = dict(delays=delays)
+    net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=0.6, **d)
+    net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=6.7, **d)
     m = net.monitor(P, 'spike')
     return 1000.0, lambda: _mean_rate(m, 1000.0)
 
@@ -178,6 +190,8 @@ def _mean_rate(monitor, duration_ms):
 BENCHMARKS = {
     "coba": (0.1, coba),
     "cuba": (0.1, cuba),
+    "coba_delay": (0.1, lambda ann, net: coba_delayed(ann, net, 1.5)),
+    "coba_delays": (0.1, lambda ann, net: coba_delayed(ann, net, (0.1, 3.0))),
     "rate_sparse": (1.0, lambda ann, net: rate(ann, net, 4000, dense=False)),
     "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),

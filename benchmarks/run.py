@@ -23,7 +23,7 @@ ANNARCHY = {"coba": (0.153, 10.5), "rate_sparse": (1.64, 9.5), "rate_dense": (6.
             "izhikevich": (0.067, 11.2)}
 #: Brian2 standalone, 1 thread, same machine: sim s (models ANNarchy has no figure for)
 BRIAN2 = {"cuba": 0.073, "coba": 0.105}
-ALL = ["coba", "cuba", "rate_sparse", "rate_dense", "izhikevich", "song_abbott"]
+ALL = ["coba", "coba_delay", "coba_delays", "cuba", "rate_sparse", "rate_dense", "izhikevich", "song_abbott"]
 
 _CHILD = r"""
 import json, sys, tempfile, time

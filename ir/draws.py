@@ -66,10 +66,14 @@ def number_draws(expressions: list, tag=DRAW) -> tuple[list, int]:
 
 def number_model_draws(m) -> None:
     """Tag every draw of a model IR in place (equations, spike condition, reset; for a synapse
-    its equations, ``pre_spike``, ``post_spike``, then ``psp``); sets ``m.draws``."""
+    its equations, ``pre_spike``, ``post_spike``, then ``psp``; then the axonal spike condition,
+    ``axon_reset`` and ``pre_axon_spike``, numbered last so that they move no other draw); sets
+    ``m.draws``."""
     statements = m.equations + m.reset + m.pre_spike + m.post_spike
     lines = [eq.rhs for eq in m.equations] + ([m.spike.expr] if m.spike is not None else []) + \
         [eq.rhs for eq in m.reset + m.pre_spike + m.post_spike] + ([m.psp] if m.psp is not None else [])
+    axonal = m.axon_reset + m.pre_axon_spike
+    lines += ([m.axon_spike.expr] if m.axon_spike is not None else []) + [eq.rhs for eq in axonal]
     tagged, m.draws = number_draws(lines)
     for eq, expr in zip(m.equations, tagged):
         eq.rhs = expr
@@ -78,5 +82,10 @@ def number_model_draws(m) -> None:
         m.spike.expr, rest = rest[0], rest[1:]
     for eq, expr in zip(statements[len(m.equations):], rest):
         eq.rhs = expr
+    rest = rest[len(statements) - len(m.equations):]
     if m.psp is not None:
-        m.psp = rest[-1]
+        m.psp, rest = rest[0], rest[1:]
+    if m.axon_spike is not None:
+        m.axon_spike.expr, rest = rest[0], rest[1:]
+    for eq, expr in zip(axonal, rest):
+        eq.rhs = expr

@@ -227,7 +227,8 @@ class Loop(Stmt):
     ``space`` says otherwise; ``space`` names the index space (``neurons:P``,
     ``rows:proj``, ``synapses:proj``, ``spikes:P``, ``partitions:X``).
 
-    ``parallel``: a work-shared loop (top level of a parallel kernel only):
+    ``parallel``: a work-shared loop (top level of a parallel kernel only, or of the body
+    of a guarded kernel: ``passes/platform/guards.py``):
     its iterations are independent and each writes only data it owns, so a
     backend running T threads gives thread t the static slice
     ``[start + n*t/T, start + n*(t+1)/T)`` (n = stop - start), with no barrier

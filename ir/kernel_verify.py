@@ -159,7 +159,10 @@ def _verify_parallel(k: Kernel, platform: str) -> None:
         return
     if platform != "cpu":
         return
-    for s in k.body:
+    body = k.body
+    if len(body) == 1 and isinstance(body[0], If) and not body[0].orelse:
+        body = body[0].then  # a guarded kernel: its body is the top level (passes/platform/guards.py)
+    for s in body:
         nested = [x for b in s.bodies() for x in walk_stmts(b)]
         if any(isinstance(x, Loop) and x.parallel for x in nested):
             raise IRVerificationError(f"{where}: a parallel loop must be a top-level statement")

@@ -202,16 +202,25 @@ class ModelIR:
     reset: list[Equation] = field(default_factory=list)
     refractory: Optional[sympy.Expr] = None
     stop_condition: Optional[Condition] = None
+    #: spiking neurons: the axonal spike condition and the statements run on an axonal spike
+    axon_spike: Optional[Condition] = None
+    axon_reset: list[Equation] = field(default_factory=list)
     # synapses
     psp: Optional[sympy.Expr] = None
     operation: str = "sum"
     pre_spike: list[Equation] = field(default_factory=list)
     post_spike: list[Equation] = field(default_factory=list)
+    #: synapses: what an axonal spike of the pre-synaptic neuron runs: "" (nothing), "own" (the
+    #: ``g_target`` statements of ``pre_axon_spike``) or "pre_spike" (``pre_axon_spike`` is the
+    #: text of ``pre_spike``: every ``pre_spike`` statement, as for a spike)
+    axon_events: str = ""
+    pre_axon_spike: list[Equation] = field(default_factory=list)
     #: random draws of the model, numbered when it is parsed (``ir/draws.py``)
     draws: int = 0
     # discrete IR (after discretise-odes)
     updates: Optional[list[Update]] = None
     reset_updates: Optional[list[Update]] = None
+    axon_reset_updates: Optional[list[Update]] = None
     #: synapses: closed-form decay of the event-driven variables over ``_elapsed`` ms, applied at
     #: each pre- or post-synaptic event of a synapse (not every step)
     event_updates: Optional[list[Update]] = None
@@ -275,6 +284,10 @@ def format_model(m: ModelIR) -> str:
         out.append(f"  spike if {m.spike.expr}")
     for e in m.reset:
         out.append("  reset " + _fmt_eq(e))
+    if m.axon_spike is not None:
+        out.append(f"  axon spike if {m.axon_spike.expr}")
+    for e in m.axon_reset:
+        out.append("  axon reset " + _fmt_eq(e))
     if m.refractory is not None:
         out.append(f"  refractory {m.refractory}")
     if m.stop_condition is not None:
@@ -285,6 +298,10 @@ def format_model(m: ModelIR) -> str:
         out.append("  pre_spike " + _fmt_eq(e) + ("  [unless post]" if e.unless_post else ""))
     for e in m.post_spike:
         out.append("  post_spike " + _fmt_eq(e))
+    if m.axon_events == "pre_spike":
+        out.append("  pre_axon_spike: the pre_spike statements")
+    for e in m.pre_axon_spike:
+        out.append("  pre_axon_spike " + _fmt_eq(e))
     return "\n".join(out)
 
 
@@ -311,7 +328,7 @@ def verify_model(m: ModelIR) -> None:
             fail(f"attribute key {name!r} holds {a.name!r}")
         if a.locality not in LOCALITIES or a.role not in ROLES or a.type not in ATTR_TYPES:
             fail(f"attribute {name!r} has a bad locality/role/type")
-    for e in m.equations + m.reset + m.pre_spike + m.post_spike:
+    for e in m.equations + m.reset + m.axon_reset + m.pre_spike + m.post_spike + m.pre_axon_spike:
         if e.kind not in EQ_KINDS:
             fail(f"equation for {e.target!r} has unknown kind {e.kind!r}")
         if e.target not in m.attributes and not _is_remote_target(m, e.target):
@@ -327,5 +344,7 @@ def verify_model(m: ModelIR) -> None:
                 temps.add(u.target)
             elif u.target not in m.attributes:
                 fail(f"update sets {u.target!r}, which is not an attribute")
+    if m.axon_events not in ("", "own", "pre_spike"):
+        fail(f"unknown axon_events {m.axon_events!r}")
     if m.kind == "neuron" and m.type == "rate" and "r" not in m.attributes:
         fail("rate-coded neuron without 'r'")

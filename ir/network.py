@@ -49,7 +49,7 @@ class ProjectionEdge:
     #: initial switches: transmission, update, plasticity (bool), period, offset (steps)
     flags: dict = field(default_factory=dict)
     #: "" for an ordinary projection, else the kind whose own input kernel it has
-    #: ("current_injection", "decoding": passes/lowering/specialised.py)
+    #: ("current_injection", "decoding", "bold_input": passes/lowering/specialised.py)
     kind: str = ""
     #: weights read from a shared array (convolution filter, copy, transpose), or None
     shared: Optional[SharedWeights] = None
@@ -75,6 +75,11 @@ class MonitorSpec:
     period: int = 1                      # steps
     offset: int = 0                      # steps
     start: bool = True
+    #: a monitor of synaptic variables: the projection (``ranks`` are then its recorded rows), the
+    #: positions of the recorded synapses in its CSR order, the locality of each variable as stored
+    projection: Optional[str] = None
+    synapses: Optional[np.ndarray] = None
+    localities: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -136,7 +141,10 @@ def format_network(net: NetworkIR) -> str:
             out.append(f"  note: {n}")
     for m in net.monitors:
         ranks = "all" if m.ranks is None else f"{len(m.ranks)} ranks"
-        out.append(f"monitor {m.name}: {m.population} {m.variables} ({ranks}) period={m.period} steps")
+        if m.projection is not None:
+            ranks = "all" if m.ranks is None else f"{len(m.ranks)} dendrites"
+        out.append(f"monitor {m.name}: {m.projection or m.population} {m.variables} ({ranks}) "
+                   f"period={m.period} steps")
     if net.schedule is not None:
         out.append("schedule:")
         for phase, names in net.schedule:

@@ -248,7 +248,8 @@ class _Discretiser:
 
 
 def discretise_model(model: ModelIR, default_method: str = "explicit") -> None:
-    """Fill ``model.updates`` (globals first) and ``model.reset_updates``."""
+    """Fill ``model.updates`` (globals first), ``model.reset_updates`` and
+    ``model.axon_reset_updates``."""
     glob = [e for e in model.equations if model.attributes[e.target].locality == "global"]
     loc = [e for e in model.equations if model.attributes[e.target].locality != "global"]
     model.updates = _Discretiser(model, default_method).run(glob) + _Discretiser(model, default_method).run(loc)
@@ -258,6 +259,9 @@ def discretise_model(model: ModelIR, default_method: str = "explicit") -> None:
             raise ModelError("an ODE cannot appear in reset", model=model.name, equation=e.source)
     model.reset_updates = reset.run(model.reset)
     for u in model.reset_updates:
+        u.masked_in_refractory = False
+    model.axon_reset_updates = _Discretiser(model, default_method).run(model.axon_reset)
+    for u in model.axon_reset_updates:
         u.masked_in_refractory = False
 
 

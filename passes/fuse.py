@@ -29,7 +29,7 @@ _W, _PRE_R = sympy.Symbol("w"), sympy.Symbol("pre.r")
 def _is_linear_default(e: ProjectionEdge) -> bool:
     """Default psp or pre_spike, ``sum`` operation, no synaptic variable but ``w``, no plasticity."""
     syn = e.synapse
-    if syn.equations or syn.post_spike or syn.operation != "sum":
+    if syn.equations or syn.post_spike or syn.axon_events or syn.operation != "sum":
         return False
     if any(a.role == "variable" for a in syn.attributes.values()) or set(syn.attributes) - {"w"}:
         return False
@@ -124,10 +124,12 @@ class FuseConnectivity(Pass):
         groups: dict[tuple, list[ProjectionEdge]] = {}
         for e in net.projections:
             if _is_linear_default(e) and not np.ndim(e.connectivity.delays) and not e.init and not e.specialised:
-                delay = int(max(1, np.rint(float(e.connectivity.delays) / net.dt)))  # fused: one delay
-                key = (e.pre, e.post, tuple(e.targets), e.synapse.type, delay)
+                delay = int(max(1, np.rint(float(e.connectivity.delays) / net.dt)))
+                if delay > 1:  # delays live in each projection's state (lowering/delays.py)
+                    continue
+                key = (e.pre, e.post, tuple(e.targets), e.synapse.type)
                 groups.setdefault(key, []).append(e)
-        for (pre, post, targets, kind, _), edges in groups.items():
+        for (pre, post, targets, kind), edges in groups.items():
             if len(edges) < 2:
                 continue
             if any(e.connectivity.single_weight for e in edges):

@@ -12,7 +12,7 @@ import copy
 import numpy as np
 import sympy
 
-from anncompiler.errors import ModelError, NetworkError
+from anncompiler.errors import ModelError, NetworkError, NotSupportedError
 from anncompiler.ir.model import Equation, ref_of
 
 from .manager import Pass, register_pass
@@ -31,12 +31,11 @@ class CheckModel(Pass):
         net = module.network
         for e in net.projections:
             if e.kind:  # no psp: its own input kernel (passes/lowering/specialised.py)
+                if np.size(e.connectivity.delays) and np.rint(np.max(e.connectivity.delays) / net.dt) > 1:
+                    raise NotSupportedError(f"projection {e.name}: delays of a {e.kind.replace('_', ' ')} "
+                                            f"projection longer than one step are not supported yet")
                 continue
             syn = e.synapse
-            delays = np.asarray(e.connectivity.delays, dtype=float)
-            if syn.type == "rate" and delays.size and np.rint(delays / net.dt).max() > 1:  # one step: inherent
-                raise NetworkError(f"projection {e.name}: delays of rate-coded projections of more than one step "
-                                   f"({delays.max():g} ms at dt={net.dt:g} ms) are not supported yet")
             exprs = [syn.psp] if syn.psp is not None else []
             exprs += [eq.rhs for eq in syn.pre_spike + syn.post_spike + syn.equations]
             for expr in exprs:

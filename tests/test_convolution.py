@@ -186,8 +186,6 @@ def test_bad_input():
         net.connect(ann.Pooling(inp, net.create((3, 4), OUTPUT), "exc")).pooling([2.5, 2])
     with pytest.raises(NetworkError, match="rate-coded"):
         ann.Pooling(spiking, post, "exc")
-    with pytest.raises(NotSupportedError, match="spiking population"):
-        ann.Pooling(inp, net.create((3, 4), ann.Neuron(equations="v = 0\ng_exc = 0", spike="v > 1")), "exc")
     unconnected = net.connect(ann.Convolution(inp, post, "exc"))
     with pytest.raises(NetworkError, match="connect_filter"):
         _ = unconnected.weights

@@ -17,33 +17,13 @@ pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="the cuda extra is n
 if shutil.which("g++") is None:
     pytest.skip("no host C++ compiler", allow_module_level=True)
 
+from anncompiler.backends.cuda.host_shim import load_host_library  # noqa: E402
 from anncompiler.backends.cuda.render import render_module  # noqa: E402
 from anncompiler.backends.reference import ReferenceSimulator  # noqa: E402
 from anncompiler.runtime.state import allocate_arrays  # noqa: E402
 
 from kernel_samples import SAMPLES  # noqa: E402
 from test_cuda_render import build, cuda_map, expression_module, kernel_module, neutral_sample  # noqa: E402
-
-SHIM = r"""
-#include <cmath>
-#include <cstring>
-using std::isnan; using std::isfinite;
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-struct annc_dim { unsigned x; };
-static const annc_dim blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
-template <typename T> static T atomicAdd(T *p, T v) { T old = *p; *p = old + v; return old; }
-static int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
-static unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
-static long long __mul64hi(long long a, long long b) { return (long long)(((__int128)a * b) >> 64); }
-static unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
-  return (unsigned long long)(((unsigned __int128)a * b) >> 64);
-}
-static float __int_as_float(unsigned x) { float f; std::memcpy(&f, &x, 4); return f; }
-static double __longlong_as_double(long long x) { double d; std::memcpy(&d, &x, 8); return d; }
-"""
 
 
 @functools.lru_cache(maxsize=None)
@@ -58,13 +38,7 @@ def sanitizer_flags() -> tuple[str, ...]:
 
 def host_program(km, tmp_path):
     rendered = render_module(km)
-    src = tmp_path / "module.cpp"
-    src.write_text(SHIM + rendered.source.replace("#pragma unroll\n", ""))
-    lib = tmp_path / "module.so"
-    out = subprocess.run(["g++", "-std=c++17", "-O1", "-ffp-contract=off", "-fno-fast-math", *sanitizer_flags(),
-                          "-shared", "-fPIC", "-w", "-o", str(lib), str(src)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return rendered, ctypes.CDLL(str(lib))
+    return rendered, load_host_library(rendered.source, ("-O1",) + sanitizer_flags(), cache=False)
 
 
 def run_host(km, tmp_path, steps, arrays=None):
@@ -72,15 +46,15 @@ def run_host(km, tmp_path, steps, arrays=None):
     arrays = arrays if arrays is not None else allocate_arrays(km)
     stop = np.zeros(1, np.uint8)
 
-    def call(spec, extra=()):
-        args = [ctypes.c_void_p(arrays[a].ctypes.data) for a in spec.arrays] + [ctypes.c_void_p(x.ctypes.data) for x in extra]
+    def call(spec):  # every function takes the stop flag last
+        args = [ctypes.c_void_p(arrays[a].ctypes.data) for a in spec.arrays] + [ctypes.c_void_p(stop.ctypes.data)]
         getattr(lib, spec.function)(*args)
 
     done = 0
     while done < steps:
         for spec in rendered.launches:
             call(spec)
-        call(rendered.advance, (stop,))
+        call(rendered.advance)
         done += 1
         if stop[0]:
             break

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import anncompiler as ann
-from anncompiler.errors import NetworkError, NotSupportedError
 
 CELL = ann.Neuron(parameters="tau = 1000.0", equations="tau * dv/dt = -v + g_exc\ng_exc = 0\ng_inh = 0",
                   spike="v > 100", reset="v = 0")
@@ -76,18 +75,6 @@ def test_delayed_network_is_the_same_on_every_thread_count_and_backend():
         assert spikes == ref_spikes and np.array_equal(v, ref_v)
 
 
-def test_rate_coded_delays_and_changes_after_compile_are_refused():
-    net = ann.Network(dt=1.0)
-    rate = ann.Neuron(equations="r = sum(exc)")
-    a = net.create(3, rate)
-    net.connect(a, a, "exc").all_to_all(weights=1.0, delays=3.0)
-    with pytest.raises(NetworkError, match="rate-coded"):
-        net.compile()
-    g_exc, g_inh, varied, uniform = run()
-    with pytest.raises(NotSupportedError, match="after compile"):
-        uniform.delay = 2.0
-
-
 def test_projections_with_other_delays_are_not_fused():
     net = ann.Network(dt=1.0)
     a, b = net.create(4, CELL), net.create(4, CELL)
@@ -95,3 +82,34 @@ def test_projections_with_other_delays_are_not_fused():
     net.connect(a, b, "exc").all_to_all(weights=2.0, delays=3.0, force_multiple_weights=True)
     net.compile()
     assert not any("+" in k.name for k in net.kernel_module.kernels)
+
+
+@pytest.mark.parametrize("backend,threads", [("llvm", 1), ("llvm", 2), ("llvm", 3), ("reference", 1)])
+def test_spiking_delays_changed_after_compile(backend, threads):
+    """New per-synapse delays rebuild the delayed index (and its thread partitions); a uniform
+    delay changes in place; both up to the pre population's compiled max_delay."""
+    net = ann.Network(dt=1.0, seed=1)
+    net.config(num_threads=threads)
+    src = net.create(ann.SpikeSourceArray([[2.0], [5.0]]))
+    src.max_delay = 6
+    post = net.create(3, CELL)
+    varied = net.connect(src, post, "exc").from_matrix(WEIGHTS, delays=DELAYS)
+    uniform = net.connect(src, post, "inh").all_to_all(weights=1.0, delays=3.0)
+    m = net.monitor(post, ["g_exc", "g_inh"])
+    net.compile(backend=backend)
+    if threads > 1:
+        kernel = next(k for k in net.kernel_module.kernels if k.name == f"project_{varied.name}")
+        assert kernel.parallel  # partitioned by post neuron
+    new = np.array([[6.0, 1.0], [2.0, 2.0], [2.0, 3.0]])
+    varied.delay = [list(r) for r in new]
+    uniform.delay = 5.0
+    with pytest.raises(ann.InvalidValueError, match="6 steps"):
+        varied.dendrite(0).delay = [7.0, 1.0]
+    net.simulate(12.0)
+    g_exc, g_inh = np.zeros((12, 3)), np.zeros((12, 3))
+    for j, s in enumerate((2, 5)):
+        for i in range(3):
+            g_exc[s + int(new[i, j]), i] += WEIGHTS[i, j]
+            g_inh[s + 5, i] += 1.0
+    assert np.array_equal(m.get("g_exc"), g_exc) and np.array_equal(m.get("g_inh"), g_inh)
+    assert varied.delay == [list(r) for r in new] and uniform.delay == 5.0 and src.max_delay == 6

@@ -11,7 +11,9 @@ EXAMPLES = sorted(f for f in os.listdir(os.path.join(ROOT, "examples")) if f.end
 
 @pytest.mark.parametrize("script", EXAMPLES)
 def test_example_runs(script, tmp_path):
-    env = dict(os.environ, ANNC_CACHE_DIR=str(tmp_path))
+    # the examples import this checkout's anncompiler (whatever is installed elsewhere)
+    env = dict(os.environ, ANNC_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script)], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -1,8 +1,8 @@
 """Global operations mean/max/min/norm1/norm2 in neuron equations (passes/lowering/globalops.py).
 
 They are computed after the neuron update of a step and read by the next step: a variable
-``y = mean(r)`` recorded at step k equals the mean of ``r`` recorded at step k-1 (at step 0:
-of the initial state).  Reductions are sequential in ascending rank, so the expected values
+``y = mean(r)`` recorded at step k equals the mean of ``r`` recorded at step k-1; at step 0 it
+is 0, as in ANNarchy (and again at the first step after ``reset()``).  Reductions are sequential in ascending rank, so the expected values
 below are computed with plain sequential loops and compared exactly.
 """
 import numpy as np
@@ -63,7 +63,7 @@ def test_one_step_lag_exact(op, geometry, backend):
     assert r.shape == y.shape == (20,) + shape
     R, Y = r.reshape(20, -1), y.reshape(20, -1)
     assert np.all(Y == Y[:, :1])  # one value for every neuron
-    assert Y[0, 0] == seq_op(op, r0)  # step 0: the initial state
+    assert Y[0, 0] == 0.0 != seq_op(op, r0)  # step 0: 0, not the initial state
     for k in range(1, 20):
         assert Y[k, 0] == seq_op(op, R[k - 1]), k
         assert Y[k, 0] == pytest.approx(numpy_op(op, R[k - 1]), rel=1e-12, abs=1e-12)
@@ -106,13 +106,13 @@ def test_global_equation_and_ode_use_previous_step(backend):
         assert g[k] == seq_op("max", r[k - 1]) - seq_op("min", r[k - 1])
     prev = np.zeros(6)
     for k in range(30):
-        zk = zk + 0.1 * ((seq_op("norm1", prev) - zk) / 5.0)
+        zk = zk + 0.1 * (((seq_op("norm1", prev) if k else 0.0) - zk) / 5.0)
         assert z[k, 0] == pytest.approx(zk, rel=1e-13)
         prev = r[k]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_initial_value_uses_state_set_after_compile(backend):
+def test_first_step_reads_zero_also_after_reset(backend):
     net = ann.Network(dt=1.0, seed=1)
     pop = net.create(4, ann.Neuron(equations=["y = mean(r)", "r = r + 1.0"], name="Late"))
     m = net.monitor(pop, ["y", "r"])
@@ -120,8 +120,11 @@ def test_initial_value_uses_state_set_after_compile(backend):
     pop.r = [1.0, 2.0, 3.0, 10.0]  # after compile, before the first step
     net.simulate(3.0)
     y = m.get("y")[:, 0]
-    np.testing.assert_array_equal(y, [4.0, 5.0, 6.0])  # mean of r before each step's update
+    np.testing.assert_array_equal(y, [0.0, 5.0, 6.0])  # 0, then the mean of r after the previous step
     np.testing.assert_array_equal(m.get("r")[-1], [4.0, 5.0, 6.0, 13.0])
+    net.reset()  # r back to its compile-time 0, the operations to 0
+    net.simulate(2.0)
+    np.testing.assert_array_equal(m.get("y")[:, 0], [0.0, 1.0])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -134,8 +137,8 @@ def test_int_attribute_and_two_populations(backend):
     ma, mb = net.monitor(a, "y"), net.monitor(b, "y")
     net.compile(backend=backend)
     net.simulate(3.0)
-    np.testing.assert_array_equal(ma.get("y")[:, 0], [5.0, 6.0, 7.0])
-    np.testing.assert_array_equal(mb.get("y")[:, 0], [7.0, 8.0, 9.0])
+    np.testing.assert_array_equal(ma.get("y")[:, 0], [0.0, 6.0, 7.0])
+    np.testing.assert_array_equal(mb.get("y")[:, 0], [0.0, 8.0, 9.0])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -149,21 +152,21 @@ def test_spiking_population(backend):
     mon = net.monitor(pop, ["v", "m", "spike"])
     net.compile(backend=backend)
     net.simulate(2.0)
-    # step 0: mean(v0) = 4/3; v = [1, 2, 4]: neuron 2 spikes (4 > 2.83), v -> [1, 2, 0]
-    # step 1: mean = 1; v = [2, 3, 1]: neuron 1 spikes (3 > 2.5)
+    # step 0: mean = 0; v = [1, 2, 4]: neurons 1 and 2 spike (> 1.5), v -> [1, 0, 0]
+    # step 1: mean = 1/3; v = [2, 1, 1]: neuron 0 spikes (2 > 1.83)
     spikes = mon.get("spike")
-    assert spikes[2] == [0] and spikes[1] == [1] and spikes[0] == []
-    np.testing.assert_array_equal(mon.get("m")[:, 0], [4.0 / 3.0, 1.0])
+    assert spikes[2] == [0] and spikes[1] == [0] and spikes[0] == [1]
+    np.testing.assert_array_equal(mon.get("m")[:, 0], [0.0, 1.0 / 3.0])
 
 
 def test_dump_shows_the_phases(tmp_path):
     net = ann.Network(dt=1.0, seed=1)
-    pop = net.create(3, ann.Neuron(equations=["r = r + 1.0", "y = norm2(r)"], name="D"))
+    net.create(3, ann.Neuron(equations=["r = r + 1.0", "y = norm2(r)"], name="D"))
     net.compile(backend="reference", dump_ir=str(tmp_path))
     text = next(tmp_path.glob("*lower-to-kernels.txt")).read_text()
     assert "array pop0._norm2_r: f64[1]" in text
-    assert "phase global-ops-init" in text and "phase global-ops)" in text
-    assert text.index("@global_ops_init_pop0") < text.index("@update_pop0") < text.index("@global_ops_pop0")
+    assert "global-ops-init" not in text and "phase global-ops)" in text
+    assert text.index("@update_pop0") < text.index("@global_ops_pop0")
 
 
 def test_argument_must_be_a_local_attribute():

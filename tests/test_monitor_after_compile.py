@@ -175,12 +175,12 @@ def test_sum_of_a_target_recorded_after_compile():
     np.testing.assert_array_equal(s[:, 0], [3 * 0.5 * 2.0, 3 * 0.5 * 3.0, 3 * 0.5 * 4.0])
 
 
-def test_monitors_of_projections_and_dendrites_are_refused_clearly():
+def test_monitors_of_other_objects_are_refused_clearly():
     net = ann.Network(dt=1.0, seed=1)
     pop = net.create(2, ann.Neuron(equations="r = sum(exc)"))
     proj = net.connect(pop, pop, "exc")
     proj.all_to_all(weights=1.0)
-    for obj in (proj, proj.dendrite(0)):
-        with pytest.raises(ann.NotSupportedError, match="not supported yet"):
+    for obj in (proj.connectivity_matrix, 3.0):
+        with pytest.raises(ann.NetworkError, match="a Monitor records"):
             net.monitor(obj, "w")
     assert net.get_monitors() == []

@@ -24,3 +24,13 @@ def test_every_package_is_declared():
                     tail.insert(0, last)
                 found.add(".".join([dirs[parts]] + tail))
     assert found <= declared, f"packages missing from pyproject.toml: {sorted(found - declared)}"
+
+
+def test_the_public_interface_is_listed_in___all__():
+    """``__all__`` names every public name of the package (and nothing missing), so that
+    ``from anncompiler import *`` gives ANNarchy's names and the linter sees the re-exports."""
+    import types
+    import anncompiler
+    public = {n for n, v in vars(anncompiler).items()
+              if not n.startswith("_") and not (isinstance(v, types.ModuleType) and n != "extensions")}
+    assert public == set(anncompiler.__all__)

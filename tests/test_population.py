@@ -244,3 +244,10 @@ def test_a_value_set_before_compile_is_not_replaced_by_a_distribution_init():
     np.testing.assert_array_equal(pop.x, [5.0, 7.0, 7.0])
     net.compile()
     np.testing.assert_array_equal(pop.x, [5.0, 7.0, 7.0])
+
+
+def test_a_population_class_given_as_a_model_is_a_clear_error():
+    net = ann.Network()
+    with pytest.raises(ann.InvalidTypeError, match="InputArray is not a neuron model"):
+        net.create(2, ann.InputArray)
+    assert net.create(3, ann.Izhikevich).size == 3  # a model class is still fine

@@ -181,3 +181,22 @@ def test_rate_coded_projection_into_a_spiking_neuron_feeds_sum_even_with_a_condu
     v = m.get("v")[:, 0]
     np.testing.assert_allclose(v, [0.0, 0.2, 0.2 + 0.1 * (2.0 - 0.2)])  # r of the previous step
     assert not m.get("g_exc").any()
+
+
+@pytest.mark.parametrize("connect", [lambda p: p.all_to_all(ann.Uniform(0.0, 1.0)),
+                                     lambda p: p.fixed_number_pre(2, ann.Uniform(0.0, 1.0))])
+def test_weights_read_as_an_array_can_be_written_back(connect):
+    """``proj.w`` of equal dendrites reads as a (dendrites, synapses) array; writing such an array
+    back sets the same synapses (it was a raw numpy broadcasting error)."""
+    net = ann.Network()
+    a = net.create(4, ann.Neuron(equations="r = 1.0"))
+    b = net.create(3, ann.Neuron(equations="r = sum(exc)"))
+    proj = net.connect(a, b, "exc")
+    connect(proj)
+    net.compile()
+    w = np.asarray(proj.w)
+    assert w.ndim == 2
+    proj.w = w * 0.5
+    np.testing.assert_array_equal(np.asarray(proj.w), w * 0.5)
+    with pytest.raises(ann.ShapeError):
+        proj.w = np.zeros((2, 2))

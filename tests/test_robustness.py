@@ -60,8 +60,8 @@ def test_interrupted_simulate_then_simulate_more():
         interrupted = 0
         for k in range(6):
             timer = threading.Timer(0.002 + 0.004 * k, _thread.interrupt_main)
-            timer.start()
             try:
+                timer.start()              # on a busy machine the timer may fire before start() returns
                 net.simulate(1e8)          # 1e9 steps: the interrupt always comes first
             except KeyboardInterrupt:
                 interrupted += 1

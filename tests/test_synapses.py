@@ -24,20 +24,18 @@ def test_pre_spike_statements_update_each_synapse(backend):
     np.testing.assert_array_equal(g.get("g_exc")[:, 0], [0.0, 0.0, 1.0, 1.0, 1.25])
 
 
-def test_rate_coded_delays_longer_than_one_step_are_refused_not_ignored():
-    """Spiking delays are simulated (tests/test_delays.py); rate-coded ones are not there yet."""
+def test_rate_coded_delays_longer_than_one_step_are_simulated_not_ignored():
+    """(tests/test_rate_delays.py has the details.)"""
     net = ann.Network(dt=0.5)
-    rate = ann.Neuron(equations="r = sum(exc)")
-    pre, post = net.create(3, rate), net.create(3, rate)
-    net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=0.5)  # one step: the inherent delay
-    net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=2.0)
-    with pytest.raises(ann.NetworkError, match="proj1: delays of rate-coded projections of more than one step .2 ms"):
-        net.compile()
+    pre = net.create(3, ann.Neuron(equations="r = t"))
+    post = net.create(3, ann.Neuron(equations="r = sum(exc)"))
+    net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=2.0)  # 4 steps
+    net.compile()
+    net.simulate(5.0)  # at step 9, pre.r after the update of step 5 (t = 2.5 ms) for each pre neuron
+    assert np.allclose(post.r, 3 * 2.5)
 
 
 @pytest.mark.parametrize("definition", [
-    lambda: ann.Neuron(equations="dv/dt = -v", spike="v > 1", reset="v = 0", axon_spike="v > 2"),
-    lambda: ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += w"),
     lambda: ann.Synapse(pruning="w < 0.1"),
 ])
 def test_unsupported_definition_fields_are_refused(definition):

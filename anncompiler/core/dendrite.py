@@ -12,7 +12,7 @@ import numpy as np
 
 from anncompiler.errors import IndexOutOfRangeError, NetworkError, ShapeError
 
-_OWN = ("proj", "row", "post_rank", "pre_rank")
+_OWN = ("proj", "row", "post_rank", "pre_rank", "delay")
 
 
 class _SynapseSet:
@@ -84,6 +84,17 @@ class Dendrite(_SynapseSet):
         return f"Dendrite({self.proj.name}, post_rank={self.post_rank}, {self.size} synapses)"
 
     @property
+    def delay(self):
+        """The delays (ms) of this dendrite's synapses; settable (core/delays.py)."""
+        from .delays import dendrite_delay
+        return dendrite_delay(self)
+
+    @delay.setter
+    def delay(self, value):
+        from .delays import set_dendrite_delay
+        set_dendrite_delay(self, value)
+
+    @property
     def pre_ranks(self) -> list[int]:
         return self.proj._require_connectivity().pre_ranks[self._lo:self._hi].tolist()
 
@@ -130,6 +141,16 @@ class IndividualSynapse(_SynapseSet):
         self.proj, self.row, self.post_rank = dendrite.proj, dendrite.row, dendrite.post_rank
         self._lo, self._hi = dendrite._lo + k, dendrite._lo + k + 1
         self.pre_rank = dendrite.pre_ranks[k]
+
+    @property
+    def delay(self):
+        from .delays import dendrite_delay
+        return dendrite_delay(self, single=True)
+
+    @delay.setter
+    def delay(self, value):
+        from .delays import set_dendrite_delay
+        set_dendrite_delay(self, value)
 
     def __repr__(self):
         return f"IndividualSynapse({self.proj.name}, pre={self.pre_rank}, post={self.post_rank})"

@@ -14,9 +14,11 @@ import numbers
 
 import numpy as np
 
-from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, NotSupportedError
+from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 
 from . import analysis
+from .axon_recording import axon_spike_dict, check_axon_spike_recordable, drain_axon_spikes, \
+    refuse_streamed_axon_spikes
 from .population import IndividualNeuron, Population, PopulationView
 
 
@@ -36,32 +38,26 @@ def _check_period(value, what: str, minimum: float) -> float:
 
 
 class Monitor:
-    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron.
+    """Records variables (``'v'``, ``'sum(exc)'``) and spikes of a population, view or neuron (a
+    Projection or a Dendrite: core/projection_monitor.py).
 
     ``stream='rec.h5'`` (anncompiler's own) appends the recording to an HDF5 file while the
     simulation runs instead of keeping it in memory; ``get()`` reads it back.
     """
 
+    def __new__(cls, obj=None, *args, **kwargs):
+        if cls is Monitor:
+            from .projection_monitor import ProjectionMonitor, records_synapses
+            if records_synapses(obj):  # a Projection or a Dendrite: core/projection_monitor.py
+                cls = ProjectionMonitor
+        return super().__new__(cls)
+
     def __init__(self, obj, variables=None, period=None, period_offset=None, start=True, name=None,
                  *, network=None, stream=None):
         from .network import _owner_network
-        net = _owner_network(network, [obj], f"Monitor({_describe(obj)}, {variables!r})")
+        net = _owner_network(network, [self._anchor(obj)], f"Monitor({_describe(obj)}, {variables!r})")
         self._net = net
-        if isinstance(obj, str):
-            obj = net.get_population(obj)
-        if isinstance(obj, Population):
-            self.object, self.population, self._ranks, self._geometry = obj, obj, None, obj.geometry
-        elif isinstance(obj, (PopulationView, IndividualNeuron)):
-            self.object, self.population = obj, obj.population
-            self._ranks = np.asarray(obj.ranks, dtype=np.int64)
-            self._geometry = getattr(obj, "geometry", (1,))
-        else:
-            from .dendrite import Dendrite
-            from .projection import Projection
-            if isinstance(obj, (Projection, Dendrite)):
-                raise NotSupportedError(f"Monitor of a {type(obj).__name__} (recording synaptic variables such "
-                                        "as 'w') is not supported yet: read proj.w after simulating instead")
-            raise NetworkError(f"a Monitor records a Population or a PopulationView, not {type(obj).__name__}")
+        self._bind(obj, stream)
         if isinstance(variables, str):
             variables = [variables]
         self.variables = list(variables or [])
@@ -80,6 +76,7 @@ class Monitor:
         self._origin = now
         self._data = {v: [] for v in self.variables}
         self._spikes: list[tuple[np.ndarray, np.ndarray]] = []  # (steps, ranks) chunks
+        self._axon_spikes: list[tuple[np.ndarray, np.ndarray]] = []  # the same, of axonal spikes
         self._recording = bool(start)
         #: the step from which the spikes held were recorded (analysis window)
         self._spike_origin = now if start else None
@@ -87,9 +84,33 @@ class Monitor:
         self._var_times = {v: {"start": [now] if start else [], "stop": []} for v in self.variables}
         self._sink = None
         if stream is not None:
+            if "axon_spike" in self.variables:
+                refuse_streamed_axon_spikes(self)
             from .recording_files import StreamSink
             self._sink = StreamSink(stream, self)
         net._add_monitor(self)
+
+    def _anchor(self, obj):
+        """What names the network of ``obj`` (the object itself for populations and views)."""
+        return obj
+
+    def _bind(self, obj, stream):
+        """Set ``object``, ``population``, the recorded ranks and the geometry of the recording."""
+        if isinstance(obj, str):
+            obj = self._net.get_population(obj)
+        if isinstance(obj, Population):
+            self.object, self.population, self._ranks, self._geometry = obj, obj, None, obj.geometry
+        elif isinstance(obj, (PopulationView, IndividualNeuron)):
+            self.object, self.population = obj, obj.population
+            self._ranks = np.asarray(obj.ranks, dtype=np.int64)
+            self._geometry = getattr(obj, "geometry", (1,))
+        else:
+            raise NetworkError(f"a Monitor records a Population, a PopulationView, a Projection or a Dendrite, "
+                               f"not {type(obj).__name__}")
+
+    def _row_width(self, v) -> int:
+        """Values per recorded row of ``v``."""
+        return 1 if self._is_global(v) else self._width
 
     # properties ------------------------------------------------------------
     @property
@@ -120,6 +141,9 @@ class Monitor:
         if v == "spike":
             if model.type != "spike":
                 raise NetworkError(f"Monitor: population {pop.name} is rate-coded and emits no spikes")
+            return
+        if v == "axon_spike":
+            check_axon_spike_recordable(self, model)
             return
         if v.startswith("sum(") and v.endswith(")"):
             target = v[4:-1].strip()
@@ -163,6 +187,8 @@ class Monitor:
             added = [v for v in dict.fromkeys(names) if v not in self.variables]
             for v in added:
                 self._check_recordable(v)
+            if "axon_spike" in added and self._sink is not None:
+                refuse_streamed_axon_spikes(self)
             if added:
                 self._drain_all()  # what was recorded so far belongs to the old variables
                 for v in added:
@@ -240,6 +266,7 @@ class Monitor:
     # draining (called by the runtime between chunks) --------------------------
     def _drain(self):
         state = lambda role: self._net._state(self.name, role, required=False)  # noqa: E731
+        drain_axon_spikes(self, state)
         row_count = state("rows")
         had_rows = row_count is not None and row_count[0] > 0
         chunk = {}
@@ -249,7 +276,7 @@ class Monitor:
                 buf = None if v == "spike" else state(f"buffer:{v}")
                 if buf is None:  # spikes, or a variable added since the last compile
                     continue
-                width = 1 if self._is_global(v) else self._width
+                width = self._row_width(v)
                 rows = min(rows, buf.size // width)  # never read past a buffer
                 chunk[v] = buf[:rows * width].reshape(rows, width).copy()
         count = state("spike_count")
@@ -282,7 +309,10 @@ class Monitor:
         out = {}
         for v in names:
             self._require_variable(v)
-            out[v] = self._spike_dict() if v == "spike" else self._variable(v, reshape)
+            if v == "axon_spike":
+                out[v] = axon_spike_dict(self)
+            else:
+                out[v] = self._spike_dict() if v == "spike" else self._variable(v, reshape)
         if not keep:
             for v in names:
                 self._forget(v)
@@ -302,6 +332,8 @@ class Monitor:
             self._sink.forget(v)
         elif v == "spike":
             self._spikes = []
+        elif v == "axon_spike":
+            self._axon_spikes = []
         else:
             self._data[v] = []
         if v == "spike":

@@ -135,6 +135,8 @@ class Network(metaclass=_NetworkMeta):
             elif k == "progress":  # simulate()'s progress bar (anncompiler/runtime/progress.py)
                 from anncompiler.runtime.progress import check_setting
                 self._config[k] = check_setting(v)
+            elif k == "paradigm" and v not in ("openmp", "cuda"):
+                raise InvalidValueError(f"paradigm must be 'openmp' or 'cuda', not {v!r}")
             elif k == "dtype":
                 self._config["dtype_name"] = "f32" if np.dtype(v) == np.float32 else "f64"
             else:
@@ -219,6 +221,13 @@ class Network(metaclass=_NetworkMeta):
         """A Monitor of ``obj`` (also after compile); ``stream='rec.h5'`` records to that file."""
         from .monitor import Monitor
         return Monitor(obj, variables, period, period_offset, start, name, network=self, stream=stream)
+
+    def boldmonitor(self, populations=None, bold_model=None, mapping=None, scale_factor=None, normalize_input=None,
+                    recorded_variables=None, start=False):
+        """A BoldMonitor (``anncompiler.extensions.bold``) of ``populations``, before compile()."""
+        from anncompiler.extensions.bold import BoldMonitor
+        return BoldMonitor(populations, bold_model, mapping, scale_factor, normalize_input, recorded_variables,
+                           start, network=self)
 
     def constant(self, name: str, value: float) -> Constant:
         c = Constant(name, value, register=False)
@@ -334,18 +343,19 @@ class Network(metaclass=_NetworkMeta):
         if self.compiled:
             raise NetworkError("the network is already compiled")
         self.directory = directory
-        backend = backend or self._config.get("backend", "llvm")
+        from anncompiler.runtime.compile import backend_choice
+        backend, options = backend_choice(self._config, backend, cuda_config)
         module, simulator, arrays, report = compile_network(
-            self, pipeline or DEFAULT_PIPELINE, backend, dump_ir,
-            {"num_threads": self._config.get("num_threads", 1)}, load=load)
+            self, pipeline or DEFAULT_PIPELINE, backend, dump_ir, options, load=load)
         self.compile_report = report
         if not load:
             return
         # what a recompile after compile (monitors added, anncompiler/runtime/rebuild.py) repeats
         self._compile_options = {"pipeline": pipeline or DEFAULT_PIPELINE, "backend": backend, "dump_ir": dump_ir,
-                                 "backend_options": {"num_threads": self._config.get("num_threads", 1)}}
+                                 "backend_options": options}
         self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
         self._backend_used = backend
+        self._cuda_config = dict(cuda_config) if cuda_config else None  # net.copy() runs on the same device
         self.compiled = True
         if not silent and self._config.get("verbose"):
             print(f"anncompiler: compiled in {report['total']:.3f} s")

@@ -41,7 +41,8 @@ def build_plan(net) -> dict:
     compiled = None
     if net.compiled:
         compiled = {"directory": net.directory, "pipeline": net.pipeline,
-                    "backend": net.__dict__.get("_backend_used") or net._config.get("backend", "llvm")}
+                    "backend": net.__dict__.get("_backend_used") or net._config.get("backend", "llvm"),
+                    "cuda_config": net.__dict__.get("_cuda_config")}
     config = {k: net._config[k] for k in _COPIED_CONFIG if k in net._config}
     return {"cls": type(net), "args": tuple(args), "kwargs": dict(kwargs), "dt": net.dt, "config": config,
             "compiled": compiled}
@@ -59,7 +60,8 @@ def build(plan: dict, seed, args=None, kwargs=None):
         net._config.update(plan["config"])
         compiled = plan["compiled"]
         if compiled is not None:
-            net.compile(directory=compiled["directory"], pipeline=compiled["pipeline"], backend=compiled["backend"])
+            net.compile(directory=compiled["directory"], pipeline=compiled["pipeline"], backend=compiled["backend"],
+                        cuda_config=compiled.get("cuda_config"))
     return net
 
 

@@ -20,7 +20,7 @@ from .indexing import resolve_index, union_ranks
 from .random import RandomDistribution, from_init
 
 _OWN = {"geometry", "size", "name", "neuron_type", "id", "ranks", "rank", "stop_condition", "refractory",
-        "population", "enabled"}
+        "population", "enabled", "max_delay"}
 
 
 def _dtype(kind: str):
@@ -132,6 +132,10 @@ class Population(_AttributeAccess):
     def __init__(self, geometry, neuron, name=None, stop_condition=None, *, network=None):
         from .network import _resolve_network
         if isinstance(neuron, type):
+            from .models import Neuron
+            if not issubclass(neuron, Neuron):  # e.g. a specific population class given as a model
+                raise InvalidTypeError(f"{neuron.__name__} is not a neuron model: create it and pass the "
+                                       f"population itself (net.create({neuron.__name__}(geometry, ...)))")
             neuron = neuron()
         net = _resolve_network(network, warn=not getattr(type(self), "_specific", False))
         object.__setattr__(self, "_net", net)
@@ -351,6 +355,19 @@ class Population(_AttributeAccess):
         self.__dict__["_refractory_ms"] = value
 
     @property
+    def max_delay(self) -> int:
+        """The longest synaptic delay (steps) of the projections leaving this population: how much
+        of its past it keeps.  Settable before compile to reserve room for longer delays set after
+        compile (core/delays.py)."""
+        from .delays import population_max_delay
+        return population_max_delay(self)
+
+    @max_delay.setter
+    def max_delay(self, value):
+        from .delays import set_population_max_delay
+        set_population_max_delay(self, value)
+
+    @property
     def refractory(self):
         steps = self._net._state(self.name, "refractory", required=False)
         if steps is not None:
@@ -440,7 +457,28 @@ class Population(_AttributeAccess):
 
     @property
     def spike(self):
+        """Ranks of the neurons that spiked in the last step (after compile)."""
+        if not self._net.compiled:
+            raise NetworkError(f"{self.name}: spikes can be read only after compile()")
         return self._net._spiked_ranks(self)
+
+    # switches (core/population_switches.py) ----------------------------------------------------
+    def enable(self):
+        """(Re-)enable the updates of this population after ``disable()``."""
+        from .population_switches import set_enabled
+        set_enabled(self, True)
+
+    def disable(self):
+        """Stop updating this population (and the projections into it) until ``enable()``: its
+        variables keep their values and it emits no spikes; no recompile."""
+        from .population_switches import set_enabled
+        set_enabled(self, False)
+
+    def clear(self):
+        """Forget the spikes emitted so far (last spikes, refractory counters, delayed spikes),
+        without resetting the variables; nothing to do for a rate-coded population."""
+        from .population_switches import clear_spikes
+        clear_spikes(self)
 
     # firing rate of a spiking population ------------------------------------------------------
     def compute_firing_rate(self, window: float):
@@ -482,6 +520,15 @@ class PopulationView(_AttributeAccess):
         self.geometry = tuple(geometry) if geometry is not None else (self.size,)
         self.name = f"{population.name}[view]"
 
+    @property
+    def max_delay(self) -> int:
+        """The population's (delays keep the past of whole populations)."""
+        return self.population.max_delay
+
+    @max_delay.setter
+    def max_delay(self, value):
+        self.population.max_delay = value
+
     def _view_ranks(self):
         return self.ranks
 
@@ -516,6 +563,12 @@ class PopulationView(_AttributeAccess):
 
     def sum(self, target):
         return self.population.sum(target).reshape(-1)[self.ranks]
+
+    @property
+    def spike(self):
+        """Ranks (in the population) of the view's neurons that spiked in the last step."""
+        from .population_switches import spikes_of_view
+        return spikes_of_view(self)
 
     def __repr__(self):
         return f"PopulationView of {self.population.name} ({self.size} neurons)"

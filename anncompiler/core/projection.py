@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from anncompiler.errors import (ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError,
-                                NotSupportedError, ShapeError)
+from anncompiler.errors import ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 from anncompiler.ir.model import GivenInit, RandomInit
 
 from . import connectors, patterns
+from . import delays as delay_api
 from .dendrite import Dendrite, dendrite_of, receptive_fields
 from .connectivity_files import connectivity_record, load_connectivity, read_matrix_market, save_connectivity
 from .models import Synapse
@@ -76,7 +76,8 @@ class Projection:
         self.name = name or f"proj{self.id}"
         self.connectivity = None
         self._init: dict = {}
-        self._flags: dict = {"transmission": True, "update": True, "plasticity": True, "period": 1, "offset": 0}
+        self._flags: dict = {"transmission": True, "update": True, "plasticity": True, "axon_transmission": True,
+                             "period": 1, "offset": 0}
         self._ir = None
         net._add_projection(self)
 
@@ -95,6 +96,8 @@ class Projection:
         if storage_format not in _STORAGE_FORMATS:
             raise NetworkError(f"projection {self.name}: unknown storage_format {storage_format!r} "
                                f"(use one of {sorted(f for f in _STORAGE_FORMATS if f)})")
+        if isinstance(kwargs.get("delays"), RandomDistribution):
+            kwargs["delays"] = delay_api.bounded_distribution(self.name, kwargs["delays"], self._net.dt)
         connectivity = builder(*args, self._pre_ranks, self._post_ranks, self.pre.size, self.post.size,
                                **kwargs)
         _check_delays(self.name, connectivity.delays)
@@ -284,29 +287,27 @@ class Projection:
             return np.zeros(c.nb_synapses)
         return np.broadcast_to(flat[:c.nb_synapses] if flat.size > 1 else flat[0], (c.nb_synapses,))
 
-    # delays ---------------------------------------------------------------------
+    # delays (core/delays.py) -------------------------------------------------------
     @property
     def delay(self):
         """Delays in ms, as simulated (``max(1, round(d / dt))`` steps): one number when they are all
-        equal, else a list per dendrite."""
-        c = self._require_connectivity()
-        dt = self._net.dt
-        steps = np.maximum(1, np.rint(np.asarray(c.delays, dtype=float) / dt))
-        if steps.ndim == 0 or (steps.size and np.all(steps == steps.reshape(-1)[0])):
-            return float(steps.reshape(-1)[0] * dt) if steps.size else dt
-        return [(steps[c.row_ptr[k]:c.row_ptr[k + 1]] * dt).tolist() for k in range(c.n_rows)]
+        equal, else a list per dendrite.  Settable before and after compile (core/delays.py)."""
+        return delay_api.projection_delay(self)
 
     @delay.setter
     def delay(self, value):
-        if self._net.compiled:
-            raise NotSupportedError(f"projection {self.name}: changing delays after compile is not supported yet")
-        c = self._require_connectivity()
-        if isinstance(value, list):
-            value = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in value]) if value else 0.0
-        _check_delays(self.name, value)
-        if np.ndim(value) and np.size(value) != c.nb_synapses:
-            raise ShapeError(f"{self.name}.delay: {np.size(value)} values for {c.nb_synapses} synapses")
-        c.delays = float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+        delay_api.set_projection_delay(self, value)
+
+    @property
+    def max_delay(self) -> int:
+        """The longest delay of this projection, in steps (``pre.max_delay`` bounds it after compile)."""
+        steps = delay_api.to_steps(self._require_connectivity().delays, self._net.dt)
+        return int(steps.max()) if steps.size else 1
+
+    @max_delay.setter
+    def max_delay(self, value):
+        raise NetworkError(f"projection {self.name}: max_delay follows its delays (set {self.name}.delay); to "
+                           f"allow longer delays after compile, set max_delay of the pre-synaptic population")
 
     # learning switches (passes/lowering/flags.py) ------------------------------
     def _flag_values(self) -> dict:
@@ -317,6 +318,8 @@ class Projection:
         if self._net.compiled:
             stored = self._net._state(self.name, {"period": "learn_period", "offset": "learn_offset"}.get(flag, flag),
                                       required=False)
+            if stored is None and flag == "axon_transmission":
+                return  # the projection does not react to axonal spikes: nothing to switch
             if stored is None:
                 raise NetworkError(f"projection {self.name} was fused with others by fuse-connectivity: its "
                                    f"'{flag}' cannot change after compile (compile without that pass)")
@@ -346,7 +349,7 @@ class Projection:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        if name in ("transmission", "update", "plasticity"):
+        if name in ("transmission", "update", "plasticity", "axon_transmission"):
             return bool(self.__dict__["_flags"][name])
         ir = self._model_ir()
         if name not in ir.attributes:
@@ -370,12 +373,13 @@ class Projection:
         return [flat[c.row_ptr[k]:c.row_ptr[k + 1]].tolist() for k in range(c.n_rows)]
 
     def __setattr__(self, name, value):
-        if name.startswith("_") or name in self.__dict__ or name in type(self).__dict__ or \
+        if name.startswith("_") or name in self.__dict__ or isinstance(getattr(type(self), name, None), property) \
+                or name in type(self).__dict__ or \
                 name in ("pre", "post", "pre_view", "post_view", "targets", "synapse_type", "id", "name",
                          "connectivity"):
             object.__setattr__(self, name, value)
             return
-        if name in ("transmission", "update", "plasticity"):
+        if name in ("transmission", "update", "plasticity", "axon_transmission"):
             if not isinstance(value, (bool, np.bool_)):
                 raise InvalidTypeError(f"projection {self.name}: {name} is True or False, not {value!r}")
             self._set_flag(name, bool(value))
@@ -388,6 +392,8 @@ class Projection:
             value = value.get_values(c.nb_synapses)
         elif isinstance(value, list):
             value = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in value])
+        elif np.ndim(value) > 1:  # what the getter returns for equal dendrites: (dendrites, synapses)
+            value = np.asarray(value).reshape(-1)
         if np.ndim(value) > 0 and np.size(value) not in (1, c.nb_synapses):
             raise ShapeError(f"{self.name}.{name}: {np.size(value)} values for {c.nb_synapses} synapses")
         if self._net.compiled:

@@ -94,7 +94,7 @@ def save_monitor(monitor, filename, variables=None, keep=False, reshape=False, f
     for v in names:
         monitor._require_variable(v)
     if path.lower().endswith(".npy"):
-        if len(names) != 1 or names[0] == "spike":
+        if len(names) != 1 or names[0] in ("spike", "axon_spike"):
             raise InvalidValueError(f"monitor {monitor.name}: a .npy file holds one recorded variable other "
                                     f"than 'spike' (asked: {names}); save several, or spikes, to .h5")
         np.save(path, monitor.get(names[0], keep=keep, reshape=reshape))

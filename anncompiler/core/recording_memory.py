@@ -39,7 +39,7 @@ def recording_bytes(monitor, n_steps: int) -> int:
     if monitor._sink is not None:
         return 0
     held = sum(c.nbytes for chunks in monitor._data.values() for c in chunks)
-    held += sum(s.nbytes + r.nbytes for s, r in monitor._spikes)
+    held += sum(s.nbytes + r.nbytes for s, r in monitor._spikes + getattr(monitor, "_axon_spikes", []))
     if not monitor._recording:
         return held
     net = monitor._net
@@ -47,8 +47,8 @@ def recording_bytes(monitor, n_steps: int) -> int:
     period, phase = monitor._steps()
     rows = _due_steps(net.current_step, n_steps, period, phase)
     for v in monitor.variables:
-        if v != "spike":
-            held += rows * (1 if monitor._is_global(v) else monitor._width) * itemsize
+        if v not in ("spike", "axon_spike"):
+            held += rows * monitor._row_width(v) * itemsize
     return held
 
 

@@ -68,9 +68,13 @@ class _Specialised(_PlainAttributes, Projection):
         self.connectivity = connectivity
 
     def _rate_post(self):
-        if _type_of(self.pre) == "rate" and _type_of(self.post) != "rate":
-            raise NotSupportedError(f"projection {self.name}: a rate-coded {type(self).__name__} into a spiking "
-                                    f"population ({self.post.name}) is not supported yet")
+        """A rate-coded Convolution or Pooling into a spiking population adds its result to
+        ``g_target`` at every step, as ANNarchy does (a Copy adds it to ``sum(target)``, as an
+        ordinary rate-coded projection)."""
+        self._into_conductance = _type_of(self.pre) == "rate" and _type_of(self.post) != "rate"
+
+    def _target_options(self) -> dict:
+        return {"options": {"conductance": True}} if self.__dict__.get("_into_conductance") else {}
 
     def _whole(self):
         if self.pre_view is not self.pre or self.post_view is not self.post:
@@ -131,7 +135,7 @@ class Convolution(_Specialised):
         self._require_connectivity()
         sw = self._shared
         return {"shared": SharedWeights(self.name, sw.index, self._filter.copy(), sw.pad_ptr, sw.pad_index,
-                                        sw.padding)}
+                                        sw.padding), **self._target_options()}
 
     @property
     def weights(self) -> np.ndarray:
@@ -198,7 +202,7 @@ class Pooling(_Specialised):
     connect_pooling = pooling
 
     def _edge_extras(self) -> dict:
-        return {}
+        return self._target_options()
 
 
 def _source(projection, who: str) -> Projection:
@@ -222,7 +226,6 @@ class Copy(_Specialised):
             raise InvalidValueError(f"Copy: operation is one of {', '.join(OPERATIONS)}, not {operation!r}")
         super().__init__(pre, post, target, Synapse(psp=psp, operation=operation, name="Copy"), name)
         self._whole()
-        self._rate_post()
         self.projection = None
 
     def copy(self, projection):

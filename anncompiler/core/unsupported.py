@@ -21,8 +21,6 @@ def add_unsupported(cls, names: dict) -> None:
 
 
 def install() -> None:
-    from .population import Population
     from .projection import Projection
-    add_unsupported(Population, {"enable": "", "disable": "", "clear": ""})
     add_unsupported(Projection, {"start_pruning": "", "stop_pruning": "", "start_creating": "",
                                  "stop_creating": ""})

@@ -127,7 +127,7 @@ class ModelBuilder:
     def _unless_post_only_in_pre_spike(self) -> None:
         """``unless_post`` skips a ``pre_spike`` statement; anywhere else it would do nothing."""
         ir = self.ir
-        for eq in ir.equations + ir.reset + ir.post_spike:
+        for eq in ir.equations + ir.reset + ir.axon_reset + ir.post_spike + ir.pre_axon_spike:
             if eq.unless_post:
                 self.ctx.source = eq.source
                 raise self.ctx.error(FlagError, "the flag 'unless_post' applies only to pre_spike statements",

@@ -14,7 +14,7 @@ from anncompiler.parser.synapse import SynapseBuilder
 
 
 #: definition fields of ANNarchy this compiler does not implement yet
-UNSUPPORTED = ("axon_spike", "axon_reset", "pre_axon_spike", "pruning", "creating")
+UNSUPPORTED = ("pruning", "creating")
 
 
 def _with_model(e: ModelError, model: str) -> ModelError:

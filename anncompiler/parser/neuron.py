@@ -11,6 +11,10 @@ from anncompiler.parser.common import ModelBuilder, first_positions
 _TARGET_RE = r"(?<![\w.])sum\s*\(\s*([A-Za-z_]\w*)\s*\)|(?<![\w.])g_(\w+)"
 
 
+def _given(value) -> bool:
+    return value not in (None, "", [], ())
+
+
 class NeuronBuilder(ModelBuilder):
     kind = "neuron"
 
@@ -26,8 +30,12 @@ class NeuronBuilder(ModelBuilder):
                                  source=self.ctx.source)
             ir.reset = self.statements(d.reset, remote=False, allowed_targets=())
             self._check_reset(ir.reset)
+            self._axon_spike()
             self._conductances()
             ir.refractory = self.refractory(d.refractory)
+        elif _given(d.axon_spike) or _given(d.axon_reset):
+            raise ModelError("'axon_spike' and 'axon_reset' need a spiking neuron (give 'spike')",
+                             model=self.name, name="axon_spike" if _given(d.axon_spike) else "axon_reset")
         self._targets()
         self.check()
         self._check_r(spiking)
@@ -45,6 +53,19 @@ class NeuronBuilder(ModelBuilder):
                                      "(an equation) to change it in the reset",
                                      name=eq.target, column=self.ctx.column_of(eq.target))
 
+    def _axon_spike(self) -> None:
+        """``axon_spike``: a condition that emits an axonal spike (no regular spike, no refractory
+        period); ``axon_reset``: the statements run on an axonal spike."""
+        d, ir = self.d, self.ir
+        if not _given(d.axon_spike):
+            if _given(d.axon_reset):
+                raise ModelError("'axon_reset' needs an 'axon_spike' condition", model=self.name, name="axon_reset")
+            return
+        ir.axon_spike = Condition(self.expression(d.axon_spike, "axon spike condition", condition=True),
+                                  source=self.ctx.source)
+        ir.axon_reset = self.statements(d.axon_reset, remote=False, allowed_targets=())
+        self._check_reset(ir.axon_reset)
+
     def may_assign(self, name: str) -> bool:
         return self.ir.type == "spike" and name.startswith("g_") and len(name) > 2
 
@@ -54,8 +75,9 @@ class NeuronBuilder(ModelBuilder):
         names = set()
         for expr, _ in self.checked:
             names |= {n for n in symbol_names(expr) if n.startswith("g_") and len(n) > 2}
-        names |= {e.target for e in ir.equations + ir.reset if e.target.startswith("g_") and len(e.target) > 2}
-        sources = [e.source for e in ir.equations] + [ir.spike.source] + [e.source for e in ir.reset]
+        resets = ir.reset + ir.axon_reset
+        names |= {e.target for e in ir.equations + resets if e.target.startswith("g_") and len(e.target) > 2}
+        sources = [e.source for e in ir.equations] + [ir.spike.source] + [e.source for e in resets]
         order = first_positions(sources, r"(?<![\w.])(g_\w+)")
         for name in sorted(names, key=lambda n: order.get(n, 1 << 30)):
             attr = ir.attributes.get(name)

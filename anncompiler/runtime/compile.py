@@ -69,8 +69,11 @@ def build_network_ir(net) -> NetworkIR:
         window = pop.__dict__.get("_firing_window")
         if window is not None and model.type == "spike":  # compute_firing_rate (passes/lowering/firing_rate.py)
             node.data["firing_window"] = max(1, int(round(window / net.dt)))
+        if pop.__dict__.get("_max_delay"):  # reserved ring length (steps), passes/lowering/delays.py
+            node.data["max_delay"] = pop._max_delay
         if pop._refractory is not None:
             node.data["refractory"] = pop._refractory
+        node.data["active"] = bool(pop.__dict__.get("enabled", True))  # pop.disable() (lowering/activity.py)
         if getattr(pop, "stop_condition", None):  # simulate_until (passes/lowering/stop.py)
             from anncompiler.parser import parse_condition
             node.data["stop_condition"] = parse_condition(str(pop.stop_condition), model,
@@ -84,6 +87,22 @@ def build_network_ir(net) -> NetworkIR:
                                          own(proj._model_ir()), c, init, flags=proj._flag_values(), **extras))
     ir.monitors = [m._spec() for m in net._monitors]
     return ir
+
+
+def backend_choice(config: dict, backend, cuda_config) -> tuple[str, dict]:
+    """``(backend name, backend options)`` of ``compile()``: the ``backend`` argument, else the cuda
+    backend under ``paradigm="cuda"``, else ``config(backend=...)``; ``cuda_config["device"]`` (a
+    GPU number, or ``"host"``: the CUDA C run on the CPU) goes to the cuda backend."""
+    from anncompiler.errors import InvalidTypeError
+    name = backend or ("cuda" if config.get("paradigm") == "cuda" else config.get("backend", "llvm"))
+    options = {"num_threads": config.get("num_threads", 1)}
+    if cuda_config is not None:
+        if not isinstance(cuda_config, dict):
+            raise InvalidTypeError(f"compile(): cuda_config must be a dict such as {{'device': 0}}, "
+                                   f"not {type(cuda_config).__name__}")
+        if "device" in cuda_config:
+            options["device"] = cuda_config["device"]
+    return name, options
 
 
 def dump_directory(dump_ir):
@@ -114,10 +133,12 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
 
     t0 = time.perf_counter()
     backend_cls = get_backend(backend_name)
-    if not (backend_cls.is_available() if load else backend_cls.can_emit()):
+    if not load and not backend_cls.can_emit():
         raise NetworkError(f"backend '{backend_name}' is not available on this machine")
     # created first: its options (e.g. num_threads) decide the platform passes it asks for
     backend = backend_cls(**(backend_options or {}))
+    if load:
+        backend.check_usable()  # says what is missing (a library, a driver, a device)
     passes = full_pipeline(pipeline, backend)
     text = format_pipeline(passes)
     # cpu-partition cuts the module into as many partitions as the backend has threads
@@ -145,6 +166,8 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
             if new is not None and new.dtype == old.dtype and new.size == old.size:
                 arrays[name] = old
     simulator = backend.load(artefact, arrays) if load else None
+    if simulator is not None and hasattr(simulator, "state_arrays"):
+        arrays = simulator.state_arrays()  # state kept elsewhere (a GPU): the views the front end uses
     t2 = time.perf_counter()
     report = {"pipeline": text, "passes": module.timings, "frontend_and_passes": t1 - t0, "backend": t2 - t1,
               "total": t2 - t0, "dump_dir": directory, **artefact.info}

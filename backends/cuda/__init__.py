@@ -1,8 +1,10 @@
-"""The cuda backend: kernel IR -> CUDA C (``render.py``) -> PTX with NVRTC (``nvrtc.py``).
+"""The cuda backend: kernel IR -> CUDA C (``render.py``) -> PTX with NVRTC (``nvrtc.py``) -> a device.
 
-``emit`` needs no device (the dumps hold ``cuda.cu`` and ``cuda.ptx``); running on a device is
-not supported yet, so ``load`` refuses with a clear error.  The module must first be mapped by
-``cuda-map`` (:meth:`CUDABackend.pipeline_suffix`).
+``emit`` needs no device (the dumps hold ``cuda.cu`` and ``cuda.ptx``).  ``load`` opens the device
+named by the ``device`` option (``cuda_config={"device": n}``; ``"host"`` is the fake device that
+runs the same CUDA C on the CPU, ``device.py``) and returns the simulator of ``runtime.py``, which
+keeps the whole state on the device.  The module must first be mapped by ``cuda-map``
+(:meth:`CUDABackend.pipeline_suffix`).
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ class CUDAProgram:
     ptx: str
     launches: list
     advance: object
+    #: whether compiled code may be cached on disk (the host device's shared library)
+    cache: bool = True
 
 
 @register_backend
@@ -48,12 +52,27 @@ class CUDABackend(Backend):
             return False
         return True
 
-    def __init__(self, arch: str = "", block: int = 256, cache: bool = True, **options):
+    def __init__(self, arch: str = "", block: int = 256, cache: bool = True, device=0, **options):
         from .nvrtc import DEFAULT_ARCH
-        super().__init__(arch=arch, block=block, cache=cache, **options)
+        super().__init__(arch=arch, block=block, cache=cache, device=device, **options)
         self.arch = arch or DEFAULT_ARCH
         self.block = int(block)
         self.cache = bool(cache)
+        self.device = device
+
+    def check_usable(self) -> None:
+        """A BackendError naming what is missing (CuPy, the driver, the device, a host compiler)."""
+        from .device import describe_missing_device, parse_device
+        from .host_shim import compiler
+        which = parse_device(self.device)
+        if which == "host":
+            if compiler() is None:
+                raise BackendError("cuda backend: the host device needs a C++ compiler (g++ or $CXX); none was found")
+            return
+        missing = describe_missing_device(which)
+        if missing is not None:
+            raise BackendError(f"cuda backend: cannot run on a GPU: {missing}.  (cuda_config={{'device': 'host'}} "
+                               "runs the same CUDA C on the CPU, for tests)")
 
     def pipeline_suffix(self) -> str:
         return "cuda-map" + (f"{{block={self.block}}}" if self.block != 256 else "")
@@ -65,16 +84,24 @@ class CUDABackend(Backend):
             raise BackendError(f"cuda backend: the kernel module is mapped for "
                                f"{module.platform or 'no platform'}; run the pass 'cuda-map' first")
         rendered = render_module(module)
-        ptx, hit = compile_to_ptx(rendered.source, self.arch, cache=self.cache)
-        program = CUDAProgram(module, rendered.source, ptx, rendered.launches, rendered.advance)
-        return Artefact(self.name, {"cuda.cu": rendered.source, "cuda.ptx": ptx}, program,
-                        {"cache_hit": hit, "arch": self.arch})
+        dumps = {"cuda.cu": rendered.source}
+        if self.device == "host":  # the host device compiles the source with g++: no PTX needed
+            ptx, hit = "", False
+        else:
+            ptx, hit = compile_to_ptx(rendered.source, self.arch, cache=self.cache)
+            dumps["cuda.ptx"] = ptx
+        program = CUDAProgram(module, rendered.source, ptx, rendered.launches, rendered.advance, self.cache)
+        return Artefact(self.name, dumps, program, {"cache_hit": hit, "arch": self.arch, "device": self.device})
 
     def load(self, artefact: Artefact, arrays: dict[str, np.ndarray]) -> Simulator:
         if artefact.backend != self.name:
             raise BackendError(f"cuda backend cannot load a {artefact.backend!r} artefact")
-        if not self.is_available():
-            raise BackendError("cuda backend: no CUDA device on this machine (the source and PTX were "
-                               "produced; running them needs a GPU)")
-        raise BackendError("cuda backend: running on a device is not supported yet (emit() renders and "
-                           "compiles the module with NVRTC)")
+        from .device import open_device
+        from .device_array import DeviceArray
+        from .runtime import CUDASimulator
+        # a recompile (runtime/rebuild.py) hands back arrays already on a device: stay on it
+        device = next((a.device for a in arrays.values() if isinstance(a, DeviceArray)), None)
+        if device is None:
+            self.check_usable()
+            device = open_device(self.device)
+        return CUDASimulator(artefact.payload, device, arrays)

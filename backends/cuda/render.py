@@ -1,12 +1,15 @@
 """A kernel module as one CUDA C translation unit, plus the plan to launch it.
 
 Every kernel becomes ``extern "C" __global__`` functions taking the arrays they touch as
-``__restrict__`` pointers (bools as the bytes numpy stores), one per launch of
+``__restrict__`` pointers (bools as the bytes numpy stores), then the one-byte stop flag, one per
+launch of
 :func:`~anncompiler.ir.kernel.launch_segments`: a grid loop of its
 :class:`~anncompiler.ir.kernel.LaunchConfig` (one thread per iteration, a grid-stride loop guarded
 by the loop's bounds), or statements run by a single thread.  ``annc_advance_step`` ends a step: it
-increments ``net.t`` and writes the exit conditions into a one-byte flag.  Locals are declared at
-the top of each function; loop bounds are evaluated once, as in the reference backend.
+increments ``net.t`` and writes the exit conditions into the stop flag.  Every function returns at
+once while the flag is set: a chunk of steps launched in advance (a CUDA graph) does nothing after
+the step that stopped it, so the host reads the flag back only once per chunk.  Locals are
+declared at the top of each function; loop bounds are evaluated once, as in the reference backend.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ STOP_FLAG = "annc_stop"
 @dataclass(frozen=True)
 class LaunchSpec:
     """One ``__global__`` function and how the host launches it: ``arrays`` are its pointer
-    parameters in order; ``iterations`` bounds the iterations of its grid loop (``ceil(iterations /
+    parameters in order (then the stop flag); ``iterations`` bounds the iterations of its grid loop (``ceil(iterations /
     block)`` blocks of ``block`` threads, at least one: the loop is grid-stride and guarded);
     ``None``: one block of one thread."""
     function: str
@@ -216,11 +219,13 @@ class _Function:
         self.emit(f"{part} = {combine(part, self.expr(s.value))};", depth)
         self.loop_vars.pop()
 
-    def text(self, name: str, arrays: tuple[str, ...], extra: tuple[str, ...] = ()) -> str:
+    def text(self, name: str, arrays: tuple[str, ...], writes_stop: bool = False) -> str:
         params = [f"{MEMTYPE[self.module.arrays[a].dtype]} *__restrict__ {self.params[a]}" for a in arrays]
-        head = f'extern "C" __global__ void {name}({", ".join(params + list(extra))}) {{'
+        params.append(f"{'' if writes_stop else 'const '}unsigned char *__restrict__ {STOP_FLAG}")
+        head = f'extern "C" __global__ void {name}({", ".join(params)}) {{'
+        guard = f"  if ({STOP_FLAG}[0]) return;  // a step after the one that stopped the chunk"
         decls = [f"  {ctype} {cname};" for cname, ctype in self.decls.items()]
-        return "\n".join([head] + decls + ["  " + x for x in self.lines] + ["}"])
+        return "\n".join([head, guard] + decls + ["  " + x for x in self.lines] + ["}"])
 
 
 def array_parameters(module: K.KernelModule) -> dict[str, str]:
@@ -266,7 +271,7 @@ def render_module(module: K.KernelModule) -> Rendered:
     f.emit(f"{STOP_FLAG}[0] = (unsigned char)({stop});", 0)
     arrays = _arrays_of(module, [], [K.Load(K.STEP_COUNTER, K.Const(0, I64), I64)] + list(module.exit_conditions))
     functions.append("// end of a step: the step counter, then the exit conditions\n"
-                     + f.text(ADVANCE, arrays, (f"unsigned char *__restrict__ {STOP_FLAG}",)))
+                     + f.text(ADVANCE, arrays, writes_stop=True))
     header = (f"// anncompiler kernel module: dt={float(module.dt)!r}, float={module.float_type.value}, "
               f"{len(module.kernels)} kernels, {len(module.arrays)} arrays\n")
     return Rendered(header + PRELUDE + "\n" + "\n\n".join(functions) + "\n", launches,

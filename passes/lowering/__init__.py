@@ -14,6 +14,7 @@ from anncompiler.errors import NetworkError
 
 from ..manager import Pass, register_pass
 from . import builtin_phases  # noqa: F401  (registers the built-in phases)
+from .activity import declare_active
 from .context import LoweringContext
 from .firing_rate import declare_firing_rate
 from .globalops import declare_global_ops
@@ -32,6 +33,7 @@ def lower_network(net, lanes: int | None = None):
     ctx = LoweringContext(net, lanes)
     for p in net.populations:
         declare_population(ctx, p)
+        declare_active(ctx, p)
         declare_global_ops(ctx, p)
         declare_stop(ctx, p)
         declare_firing_rate(ctx, p)

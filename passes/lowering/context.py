@@ -164,8 +164,12 @@ def model_sources(m, with_updates: bool = False):
         yield m.spike.source, m.spike.expr
     for eq in m.reset:
         yield eq.source, eq.rhs
+    if m.axon_spike is not None:
+        yield m.axon_spike.source, m.axon_spike.expr
+    for eq in m.axon_reset:
+        yield eq.source, eq.rhs
     if with_updates:
-        for u in (m.updates or []) + (m.reset_updates or []):
+        for u in (m.updates or []) + (m.reset_updates or []) + (m.axon_reset_updates or []):
             yield u.source, u.value
 
 

@@ -26,7 +26,8 @@ def _items(net):
 
 @register_phase("firing-rate", _items, after="neurons")
 def _firing_rate(ctx: LoweringContext, names):
-    return [firing_rate_kernel(ctx, ctx.net.population(n)) for n in names]
+    from .activity import when_active
+    return [k for n in names for k in when_active(ctx, n, [firing_rate_kernel(ctx, ctx.net.population(n))])]
 
 
 def declare_firing_rate(ctx: LoweringContext, p) -> None:

@@ -20,16 +20,11 @@ backend gives the same bits: ``mean = (((x0 + x1) + x2) + ...) / N``,
 propagated as numpy does).  int and bool attributes are converted to the
 float type first.
 
-Initial values (what equations see at the first step): computed from the
-state at the start of the first simulated step, i.e. from the initial
-values, including values assigned after ``compile()`` and before the first
-``simulate()``.  A flag ``P._gops_stale`` (bool[1], true after allocation)
-makes the ``global-ops-init`` kernel, scheduled first in every step,
-compute them once; setting the flag again (e.g. after a reset of the state)
-recomputes them at the next step.  ANNarchy instead initialises the
-generated ``_mean_x`` etc. to 0.0 (``init_globalops`` in its code
-generators), so its first step sees 0 for every operation; a value of the
-initial state is the sensible reading of "the previous step".
+Initial values (what equations see at the first step): 0, as in ANNarchy, whose generated
+``_mean_x`` etc. start at 0.0 and are first computed at the end of step 0.  The arrays are
+state arrays initialised to 0, so ``reset()`` (which writes back the compile-time values)
+makes the first step after it read 0 again.  A disabled population (``pop.disable()``) does
+not update its global operations: they keep their last values until it is enabled again.
 """
 from __future__ import annotations
 
@@ -40,16 +35,15 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from anncompiler.errors import ModelError
-from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, If, Kernel, Reduce, Var
+from anncompiler.ir.kernel import BinOp, Call, Cast, Const, Expr, Kernel, Reduce, Var
 from anncompiler.ir.network import PopulationNode
-from anncompiler.ir.types import BOOL, I64
+from anncompiler.ir.types import I64
 from anncompiler.ir.model import GLOBAL_OP_USER_NAMES, Ref
 
 from .context import LoweringContext, c64, model_sources
 
 #: parser function name -> the name used in array names (and by the user)
 OPS = GLOBAL_OP_USER_NAMES
-STALE = "_gops_stale"
 
 
 def global_op_calls(expr) -> list:
@@ -84,17 +78,45 @@ def population_ops(p: PopulationNode) -> list[tuple[str, str]]:
     return out
 
 
+def synapse_ops(net, p: PopulationNode) -> list[tuple[str, str]]:
+    """``(op, attribute)`` pairs that synapses ask of ``p`` (``mean(post.r)``, ``max(pre.v)``)."""
+    out = []
+    for e in net.projections:
+        m = e.synapse
+        sources = list(model_sources(m, with_updates=True)) + [(m.name, m.psp)] \
+            + [(u.source, u.value) for u in (getattr(m, "pre_spike", None) or []) + (getattr(m, "post_spike", None) or [])
+               if hasattr(u, "value")]
+        for _source, expr in sources:
+            for call in global_op_calls(expr):
+                arg = str(call.args[0]) if len(call.args) == 1 else ""
+                side, _, attr = arg.partition(".")
+                end = {"pre": e.pre, "post": e.post}.get(side)
+                if end == p.name and (OPS[type(call).__name__], attr) not in out:
+                    a = p.model.attributes.get(attr) if p.model is not None else None
+                    if a is None or a.locality != "local":
+                        raise ModelError(f"global operation {OPS[type(call).__name__]}({arg}) in projection "
+                                         f"{e.name}: '{attr}' is not a local attribute of population {p.name}",
+                                         model=m.name, name=arg)
+                    out.append((OPS[type(call).__name__], attr))
+    return out
+
+
+def all_ops(net, p: PopulationNode) -> list[tuple[str, str]]:
+    """The operations of ``p`` its own equations and the synapses at its ends read."""
+    out = population_ops(p)
+    return out + [o for o in synapse_ops(net, p) if o not in out]
+
+
 def array_name(p: PopulationNode, op: str, attr: str) -> str:
     return f"{p.name}._{op}_{attr}"
 
 
 def declare_global_ops(ctx: LoweringContext, p: PopulationNode) -> None:
-    ops = population_ops(p)
+    ops = all_ops(ctx.net, p)
     if not ops:
         return
     for op, attr in ops:
         ctx.declare(array_name(p, op, attr), ctx.ft, 1, "state", 0.0)
-    ctx.declare(f"{p.name}.{STALE}", BOOL, 1, "internal", True)
 
 
 def global_op_load(ctx: LoweringContext, p: PopulationNode, ref: Ref) -> Expr:
@@ -139,7 +161,7 @@ def _reduction(ctx: LoweringContext, p: PopulationNode, op: str, attr: str) -> l
 
 def _all_reductions(ctx, p) -> list:
     body = []
-    for op, attr in population_ops(p):
+    for op, attr in all_ops(ctx.net, p):
         body += _reduction(ctx, p, op, attr)
     return body
 
@@ -150,15 +172,4 @@ def global_ops_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
     if not body:
         return None
     return Kernel(f"global_ops_{p.name}", "global-ops", body,
-                  ", ".join(f"{op}({a})" for op, a in population_ops(p)) + f" of {p.name}")
-
-
-def global_ops_init_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel | None:
-    """The ``global-ops-init`` phase (first of a step): initial values while ``P._gops_stale``."""
-    body = _all_reductions(ctx, p)  # fresh statements (passes rewrite statements in place)
-    if not body:
-        return None
-    flag = f"{p.name}.{STALE}"
-    body.append(ctx.store(flag, 0, Const(False, BOOL)))
-    return Kernel(f"global_ops_init_{p.name}", "global-ops-init", [If(ctx.load(flag, 0), body)],
-                  f"initial global operations of {p.name}")
+                  ", ".join(f"{op}({a})" for op, a in all_ops(ctx.net, p)) + f" of {p.name}")

@@ -28,18 +28,27 @@ def monitor_layout(spec: MonitorSpec, pop_size: int) -> dict:
     return {"n": n, "rows": rows, "spike_capacity": int(max(1 << 16, 8 * pop_size))}
 
 
+def declare_switches(ctx: LoweringContext, spec: MonitorSpec) -> None:
+    """Whether the monitor records, its period and offset (set by the runtime between chunks)."""
+    M = spec.name
+    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start), handle=(M, "active"))
+    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)), handle=(M, "period"))
+    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset), handle=(M, "offset"))
+
+
 def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
+    if spec.projection is not None:  # synaptic variables
+        from .synapse_monitors import synapse_monitor_kernel
+        return synapse_monitor_kernel(ctx, spec)
     pop = ctx.net.population(spec.population)
     M = spec.name
     lay = monitor_layout(spec, pop.size)
     n, rows = lay["n"], lay["rows"]
-    ctx.declare(f"{M}._active", BOOL, 1, "internal", bool(spec.start), handle=(M, "active"))
-    ctx.declare(f"{M}._period", I64, 1, "internal", max(1, int(spec.period)), handle=(M, "period"))
-    ctx.declare(f"{M}._offset", I64, 1, "internal", int(spec.offset), handle=(M, "offset"))
+    declare_switches(ctx, spec)
     t = ctx.load("net.t", 0)
     active = Cmp("!=", ctx.load(f"{M}._active", 0), Const(False, BOOL))
     body = []
-    variables = [v for v in spec.variables if v != "spike"]
+    variables = [v for v in spec.variables if v not in SPIKE_KINDS]
     if variables:
         ctx.declare(f"{M}._rows", I64, 1, "internal", 0, handle=(M, "rows"))
         if spec.ranks is not None:
@@ -61,26 +70,47 @@ def monitor_kernel(ctx: LoweringContext, spec: MonitorSpec) -> Kernel:
         body.append(If(Logic("and", active, due), [Let(base, BinOp("*", row_count, c64(n), I64))] + stores + [
             ctx.store(f"{M}._rows", 0, BinOp("+", row_count, c64(1), I64))]))
         ctx.km.exit_conditions.append(Cmp(">=", ctx.load(f"{M}._rows", 0), c64(rows)))
-    if "spike" in spec.variables:
-        if pop.model.type != "spike":
-            raise NetworkError(f"monitor {M}: population {pop.name} is rate-coded and emits no spikes")
-        cap = lay["spike_capacity"]
-        ctx.declare(f"{M}.spike_steps", I64, cap, "buffer", 0, handle=(M, "spike_steps"))
-        ctx.declare(f"{M}.spike_ranks", I32, cap, "buffer", 0, handle=(M, "spike_ranks"))
-        ctx.declare(f"{M}._n_spikes", I64, 1, "internal", 0, handle=(M, "spike_count"))
-        s, r, c = Var("sp", I64), Var("rank", I32), ctx.load(f"{M}._n_spikes", 0)
-        append = [ctx.store(f"{M}.spike_steps", c, t), ctx.store(f"{M}.spike_ranks", c, r),
-                  ctx.store(f"{M}._n_spikes", 0, BinOp("+", c, c64(1), I64))]
-        if spec.ranks is not None:
+    for kind in SPIKE_KINDS:
+        if kind in spec.variables:
+            body.append(_spike_recording(ctx, spec, pop, kind, lay["spike_capacity"]))
+    return Kernel(f"record_{M}", "record", body, f"monitor of {pop.name}: {', '.join(spec.variables)}")
+
+
+#: recorded event lists: regular spikes, axonal spikes (axonal.py)
+SPIKE_KINDS = ("spike", "axon_spike")
+
+
+def _spike_recording(ctx: LoweringContext, spec: MonitorSpec, pop, kind: str, cap: int) -> If:
+    """Append the (step, rank) pairs of this step's spikes (``kind`` "spike") or axonal spikes
+    (``axon_spike``) to the monitor's buffers (``M.spike_steps``, ``M.axon_spike_steps``, ...)."""
+    M = spec.name
+    if pop.model.type != "spike":
+        raise NetworkError(f"monitor {M}: population {pop.name} is rate-coded and emits no spikes")
+    if kind == "spike":
+        spiked, n_spiked = f"{pop.name}._spiked", f"{pop.name}._n_spiked"
+        count_name, count_role = f"{M}._n_spikes", "spike_count"
+    else:
+        if pop.model.axon_spike is None:
+            raise NetworkError(f"monitor {M}: the neuron of population {pop.name} defines no axon_spike")
+        spiked, n_spiked = f"{pop.name}._axonal", f"{pop.name}._n_axonal"
+        count_name, count_role = f"{M}._n_axon_spikes", "axon_spike_count"
+    ctx.declare(f"{M}.{kind}_steps", I64, cap, "buffer", 0, handle=(M, f"{kind}_steps"))
+    ctx.declare(f"{M}.{kind}_ranks", I32, cap, "buffer", 0, handle=(M, f"{kind}_ranks"))
+    ctx.declare(count_name, I64, 1, "internal", 0, handle=(M, count_role))
+    t = ctx.load("net.t", 0)
+    active = Cmp("!=", ctx.load(f"{M}._active", 0), Const(False, BOOL))
+    s, r, c = Var("sp", I64), Var("rank", I32), ctx.load(count_name, 0)
+    append = [ctx.store(f"{M}.{kind}_steps", c, t), ctx.store(f"{M}.{kind}_ranks", c, r),
+              ctx.store(count_name, 0, BinOp("+", c, c64(1), I64))]
+    if spec.ranks is not None:
+        if f"{M}._mask" not in ctx.km.arrays:
             mask = np.zeros(pop.size, dtype=bool)
             mask[np.asarray(spec.ranks)] = True
             ctx.declare(f"{M}._mask", BOOL, pop.size, "parameter", mask)
-            append = [If(Cmp("!=", ctx.load(f"{M}._mask", r), Const(False, BOOL)), append)]
-        body.append(If(active, [Loop(s, c64(0), ctx.load(f"{pop.name}._n_spiked", 0), [
-            Let(r, ctx.load(f"{pop.name}._spiked", s))] + append, f"spikes:{pop.name}")]))
-        ctx.km.exit_conditions.append(
-            Cmp(">", BinOp("+", ctx.load(f"{M}._n_spikes", 0), c64(pop.size), I64), c64(cap)))
-    return Kernel(f"record_{M}", "record", body, f"monitor of {pop.name}: {', '.join(spec.variables)}")
+        append = [If(Cmp("!=", ctx.load(f"{M}._mask", r), Const(False, BOOL)), append)]
+    ctx.km.exit_conditions.append(Cmp(">", BinOp("+", ctx.load(count_name, 0), c64(pop.size), I64), c64(cap)))
+    return If(active, [Loop(s, c64(0), ctx.load(n_spiked, 0), [Let(r, ctx.load(spiked, s))] + append,
+                            f"spikes:{pop.name}")])
 
 
 def _source(ctx: LoweringContext, pop, var: str):

@@ -17,7 +17,9 @@ from anncompiler.ir.model import Ref
 from anncompiler.ir.network import PopulationNode
 from anncompiler.ir.types import BOOL, I32, I64
 
+from .axonal import axon_emission, axon_flag_statements, axonal_arrays, declare_axonal, has_axon_spike
 from .context import LoweringContext, c64, is_temp, neurons, population_sizes, unknown
+from .activity import is_active
 from .globalops import global_op_load
 from .random import replace_random, replace_random_expr
 
@@ -34,7 +36,7 @@ def input_targets(ctx: LoweringContext, p: PopulationNode) -> list[str]:
     which reads it as ``sum(target)``) writes the sum, except a current injection (``g_target``)."""
     targets = list(p.model.targets) if p.model.type == "rate" else []
     for e in ctx.net.projections_into(p.name):
-        writes_sum = e.synapse.type != "spike" and e.kind != "current_injection"
+        writes_sum = e.synapse.type != "spike" and e.kind != "current_injection" and not e.options.get("conductance")
         for t in e.targets:
             if t not in targets and (writes_sum or f"g_{t}" not in p.model.attributes):
                 targets.append(t)
@@ -71,6 +73,7 @@ def declare_population(ctx: LoweringContext, p: PopulationNode) -> None:
         ctx.declare(f"{p.name}._n_spiked", I64, 1, "spikes", 0, handle=(p.name, "spike_count"))
         ctx.declare(f"{p.name}._last_spike", I64, p.size, "state", -10000, handle=(p.name, "last_spike"))
         ctx.declare(f"{p.name}._spike_flag", BOOL, p.size, "internal", False)
+        declare_axonal(ctx, p)
         if has_refractory(p):
             ctx.declare(f"{p.name}._refractory", I32, p.size, "parameter", refractory_steps(ctx, p),
                         handle=(p.name, "refractory"))
@@ -187,16 +190,24 @@ def neuron_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
         if m.spike is not None:
             fires = Logic("and", UnOp("not", in_refractory, BOOL), cond.boolean(cond(spike_expr)))
             updates += rand_test + [ctx.store(flag, I, fires)]
+        if has_axon_spike(p):
+            updates += axon_flag_statements(ctx, p, res, I, in_refractory)
         updates.append(ctx.store(rem, I, Select(in_refractory, BinOp("-", ctx.load(rem, I), Const(1, I32), I32),
                                                 ctx.load(rem, I), I32)))
     else:
         updates = list(all_updates)
         if m.spike is not None:
             updates += rand_test + [ctx.store(flag, I, cond.boolean(cond(spike_expr)))]
+        if has_axon_spike(p):
+            updates += axon_flag_statements(ctx, p, res, I, None)
+    if has_axon_spike(p):  # the axonal spike list of this step starts empty (axonal.py)
+        body.append(ctx.store(axonal_arrays(p.name)[1], 0, c64(0)))
     body.append(Loop(I, c64(0), c64(p.size), updates, space, parallel=True))
     if m.spike is not None:
         test = rand_reset + [If(Cmp("!=", ctx.load(flag, I), Const(False, BOOL)), emit)]
         body.append(Loop(I, c64(0), c64(p.size), test, space, parallel=True))
+    if has_axon_spike(p):
+        body.append(axon_emission(ctx, p, res, store, I))
     return Kernel(f"update_{p.name}", "neurons", body, f"{m.name} ({p.size} neurons, spiking)", owner=space)
 
 
@@ -234,6 +245,10 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
     spiked, n_spiked = f"{p.name}._spiked", f"{p.name}._n_spiked"
     cur, t = ctx.load(f"{p.name}._cursor", I), ctx.load("net.t", 0)
     c = Var("c", I64)
+    enabled = is_active(ctx, p.name)  # a disabled source skips its spikes (activity.py)
+
+    def when_enabled(emit):
+        return emit if enabled is None else [If(enabled, emit)]
     # the cursor points at the first time not in the past: the runtime re-points it whenever the
     # time is moved (set_time, current_step, reset), so a neuron fires when its time equals now
     body = [ctx.store(n_spiked, 0, c64(0)),
@@ -241,8 +256,8 @@ def spike_source_kernel(ctx: LoweringContext, p: PopulationNode) -> Kernel:
                 Let(c, cur),
                 If(Cmp("<", c, ctx.load(f"{p.name}._times_ptr", BinOp("+", I, c64(1), I64))), [
                     If(Cmp("==", ctx.load(f"{p.name}._times", c), t), [
-                        Append(spiked, n_spiked, Cast(I, I32)),
-                        ctx.store(f"{p.name}._last_spike", I, t),
+                        *when_enabled([Append(spiked, n_spiked, Cast(I, I32)),
+                                       ctx.store(f"{p.name}._last_spike", I, t)]),
                         ctx.store(f"{p.name}._cursor", I, BinOp("+", c, c64(1), I64)),
                     ]),
                 ]),

@@ -20,9 +20,12 @@ from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
 from . import events
+from .axonal import declare_axon_transmission
 from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
-from .delays import declare_delayed_inverse, delay_steps, spikes_of
+from .delays import (declare_delayed_inverse, declare_state_delays, delay_of, delay_steps, delayed_value,
+                     has_state_delays, longest_delay, spikes_of)
+from .globalops import global_op_load
 from .flags import declare_flags, guard_weight, when_transmitting
 from .specialised import declare_shared, padding_fold, shared_weight
 
@@ -57,10 +60,12 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     if not dense:  # the weights of each fused projection: its elements of the merged array
         for member, positions in e.members.items():
             ctx.km.handle(member, "w", f"{P}.w", positions)
-    steps = delay_steps(e, ctx.net.dt) if e.synapse.type == "spike" else 1
+    steps = delay_steps(e, ctx.net.dt)
     if e.synapse.type == "spike" and not isinstance(steps, int):  # non-uniform delays (delays.py)
         declare_delayed_inverse(ctx, e, steps)
-    elif e.synapse.type == "spike" or e.kind == "decoding":
+    elif has_state_delays(ctx.net, e):  # delays.py: delays in the state, changeable after compile
+        declare_state_delays(ctx, e, _dense_positions(c) if dense else None)
+    if (e.synapse.type == "spike" and isinstance(steps, int)) or e.kind == "decoding":
         order = np.argsort(c.pre_ranks, kind="stable")
         counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
         ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
@@ -71,6 +76,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
+    declare_axon_transmission(ctx, e)
 
 
 def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
@@ -87,14 +93,24 @@ def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.km.handle(member, "w", f"{e.name}.w", flat[positions])
 
 
+def _dense_positions(c) -> np.ndarray:
+    """The element of each synapse in a row-major [rows x pre size] matrix."""
+    rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
+    return rows * c.pre_size + np.asarray(c.pre_ranks, dtype=np.int64)
+
+
 def _nonempty(a) -> np.ndarray:
     a = np.asarray(a, dtype=np.int32)
     return a if len(a) else np.zeros(1, np.int32)
 
 
-def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre: Expr, post: Expr):
+def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre: Expr, post: Expr,
+              ahead: int | None = None):
+    """``ahead``: read ``pre.x`` through the delays of a rate-coded projection that has them in
+    the state (0 in the input phase, 1 after the history phase of the step; ``delays.py``)."""
     pre_pop, post_pop = ctx.net.population(e.pre), ctx.net.population(e.post)
     attrs = ctx.synapse_attributes[e.name]
+    delayed = ahead is not None and e.synapse.type == "rate" and has_state_delays(ctx.net, e)
 
     def resolve(ref: Ref) -> Expr:
         name = ref.name
@@ -110,7 +126,13 @@ def _resolver(ctx: LoweringContext, e: ProjectionEdge, syn: Expr, row: Expr, pre
             if pa is None:
                 raise ModelError(f"'{ref}': population {pop.name} (model '{pop.model.name}') has no "
                                  f"attribute '{name}'", model=e.synapse.name, name=str(ref))
+            if delayed and ref.side == "pre":
+                return delayed_value(ctx, pop.name, name, idx, delay_of(ctx, e, syn), ahead)
             return ctx.load(f"{pop.name}.{name}", idx if pa.locality == "local" else c64(0))
+        if ref.kind == "global" and ref.name.partition(".")[0] in ("pre", "post"):  # mean(post.r) (globalops.py)
+            side, _, attr = ref.name.partition(".")
+            pop = pre_pop if side == "pre" else post_pop
+            return global_op_load(ctx, pop, Ref(attr, kind="global", op=ref.op))
         if ref.kind != "name":
             raise ModelError(f"'{ref}' is not defined in projection {e.name}", model=e.synapse.name, name=str(ref))
         if is_temp(name):
@@ -176,9 +198,9 @@ def rate_kernel(ctx: LoweringContext, e: ProjectionEdge, name: str = "", target_
     if dense:  # SYN runs over pre ranks; the weight of (row, pre) is at row*pre_size + pre
         width = c64(e.connectivity.pre_size)
         syn_index = BinOp("+", BinOp("*", ROW, width, I64), SYN, I64)
-        resolve = _resolver(ctx, e, syn_index, ROW, SYN, POST)
+        resolve = _resolver(ctx, e, syn_index, ROW, SYN, POST, ahead=0)
     else:
-        resolve = _resolver(ctx, e, SYN, ROW, i64(ctx.load(f"{P}.pre_ranks", SYN)), POST)
+        resolve = _resolver(ctx, e, SYN, ROW, i64(ctx.load(f"{P}.pre_ranks", SYN)), POST, ahead=0)
     tr = ctx.translator(resolve, syn.name, "psp")
     value = tr.num(tr(psp))
     acc = Var("acc", ctx.ft)
@@ -260,21 +282,24 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     doc = f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses"
     steps = delay_steps(e, ctx.net.dt)
     if not isinstance(steps, int):  # non-uniform delays: for each delay, the spikes of that many steps ago
-        R, d = int(steps.max()), Var("d", I64)
+        R, d = longest_delay(ctx.net, e.pre), Var("d", I64)
         at = BinOp("+", BinOp("*", PRE, c64(R), I64), BinOp("-", d, c64(1), I64), I64)
         lo, hi = i64(ctx.load(f"{P}.inv_dptr", at)), i64(ctx.load(f"{P}.inv_dptr", BinOp("+", at, c64(1), I64)))
         count, rank = spikes_of(ctx, e.pre, d, n)
         spikes = Loop(n, c64(0), count, when_transmitting(ctx, e, [
             Let(PRE, rank), Loop(q, lo, hi, body, f"delayed-synapses:{P}")]), f"spikes:{e.pre}")
         return Kernel(f"project_{P}", "input", [Loop(d, c64(1), c64(R + 1), [spikes], f"delays:{P}")],
-                      doc + f", delays of 1 to {R} steps")
+                      doc + f", delays of 1 to {R} steps", owner=post_owner(ctx, e))
     lo, hi = i64(ctx.load(f"{P}.inv_ptr", PRE)), i64(ctx.load(f"{P}.inv_ptr", BinOp("+", PRE, c64(1), I64)))
+    if has_state_delays(ctx.net, e):
+        steps = delay_of(ctx, e, c64(0))
     count, rank = spikes_of(ctx, e.pre, steps, n)
     spikes = Loop(n, c64(0), count, when_transmitting(ctx, e, [
         Let(PRE, rank),
         Loop(q, lo, hi, body, f"out-synapses:{P}"),
     ]), f"spikes:{e.pre}")
-    return Kernel(f"project_{P}", "input", [spikes], doc + (f", delay {steps} steps" if steps > 1 else ""),
+    delay = "" if steps == 1 else (f", delay {steps} steps" if isinstance(steps, int) else ", delay in the state")
+    return Kernel(f"project_{P}", "input", [spikes], doc + delay,
                   owner=post_owner(ctx, e))
 
 

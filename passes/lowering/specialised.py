@@ -5,11 +5,17 @@ synapse ``s`` reads its weight at ``source_w[P._w_index[s]]``; everything else i
 projection kernel.  A convolution's padded kernel positions add a second fold per row in which
 every pre-synaptic attribute reads as the padding value.
 
-Two kinds have their own input kernel (``PROJECTION_KERNELS``, by ``ProjectionEdge.kind``):
+A rate-coded Convolution or Pooling into a spiking population (``options["conductance"]``) adds
+its result to the post-synaptic ``g_target`` at every step (``+=`` whatever the operation), as
+ANNarchy does (``conductance_kernel``).
+
+Three kinds have their own input kernel (``PROJECTION_KERNELS``, by ``ProjectionEdge.kind``):
 
 * ``current_injection``: ``post.g_target = pre.r`` for each (one-to-one) synapse, every step;
 * ``decoding``: the weighted count of the pre-synaptic spikes of each row over the last
-  ``window`` steps, as a rate in Hz averaged over the row's synapses, added to ``sum(target)``.
+  ``window`` steps, as a rate in Hz averaged over the row's synapses, added to ``sum(target)``;
+* ``bold_input``: the mean of a pre-synaptic attribute, scaled, maybe relative to a baseline
+  (``bold_input.py``; the BOLD monitor's input).
 """
 from __future__ import annotations
 
@@ -21,12 +27,39 @@ from anncompiler.ir.model import Ref
 from anncompiler.ir.network import ProjectionEdge
 from anncompiler.ir.types import I32, I64
 
+from .bold_input import bold_input_kernel
 from .context import LoweringContext, c64, i64, neurons
 from .delays import spikes_of
 from .flags import when_transmitting
 
 ROW = Var("k", I64)
 PAD = Var("s_pad", I64)
+
+
+# into a spiking population -----------------------------------------------------
+
+def conductance_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
+    """The rate-coded kernel of ``e`` writing ``g_target`` of its spiking post-synaptic neurons
+    (``sum(target)`` for a target the neuron does not use), always adding its result."""
+    from .projections import input_array, rate_kernel  # projections.py imports this module
+    arrays = {t: input_array(ctx, e, t) for t in e.targets}
+    kernel = rate_kernel(ctx, e, target_array=lambda t: arrays[t])
+    kernel.body = _as_increments(ctx, kernel.body, set(arrays.values()))
+    return kernel
+
+
+def _as_increments(ctx: LoweringContext, body: list, arrays: set) -> list:
+    """Stores into ``arrays`` that replace the value (max, min) made increments."""
+    from anncompiler.ir.kernel import Load, Store, walk_expr
+    out = []
+    for s in body:
+        if isinstance(s, Store) and s.array in arrays and \
+                not any(isinstance(x, Load) and x.array == s.array for x in walk_expr(s.value)):
+            s = ctx.increment(s.array, s.index, s.value)
+        for b in s.bodies():
+            b[:] = _as_increments(ctx, b, arrays)
+        out.append(s)
+    return out
 
 
 # shared weights ---------------------------------------------------------------
@@ -179,4 +212,5 @@ def decoding_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
 
 
 #: input kernels of the projection kinds that have their own (the others: rate or spike kernels)
-PROJECTION_KERNELS = {"current_injection": current_injection_kernel, "decoding": decoding_kernel}
+PROJECTION_KERNELS = {"current_injection": current_injection_kernel, "decoding": decoding_kernel,
+                      "bold_input": bold_input_kernel}

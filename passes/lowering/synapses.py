@@ -65,7 +65,7 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
         resolve = _resolver(ctx, e, zero, ROW, zero, POST)
         body += lowered(groups["semiglobal"], resolve, ROW)
     if groups["local"]:
-        resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
+        resolve = _resolver(ctx, e, SYN, ROW, PRE, POST, ahead=1)
         lo = i64(ctx.load(f"{P}.row_ptr", ROW))
         hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
         synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]

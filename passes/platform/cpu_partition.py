@@ -17,6 +17,8 @@ the sequential code, so any thread count computes the same bits:
   i32[pre_size*(T+1)]: the synapses of each pre neuron in the inverse index are sorted by post
   rank, and ``inv_split[pre*(T+1)+c]`` is the first one of partition ``c``), so each ``g[post]``
   receives its increments in the order of the spike list -- no atomics;
+* ``delays:proj`` loops (non-uniform spiking delays): the same, through the partition's own
+  synapses of each (pre, delay) group (``proj.inv_dsplit``, ``cpu_partition_delays.py``);
 * other ``spikes:P`` loops of a kernel owned by P (post events) handle the spikes of the
   partition's own neurons.
 
@@ -37,8 +39,10 @@ from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, 
 from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
+from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
+from .guards import guard_whole, kernel_guard, unguarded, written_arrays
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
@@ -72,8 +76,15 @@ def partition_module(km: KernelModule, threads: int) -> None:
     km.platform, km.num_threads = "cpu", threads
     p = _Partitioner(km, threads)
     out = []
+    written = written_arrays(km)
     for k in km.kernels:
         k.body = _accumulations_as_stores(k.body)
+        guard = kernel_guard(k, written) if threads > 1 else None
+        if guard is not None:  # a disabled population's kernels (guards.py)
+            p.guard = guard
+            out += [guard_whole(piece, guard) for piece in p.kernel(unguarded(k))]
+            p.guard = None
+            continue
         out += p.kernel(k) if threads > 1 else [_serial(k)]
     km.kernels = out
     if threads > 1:
@@ -114,6 +125,8 @@ class _Partitioner:
         self.global_kernels: set[str] = set()
         #: spike list -> the kernel whose partitions write its segments
         self.segmented: dict[str, str] = {}
+        #: the guard of the kernel being partitioned (guards.py), None without one
+        self.guard = None
 
     # helpers ----------------------------------------------------------------
     def first_of(self, size: int, part) -> BinOp:
@@ -145,6 +158,8 @@ class _Partitioner:
             kind, name = loop.space.split(":", 1) if ":" in loop.space else (loop.space, "")
             if kind == "rows":
                 return [self.rows(k, loop, name, size)]
+            if kind == "delays":
+                return [delayed_propagation(self, k, loop, name, size)]
             if kind == "spikes":
                 inverse = [s for s in walk_stmts(loop.body) if isinstance(s, Loop) and
                            s.space.startswith("out-synapses:")]
@@ -259,12 +274,22 @@ class _Partitioner:
         value = first.value.a if isinstance(first.value, Cast) else first.value
         if (self.segmented.get(spiked) is None or not isinstance(value, Load) or value.array != spiked
                 or value.index != spikes.var or spikes.stop != self.load(count, c64(0))
-                or self.writers(spiked) | self.writers(count) != {self.segmented[spiked]}):
+                or (self.writers(spiked) | self.writers(count)) - self.idle_writers(population)
+                != {self.segmented[spiked]}):
             return first
         spikes.stop = self.load(f"{spiked}.partition_counts", PART)
         segment = Load(f"{spiked}.partition_segments", BinOp("+", LO, spikes.var, I64), value.dtype)
         return Let(first.var, dataclasses.replace(first.value, a=segment) if isinstance(first.value, Cast)
                    else segment)
+
+    def idle_writers(self, population: str) -> set[str]:
+        """The kernel that empties the spike list of a disabled population, when this kernel runs
+        only while the population is enabled (then the update ran before it in the step and
+        that kernel wrote nothing)."""
+        switch = f"{population}._active"
+        if self.guard is None or {x.array for x in walk_expr(self.guard) if isinstance(x, Load)} != {switch}:
+            return set()
+        return {f"idle_{population}"}
 
     def writers(self, array: str) -> set[str]:
         """Names of the kernels of the (neutral) module that write ``array``."""

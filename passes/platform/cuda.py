@@ -28,6 +28,7 @@ from anncompiler.ir.kernel import (Accumulate, Append, AnyOf, Cast, Const, Expr,
 from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 
 from ..manager import Pass, register_pass
+from .guards import guard_launches, kernel_guard, unguarded, written_arrays
 
 #: element types with a CUDA atomicAdd
 ATOMIC_TYPES = (F64, F32, I32, I64, U32, U64)
@@ -181,10 +182,11 @@ class _Mapper:
         out = [(k, config)]
         for pos in grid:
             if any(isinstance(s, Append) for s in walk_stmts(k.body[pos].body)):
-                out.append((self._stage_appends(k, pos, chosen[pos][0]), LaunchConfig()))
+                name = f"{k.name}.compact" + (str(len(out) - 1) if len(out) > 1 else "")  # one per appending loop
+                out.append((self._stage_appends(k, pos, chosen[pos][0], name), LaunchConfig()))
         return out
 
-    def _stage_appends(self, k: Kernel, pos: int, bound: int) -> Kernel:
+    def _stage_appends(self, k: Kernel, pos: int, bound: int, name: str) -> Kernel:
         """Rewrite the appends of loop ``k.body[pos]`` into staging stores; return the compaction kernel."""
         loop = k.body[pos]
         slot = _offset(loop)
@@ -212,7 +214,7 @@ class _Mapper:
         compact = [If(Load(flag, slot, BOOL), [Append(a.array, a.counter, Load(stage, slot, self.m.arrays[stage].dtype))])
                    for a, flag, stage in staged]
         prologue = [s for s in k.body[:pos] if isinstance(s, (Let, Reduce))]
-        return Kernel(f"{k.name}.compact", k.phase,
+        return Kernel(name, k.phase,
                       prologue + [Loop(loop.var, loop.start, loop.stop, compact, loop.space)],
                       doc=f"appends of @{k.name} in iteration order")
 
@@ -239,8 +241,10 @@ class CudaMap(Pass):
             raise PipelineError(f"cuda-map: block={self.block} (threads per block must be 1 .. 1024)")
         mapper = _Mapper(m, int(self.block), bool(self.float_atomics))
         kernels, launch = [], {}
+        written = written_arrays(m)
         for k in m.kernels:
-            for kernel, config in mapper.map(k):
-                kernels.append(kernel)
+            guard = kernel_guard(k, written)  # a disabled population's kernels (guards.py)
+            for kernel, config in mapper.map(k if guard is None else unguarded(k)):
+                kernels.append(kernel if guard is None else guard_launches(kernel, config, guard))
                 launch[kernel.name] = config
         m.kernels, m.launch, m.platform = kernels, launch, "cuda"
