@@ -164,3 +164,21 @@ def test_learning_loop_is_vectorised(tmp_path):
     text = open(tmp_path / next(f for f in os.listdir(tmp_path) if f.endswith("llvm-opt.ll"))).read()
     learn = re.search(r"define[^\n]*learn_proj0[^\n]*\{(.*?)\n\}", text, re.S)
     assert learn and re.search(r"<\d+ x double>", learn.group(1))
+
+
+def test_fused_halves_make_a_complete_dense_projection_with_each_members_weights():
+    net = ann.Network(dt=1.0)
+    inp = net.create(ann.InputArray(6))
+    inp.r = np.arange(6.0) + 1.0
+    out = net.create(3, ann.Neuron(equations="r = sum(exc)"))
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.uniform(size=(3, 3)), rng.uniform(size=(3, 3))
+    p1 = net.connect(inp[:3], out, "exc").from_matrix(w1)
+    p2 = net.connect(inp[3:], out, "exc").from_matrix(w2)
+    net.compile()
+    net.simulate(2)
+    np.testing.assert_allclose(out.r, w1 @ (np.arange(3.0) + 1.0) + w2 @ (np.arange(3.0) + 4.0), rtol=1e-14)
+    p1.w = np.zeros((3, 3)).tolist()
+    net.simulate(1)
+    np.testing.assert_allclose(out.r, w2 @ (np.arange(3.0) + 4.0), rtol=1e-14)
+    assert np.array_equal(np.array(p2.w), w2) and np.array(p1.w).shape == (3, 3)
