@@ -36,6 +36,16 @@ class Connectivity:
         return len(self.post_ranks)
 
     @property
+    def complete(self) -> bool:
+        """Every stored row holds every pre-synaptic rank once (all-to-all onto its rows): the CSR
+        order is then the row-major order of a dense [rows x pre size] matrix, element for element."""
+        n = self.n_rows * self.pre_size
+        if self.nb_synapses != n or n == 0:
+            return False
+        return bool(np.array_equal(self.pre_ranks, np.tile(np.arange(self.pre_size, dtype=self.pre_ranks.dtype),
+                                                           self.n_rows)))
+
+    @property
     def single_weight(self) -> bool:
         return np.ndim(self.weights) == 0
 

@@ -8,7 +8,10 @@ views into the merged arrays (``KernelModule.views``).
 
 Storage: a rate-coded projection is stored ``dense`` (a row-major [rows x pre size] weight
 matrix, no index stream, contiguous pre-synaptic reads) when the user asked for it or, with
-``auto``, when its density reaches ``dense_threshold``; otherwise CSR.  A missing synapse is a
+``auto``, when its density reaches ``dense_threshold``; otherwise CSR.  Only the default linear
+psp without plasticity can be dense with missing synapses (zero weights); a projection whose
+every row holds every pre-synaptic neuron (all-to-all) can be dense whatever its synapse
+(plastic, custom psp, other synaptic variables): every element of its matrices is a synapse.  A missing synapse is a
 zero weight in a dense matrix, so a non-finite pre-synaptic rate would propagate through it (as
 in ANNarchy's dense format).  Every decision is written into the projection's notes, which the
 dumps show.
@@ -48,6 +51,16 @@ def _has_duplicates(c: Connectivity) -> bool:
     row_starts = np.zeros(c.nb_synapses, dtype=bool)
     row_starts[c.row_ptr[1:-1]] = True
     return bool(np.any(same_pre & ~row_starts[1:]))
+
+
+def dense_complete(e: ProjectionEdge) -> bool:
+    """A rate-coded projection whose rows each hold every pre-synaptic neuron: its CSR arrays are
+    already the row-major [rows x pre size] matrices, so any synapse (plasticity, a custom psp,
+    other synaptic variables, delays) can be stored dense with every element a real synapse.  Rows
+    with a missing synapse (no self-connections, a sparse pattern) stay CSR when plastic: a dense
+    cell with no synapse would need a mask tested in every kernel, and a ``psp`` or learning rule
+    that is not zero at ``w = 0`` would see it."""
+    return e.synapse.type == "rate" and not e.specialised and e.connectivity.complete
 
 
 def _weights(c: Connectivity) -> np.ndarray:
@@ -102,14 +115,21 @@ class FuseConnectivity(Pass):
             wanted = c.storage_format
             duplicates = _has_duplicates(c)
             full = c.nb_synapses == c.n_rows * c.pre_size and not duplicates
-            possible = e.synapse.type == "rate" and _is_linear_default(e) and not np.ndim(c.delays) \
-                and not e.init and (not c.single_weight or full) and not duplicates and not e.specialised
+            complete = dense_complete(e)
+            possible = complete or (e.synapse.type == "rate" and _is_linear_default(e) and not np.ndim(c.delays)
+                                    and not e.init and (not c.single_weight or full) and not duplicates
+                                    and not e.specialised)
             if wanted == "dense" and not possible:
                 e.notes.append("storage csr: dense was asked for, but only rate-coded projections with the "
-                               "default psp and no other synaptic attribute can be dense")
+                               "default psp and no other synaptic attribute, or with every pre-synaptic "
+                               "neuron in every row, can be dense")
                 c.storage_format = "csr"
             elif wanted == "dense":
                 e.notes.append(f"storage dense: asked for (density {density:.3f})")
+            elif wanted == "auto" and complete and density >= self.dense_threshold:
+                c.storage_format = "dense"
+                e.notes.append("storage dense: every row holds every pre-synaptic neuron (synaptic "
+                               "variables as [rows x pre] matrices)")
             elif wanted == "auto" and possible and density >= self.dense_threshold:
                 c.storage_format = "dense"
                 e.notes.append(f"storage dense: density {density:.3f} >= {self.dense_threshold}")

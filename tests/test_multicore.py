@@ -31,7 +31,7 @@ def final_state(net) -> dict:
     connectivity nor the partition scratch arrays."""
     out = {}
     for name, decl in net.kernel_module.arrays.items():
-        if decl.kind == "connectivity" or name.endswith(".partition_counts"):
+        if decl.kind == "connectivity" or name.endswith((".partition_counts", ".partition_segments")):
             continue
         a = net._arrays[name]
         if name.endswith("._spiked"):

@@ -393,9 +393,10 @@ def emit_module(module: K.KernelModule, name: str = "anncompiler", triple: str =
         em.body(k.body)
         em.b.ret_void()
         kernels.append((fn, arrays))
-    from .steploop import emit_parallel_run, emit_run
+    from .steploop import emit_run
+    from .teamloop import emit_team_run
     if threaded:
-        emit_parallel_run(lmod, module, kernels, threads)
+        emit_team_run(lmod, module, kernels, threads)
     else:
         emit_run(lmod, module, kernels)
     return lmod

@@ -1,6 +1,6 @@
-"""libgomp for the llvm backend's parallel region (``GOMP_parallel``, ``omp_get_thread_num``,
-``omp_get_num_threads``; the barrier is the generated code's own, which yields with the C
-library's ``sched_yield``).
+"""libgomp for the llvm backend's team of threads (``GOMP_parallel`` starts it; the threads
+share the work of each step through two counters of the generated code, ``teamloop.py``, and a
+waiting thread yields its core with the C library's ``sched_yield``).
 
 The JIT-compiled code calls these as external symbols, which MCJIT resolves from the process:
 the library is loaded once with ``llvm.load_library_permanently``.  A symbol MCJIT cannot find
@@ -16,7 +16,7 @@ import warnings
 import llvmlite.binding as llvm
 
 #: the entry points the generated code calls
-SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads", "sched_yield")
+SYMBOLS = ("GOMP_parallel", "sched_yield")
 
 _state: dict = {"loaded": None, "warned": False}
 

@@ -1,18 +1,8 @@
 """The exported step loop ``i64 run(ptr table, i64 n_steps)``, which calls the kernel functions.
 
-With several threads (a module cut into partitions, ``threads > 1``) ``run`` packs ``(table,
-n_steps, steps done, stop flag)`` into a struct and calls ``GOMP_parallel(run.omp, data,
-threads, 0)``: ``run.omp`` is the step loop run by every thread of the team.  Parallel kernels
-take ``(tid, nthreads)`` and give each thread its static slice of their parallel loops; serial
-kernels run on thread 0; the team barrier is called before every kernel marked ``barrier``, and
-at the end of a step (thread 0 increments the step counter and evaluates the exit conditions
-between two barriers, so all threads leave the loop together).
-
-The barrier is the team's own (``_emit_barrier``: sense-reversing, a short spin, then
-``sched_yield``) rather than ``GOMP_barrier``: libgomp spins some 300000 iterations before
-sleeping, which on a machine where another process holds a core makes each of the thousands of
-barriers of a simulation cost a time slice (COBA: 30 s instead of 0.1 s); yielding gives the core
-to the thread being waited for.
+With several threads (a module cut into partitions, ``threads > 1``) ``run`` starts a team of
+threads on the same step loop, in which the threads claim the partitions of each step
+(``teamloop.py``); this module has the one-thread loop and the calls both share.
 
 The loop only calls kernels, so it is left unoptimised (``optnone``); it loads each kernel's
 array pointers from the runtime's table at the call, and runs consecutive calls of one function
@@ -56,15 +46,17 @@ def _call_runs(module: K.KernelModule, kernels) -> list:
 
 
 def _emit_calls(em: "_Emitter", lmod: ir.Module, table: ir.Value, fn: ir.Function, calls: list,
-                extra: list = ()) -> None:
+                extra: list = (), own: dict | None = None) -> None:
     """Call ``fn`` once per entry of ``calls`` (its arrays), loading the pointers from the table
     at each call: with hundreds of kernels, pointers hoisted out of the step loop would all be
     live across it (a register allocator's worst case), while these loads hit L1.  Several calls
     become a loop over a constant table of array slots, so the step loop grows with the number of
     distinct kernels, not with the network."""
     b = em.b
+    own = own or {}  # slot -> this thread's own pointer (its step counter)
     if len(calls) == 1:
-        b.call(fn, [_table_pointer(em, table, ir.Constant(I64T, em.positions[a])) for a in calls[0]] + list(extra))
+        b.call(fn, [own.get(em.positions[a]) or _table_pointer(em, table, ir.Constant(I64T, em.positions[a]))
+                    for a in calls[0]] + list(extra))
         return
     width = len(calls[0])
     i32 = _REG[I32]
@@ -80,8 +72,12 @@ def _emit_calls(em: "_Emitter", lmod: ir.Module, table: ir.Value, fn: ir.Functio
     args = []
     for j in range(width):
         at = b.add(b.mul(k, ir.Constant(I64T, width)), ir.Constant(I64T, j))
-        slot = b.load(b.gep(slots, [ir.Constant(I64T, 0), at], inbounds=True), typ=i32)
-        args.append(_table_pointer(em, table, b.sext(slot, I64T)))
+        slot = b.sext(b.load(b.gep(slots, [ir.Constant(I64T, 0), at], inbounds=True), typ=i32), I64T)
+        pointer = _table_pointer(em, table, slot)
+        for position, mine in own.items():
+            if any(em.positions[arrays[j]] == position for arrays in calls):
+                pointer = b.select(b.icmp_signed("==", slot, ir.Constant(I64T, position)), mine, pointer)
+        args.append(pointer)
     b.call(fn, args + list(extra))
     nxt = b.add(k, ir.Constant(I64T, 1))
     k.add_incoming(nxt, b.block)
@@ -98,136 +94,6 @@ def _end_of_step(em: "_Emitter", module: K.KernelModule) -> ir.Value:
     for c in module.exit_conditions:
         stop = b.or_(stop, em.expr(c))
     return stop
-
-
-#: the struct shared by the threads: table, n_steps, steps done, stop flag, barrier count, barrier sense
-_DATA = ir.LiteralStructType([PTR, I64T, I64T, I64T, I64T, I64T])
-#: spins of a waiting thread before it yields its core
-SPINS = 2000
-
-
-def _atomic(b: ir.IRBuilder, instr):
-    """Insert an atomic instruction built directly (the builder's helpers check the pointee type
-    of typed pointers, which opaque pointers lack)."""
-    b._insert(instr)
-    return instr
-
-
-def _emit_barrier(lmod: ir.Module) -> ir.Function:
-    """``team.barrier(data, local_sense, nthreads)``: a sense-reversing barrier on the counter and
-    sense of ``data`` (acquire/release: what a thread wrote before it is visible after it)."""
-    fn = ir.Function(lmod, ir.FunctionType(ir.VoidType(), [PTR, PTR, I64T]), "team.barrier")
-    fn.linkage = "internal"
-    fn.attributes.add("nounwind")
-    fn.attributes.add("noinline")
-    data, local, nth = fn.args
-    sched_yield = ir.Function(lmod, ir.FunctionType(ir.IntType(32), []), "sched_yield")
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
-    sense = b.xor(b.load(local, typ=I64T), ir.Constant(I64T, 1))
-    b.store(sense, local)
-    count, shared = _field(b, data, 4), _field(b, data, 5)
-    old = _atomic(b, ir.instructions.AtomicRMW(b.block, "add", count, ir.Constant(I64T, 1), "acq_rel", "old"))
-    last = fn.append_basic_block("last")
-    wait = fn.append_basic_block("wait")
-    spin = fn.append_basic_block("spin")
-    rest = fn.append_basic_block("yield")
-    done = fn.append_basic_block("done")
-    b.cbranch(b.icmp_signed("==", old, b.sub(nth, ir.Constant(I64T, 1))), last, wait)
-    b.position_at_end(last)  # the last one in resets the counter and releases the others
-    _atomic(b, ir.instructions.StoreAtomicInstr(b.block, ir.Constant(I64T, 0), count, "monotonic", 8))
-    _atomic(b, ir.instructions.StoreAtomicInstr(b.block, sense, shared, "release", 8))
-    b.branch(done)
-    b.position_at_end(wait)
-    b.branch(spin)
-    b.position_at_end(spin)
-    k = b.phi(I64T, name="spins")
-    k.add_incoming(ir.Constant(I64T, 0), wait)
-    seen = b.load_atomic(shared, "acquire", 8, typ=I64T)
-    k1 = b.add(k, ir.Constant(I64T, 1))
-    b.cbranch(b.icmp_signed("==", seen, sense), done, rest)
-    b.position_at_end(rest)
-    with b.if_then(b.icmp_signed(">", k, ir.Constant(I64T, SPINS))):
-        b.call(sched_yield, [])
-    k.add_incoming(k1, b.block)
-    b.branch(spin)
-    b.position_at_end(done)
-    b.ret_void()
-    return fn
-
-
-def _field(b: ir.IRBuilder, data: ir.Value, k: int) -> ir.Value:
-    index = [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), k)]
-    if data.type.is_opaque:
-        return b.gep(data, index, inbounds=True, source_etype=_DATA)
-    return b.gep(data, index, inbounds=True)  # the alloca (a typed pointer in llvmlite)
-
-
-def emit_parallel_run(lmod: ir.Module, module: K.KernelModule, kernels, threads: int) -> None:
-    """``run`` calling ``GOMP_parallel`` on ``run.omp``, the step loop of every thread."""
-    void = ir.VoidType()
-    i32 = ir.IntType(32)
-    omp = ir.Function(lmod, ir.FunctionType(void, [PTR]), "run.omp")
-    omp.linkage = "internal"
-    omp.attributes.add("nounwind")
-    _driver_only(omp)
-    gomp_parallel = ir.Function(lmod, ir.FunctionType(void, [PTR, PTR, i32, i32]), "GOMP_parallel")
-    team_barrier = _emit_barrier(lmod)
-    thread_num = ir.Function(lmod, ir.FunctionType(i32, []), "omp_get_thread_num")
-    num_threads = ir.Function(lmod, ir.FunctionType(i32, []), "omp_get_num_threads")
-    for f in (thread_num, num_threads):
-        f.attributes.add("nounwind")
-
-    # run(table, n): pack the arguments, start the team, return the steps done
-    fn = ir.Function(lmod, ir.FunctionType(I64T, [PTR, I64T]), "run")
-    table, n = fn.args
-    table.name, n.name = "table", "n_steps"
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
-    data = b.alloca(_DATA, name="data")
-    for k, v in enumerate((table, n) + (ir.Constant(I64T, 0),) * 4):
-        b.store(v, _field(b, data, k))
-    with b.if_then(b.icmp_signed(">", n, ir.Constant(I64T, 0))):
-        b.call(gomp_parallel, [omp, data, ir.Constant(i32, threads), ir.Constant(i32, 0)])
-    b.ret(b.load(_field(b, data, 2), typ=I64T))
-
-    # run.omp(data): the step loop of one thread
-    (data,) = omp.args
-    data.name = "data"
-    em = _Emitter(lmod, omp, module, {})
-    b = em.b
-    tid = b.sext(b.call(thread_num, []), I64T, name="tid")
-    nth = b.sext(b.call(num_threads, []), I64T, name="nthreads")
-    is_master = b.icmp_signed("==", tid, ir.Constant(I64T, 0))
-    local_sense = b.alloca(I64T, name="sense")
-    b.store(ir.Constant(I64T, 0), local_sense)
-
-    def barrier_fn():
-        b.call(team_barrier, [data, local_sense, nth])
-
-    n = b.load(_field(b, data, 1), typ=I64T, name="n_steps")
-    table = b.load(_field(b, data, 0), typ=PTR, name="table")
-    _load_pointers(em, module, table)
-    step, head, done = _step_loop(omp, b, n)
-    for kfn, calls, k in _call_runs(module, kernels):
-        if k.barrier:
-            barrier_fn()
-        if k.parallel:
-            _emit_calls(em, lmod, table, kfn, calls, [tid, nth])
-        else:
-            with b.if_then(is_master):
-                _emit_calls(em, lmod, table, kfn, calls)
-    if not module.kernels or module.kernels[-1].parallel:
-        barrier_fn()  # every thread is done with the step before the counter moves
-    nxt = b.add(step, ir.Constant(I64T, 1), name="step.next")
-    with b.if_then(is_master):
-        stop = _end_of_step(em, module)
-        b.store(b.zext(stop, I64T), _field(b, data, 3))
-        b.store(nxt, _field(b, data, 2))
-    barrier_fn()
-    stop = b.icmp_signed("!=", b.load(_field(b, data, 3), typ=I64T), ir.Constant(I64T, 0))
-    step.add_incoming(nxt, b.block)
-    b.cbranch(stop, done, head)
-    b.position_at_end(done)
-    b.ret_void()
 
 
 def _driver_only(fn: ir.Function) -> None:

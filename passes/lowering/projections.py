@@ -49,7 +49,9 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         from dataclasses import replace
         attrs["w"] = replace(attrs["w"], locality="global")  # single shared weight
     ctx.synapse_attributes[e.name] = attrs
-    dense = c.storage_format == "dense" and not c.single_weight
+    # a complete dense projection (every pre neuron in every row) is its CSR arrays, element for
+    # element: only the kernels differ; otherwise ``w`` is a zero-filled matrix
+    dense = c.storage_format == "dense" and not c.single_weight and not c.complete
     if dense:
         declare_dense_weights(ctx, e)
         attrs = {k: a for k, a in attrs.items() if k != "w"}

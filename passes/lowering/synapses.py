@@ -6,6 +6,10 @@ semiglobal updates and the local updates of each of its synapses.  The parser en
 locality rules, so a global update reads no per-synapse or per-dendrite value and a
 semiglobal one no per-synapse or pre-synaptic value: the indices given to them are never used.
 
+A dense projection (every pre-synaptic neuron in every row, fuse.py) loops over the pre ranks
+of a row instead of its CSR range: synapse ``(row, pre)`` is element ``row * N_pre + pre`` of
+each local variable, the same element as in CSR order, so the results are the same.
+
 The rows are owned by their post-synaptic neuron (``Kernel.owner``), as for the synaptic input:
 a platform may divide them among workers without changing a result.
 """
@@ -66,11 +70,20 @@ def learning_kernels(ctx: LoweringContext, e: ProjectionEdge) -> list[Kernel]:
         body += lowered(groups["semiglobal"], resolve, ROW)
     if groups["local"]:
         resolve = _resolver(ctx, e, SYN, ROW, PRE, POST, ahead=1)
-        lo = i64(ctx.load(f"{P}.row_ptr", ROW))
-        hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
-        synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
-        synapse += lowered(groups["local"], resolve, SYN)
-        body.append(Loop(SYN, lo, hi, synapse, f"synapses:{P}"))
+        c = e.connectivity
+        if c.storage_format == "dense" and c.complete:
+            # every pre neuron in the row: loop over pre ranks, synapse (row, pre) at row*N + pre,
+            # so every read and write is contiguous (no index stream, no gather)
+            width = c64(c.pre_size)
+            synapse = [Let(SYN, BinOp("+", BinOp("*", ROW, width, I64), PRE, I64))]
+            synapse += lowered(groups["local"], resolve, SYN)
+            body.append(Loop(PRE, c64(0), width, synapse, f"synapses:{P}"))
+        else:
+            lo = i64(ctx.load(f"{P}.row_ptr", ROW))
+            hi = i64(ctx.load(f"{P}.row_ptr", BinOp("+", ROW, c64(1), I64)))
+            synapse = [Let(PRE, i64(ctx.load(f"{P}.pre_ranks", SYN)))]
+            synapse += lowered(groups["local"], resolve, SYN)
+            body.append(Loop(SYN, lo, hi, synapse, f"synapses:{P}"))
     loop = Loop(ROW, c64(0), c64(e.connectivity.n_rows), when_updating(ctx, e, body), f"rows:{P}", parallel=True)
     kernels.append(Kernel(f"learn_{P}", "synapses", [loop], f"synaptic updates of {P} ({m.name})",
                           owner=neurons(e.post)))

@@ -41,6 +41,7 @@ from anncompiler.ir.types import I32, I64
 from ..lowering.context import c64, i64
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
+from .cpu_barriers import place_barriers
 from .guards import guard_whole, kernel_guard, unguarded, written_arrays
 
 PART = Var("part", I64)
@@ -80,13 +81,15 @@ def partition_module(km: KernelModule, threads: int) -> None:
         k.body = _accumulations_as_stores(k.body)
         guard = kernel_guard(k, written) if threads > 1 else None
         if guard is not None:  # a disabled population's kernels (guards.py)
+            p.guard = guard
             out += [guard_whole(piece, guard) for piece in p.kernel(unguarded(k))]
+            p.guard = None
             continue
         out += p.kernel(k) if threads > 1 else [_serial(k)]
     km.kernels = out
     if threads > 1:
         _group_neuron_phase(km.kernels, p.global_kernels)
-        _place_barriers(km.kernels)
+        place_barriers(km.kernels)
 
 
 def _serial(k: Kernel) -> Kernel:
@@ -120,6 +123,10 @@ class _Partitioner:
         self.km, self.T = km, threads
         #: names of the serial kernels of global updates (run first in the neuron phase)
         self.global_kernels: set[str] = set()
+        #: spike list -> the kernel whose partitions write its segments
+        self.segmented: dict[str, str] = {}
+        #: the guard of the kernel being partitioned (guards.py), None without one
+        self.guard = None
 
     # helpers ----------------------------------------------------------------
     def first_of(self, size: int, part) -> BinOp:
@@ -173,12 +180,15 @@ class _Partitioner:
         if not _one_append_per_iteration(loops) or any(self.km.arrays[a.array].size < size for a in appends):
             return [_serial(k)]
         counters = {}
-        for a in appends:  # one partition count and one running count per list
+        for a in appends:  # one partition count, one segments array and one running count per list
             if a.counter not in counters:
-                name = f"{a.array}.partition_counts"
+                name, segments = f"{a.array}.partition_counts", f"{a.array}.partition_segments"
                 if name not in self.km.arrays:
                     self.km.declare(name, I64, self.T, "internal", 0)
-                counters[a.counter] = (a.array, name, Var(f"part_count{len(counters)}", I64))
+                    decl = self.km.arrays[a.array]
+                    self.km.declare(segments, decl.dtype, decl.size, "internal", 0)
+                    self.segmented[a.array] = k.name
+                counters[a.counter] = (segments, name, Var(f"part_count{len(counters)}", I64))
         prefix = [s for s in prefix if not (isinstance(s, Store) and s.array in counters and s.index == c64(0))]
         body = self.bounds(size) + [Let(count, c64(0)) for _, _, count in counters.values()]
         body += _sequential([dataclasses.replace(loop, start=LO, stop=HI,
@@ -197,15 +207,18 @@ class _Partitioner:
                 self.global_kernels.add(glob.name)
                 out.append(glob)
             out.append(dataclasses.replace(k, body=[self.partitions(population, body)], parallel=True))
-        for counter, (array, parts, _) in counters.items():
-            out.append(self.compaction(population, size, array, counter, parts))
+        for a in appends:
+            segments, parts, _ = counters.pop(a.counter, (None, None, None))
+            if segments is not None:
+                out.append(self.compaction(population, size, a.array, segments, a.counter, parts))
         return out
 
-    def compaction(self, population: str, size: int, array: str, counter: str, parts: str) -> Kernel:
+    def compaction(self, population: str, size: int, array: str, segments: str, counter: str,
+                   parts: str) -> Kernel:
         """Concatenate the segments into ``array[:counter]`` (ascending partition order).
 
-        In place: the n-th element moves from ``first(part) + j`` to ``n <= first(part) + j``, and
-        positions are visited in increasing order, so no source is overwritten before it is read.
+        The segments have their own array, so the list of the previous step stays whole while the
+        partitions write the new one (a kernel still reading it needs no barrier before them).
         """
         n, j = Var("n", I64), Var("j", I64)
         dtype = self.km.arrays[array].dtype
@@ -213,7 +226,7 @@ class _Partitioner:
                 Loop(PART, c64(0), c64(self.T), [
                     Let(LO, self.first_of(size, PART)),
                     Loop(j, c64(0), self.load(parts, PART), [
-                        Store(array, n, Load(array, BinOp("+", LO, j, I64), dtype)),
+                        Store(array, n, Load(segments, BinOp("+", LO, j, I64), dtype)),
                         Let(n, BinOp("+", n, c64(1), I64))], f"spikes:{population}")],
                      f"partitions:{population}"),
                 Store(counter, c64(0), n)]
@@ -245,10 +258,43 @@ class _Partitioner:
         """The spikes of the partition's own neurons (the first statement names the neuron)."""
         neuron = spikes.body[0].var
         mine = Logic("and", Cmp(">=", neuron, LO), Cmp("<", neuron, HI))
-        spikes.body = [spikes.body[0], If(mine, spikes.body[1:])]
+        spikes.body = [self.from_own_segment(spikes, population), If(mine, spikes.body[1:])]
         _serial(k)
         return dataclasses.replace(k, body=[self.partitions(population, self.bounds(size) + [spikes])],
                                    parallel=True)
+
+    def from_own_segment(self, spikes: Loop, population: str) -> Let:
+        """When the partition's own spikes of this step are in its segment of the spike list
+        (the update of the population, before this kernel, is the list's only writer), the loop
+        walks that segment instead of the whole list: the same neurons in the same order, and
+        no wait for the serial kernel that concatenates the segments.  Returns the first
+        statement (the neuron)."""
+        first = spikes.body[0]
+        spiked, count = f"{population}._spiked", f"{population}._n_spiked"
+        value = first.value.a if isinstance(first.value, Cast) else first.value
+        if (self.segmented.get(spiked) is None or not isinstance(value, Load) or value.array != spiked
+                or value.index != spikes.var or spikes.stop != self.load(count, c64(0))
+                or (self.writers(spiked) | self.writers(count)) - self.idle_writers(population)
+                != {self.segmented[spiked]}):
+            return first
+        spikes.stop = self.load(f"{spiked}.partition_counts", PART)
+        segment = Load(f"{spiked}.partition_segments", BinOp("+", LO, spikes.var, I64), value.dtype)
+        return Let(first.var, dataclasses.replace(first.value, a=segment) if isinstance(first.value, Cast)
+                   else segment)
+
+    def idle_writers(self, population: str) -> set[str]:
+        """The kernel that empties the spike list of a disabled population, when this kernel runs
+        only while the population is enabled (then the update ran before it in the step and
+        that kernel wrote nothing)."""
+        switch = f"{population}._active"
+        if self.guard is None or {x.array for x in walk_expr(self.guard) if isinstance(x, Load)} != {switch}:
+            return set()
+        return {f"idle_{population}"}
+
+    def writers(self, array: str) -> set[str]:
+        """Names of the kernels of the (neutral) module that write ``array``."""
+        return {k.name for k in self.km.kernels for s in walk_stmts(k.body)
+                if isinstance(s, (Store, Append, Accumulate)) and s.array == array}
 
     # connectivity splits ------------------------------------------------------
     def _init(self, name: str) -> np.ndarray:
@@ -305,8 +351,8 @@ def _segment_appends(body: list, counters: dict) -> list:
     out = []
     for s in body:
         if isinstance(s, Append):
-            _, _, count = counters[s.counter]
-            out += [Store(s.array, BinOp("+", LO, count, I64), s.value), Let(count, BinOp("+", count, c64(1), I64))]
+            segments, _, count = counters[s.counter]
+            out += [Store(segments, BinOp("+", LO, count, I64), s.value), Let(count, BinOp("+", count, c64(1), I64))]
             continue
         if s.bodies():
             s = dataclasses.replace(s, **{f.name: _segment_appends(getattr(s, f.name), counters)
@@ -330,13 +376,3 @@ def _group_neuron_phase(kernels: list[Kernel], global_kernels: set[str]) -> None
         if k is not None:
             out.append(k)
     kernels[:] = out
-
-
-def _place_barriers(kernels: list[Kernel]) -> None:
-    """A barrier where a thread may read what another wrote (see the module docstring); the step
-    starts after the backend's end-of-step barrier."""
-    prev = None
-    for k in kernels:
-        if prev is not None and (k.parallel != prev.parallel or (k.parallel and k.phase != prev.phase)):
-            k.barrier = True
-        prev = k
