@@ -106,3 +106,15 @@ def test_verifier_and_device_errors():
         K.verify_module(m)
     with pytest.raises(BackendError, match="schedule"):
         HostDevice(lanes=True)
+
+
+def test_plastic_dense_rows_in_groups(monkeypatch):
+    """A plastic projection kept as a dense matrix: its rows in groups, learning on one thread each."""
+    monkeypatch.setattr(device_module, "open_device", lambda value: HostDevice(schedule=3, lanes=True))
+    gpu, cpu = build("plasticity"), build("plasticity")
+    gpu.compile(backend="cuda", cuda_config={"device": "host"})
+    cpu.compile(backend="llvm")
+    assert any(c.group for c in gpu.kernel_module.launch.values())
+    for net in (gpu, cpu):
+        net.simulate(0.4)
+    assert_same_run(gpu, cpu)
