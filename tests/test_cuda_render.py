@@ -148,11 +148,13 @@ def stop_conditions(net):
 
 
 def delays(net):
-    """Uniform and non-uniform synaptic delays (a ring of past spike lists)."""
-    lif = ann.Neuron(parameters="tau = 10.0", equations=["tau * dv/dt = -v + g_exc + 0.8", "5.0 * dg_exc/dt = -g_exc"],
+    """Uniform and non-uniform synaptic delays (a ring of past spike lists); driven above threshold,
+    with varied weights, so that spikes travel and the order of the sums shows in the bits."""
+    lif = ann.Neuron(parameters="tau = 10.0", equations=["tau * dv/dt = -v + g_exc + 1.2", "5.0 * dg_exc/dt = -g_exc"],
                      spike="v > 1.0", reset="v = 0.0", refractory=1.0, name="Delayed")
     pop = net.create(40, lif)
-    net.connect(pop[:30], pop, "exc").fixed_probability(0.2, weights=0.3,
+    pop.v = ann.Uniform(0.0, 1.0, rng=net.default_rng)
+    net.connect(pop[:30], pop, "exc").fixed_probability(0.2, weights=ann.Uniform(0.1, 0.4, rng=net.default_rng),
                                                         delays=ann.Uniform(0.1, 1.0, rng=net.default_rng))
     net.connect(pop[30:], pop, "exc").fixed_probability(0.2, weights=-0.5, delays=0.5)
     net.monitor(pop, "spike")
