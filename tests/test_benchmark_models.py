@@ -104,3 +104,17 @@ def test_every_benchmark_is_registered_with_its_dt():
                  "microcircuit", "microcircuit_dc"):
         dt, build = BENCHMARKS[name]
         assert dt in (0.1, 1.0) and callable(build)
+
+
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+def test_a_target_named_like_a_python_keyword(backend):
+    """ANNarchy's Miconi example sums target 'in' (a Python keyword): sum(in) reads it."""
+    net = ann.Network(dt=1.0, seed=1)
+    inp = net.create(ann.InputArray(2))
+    pop = net.create(3, ann.Neuron(equations="r = sum(in) + 10 * sum(exc)"))
+    net.connect(inp, pop, 'in').from_matrix(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    net.connect(inp, pop, 'exc').all_to_all(weights=1.0)
+    inp.r = np.array([1.0, -2.0])
+    net.compile(backend=backend)
+    net.simulate(2.0)
+    np.testing.assert_allclose(pop.r, [-3.0 - 10.0, -5.0 - 10.0, -7.0 - 10.0])
