@@ -1,5 +1,6 @@
-"""The benchmark models (COBA, CUBA, sparse and dense rate networks, Izhikevich, Song-Abbott STDP),
-with the same parameters as in ANNarchy and Brian2.
+"""The benchmark models (COBA with and without delays, CUBA, sparse and dense rate networks,
+Izhikevich at 1,000 and 10,000 neurons, Song-Abbott STDP, a reward-modulated rate network, the
+Potjans-Diesmann microcircuit), with the same parameters as in ANNarchy and Brian2.
 
 Each builder takes the simulator module (``anncompiler`` or ``ANNarchy``: the same API) and a
 network, builds the model and returns (duration in ms, a function giving the measured value).
@@ -8,14 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+import microcircuit
+
 
 def coba(ann, net):
+    """ANNarchy's COBA benchmark, without delays (about 20 Hz)."""
     return coba_delayed(ann, net, None)
 
 
 def coba_delayed(ann, net, delays):
-    """COBA with ``delays``: None (the inherent step), a number of ms, or (low, high) for
-    per-synapse delays drawn from Uniform(low, high) ms."""
+    """ANNarchy's COBA benchmark (Vogels & Abbott 2005, conductance-based), 4000 neurons, p=0.02,
+    dt=0.1 ms; about 20 Hz without delays.  ``delays``: None (the inherent step), "uniform" (1.5 ms
+    on every synapse) or "random" (U(0.1, 3) ms per synapse); the same on both projections."""
     LIF = ann.Neuron(
         parameters=dict(El=-60., Vr=-60., Erev_exc=0., Erev_inh=-80., Vt=-50., tau=20., tau_exc=5.,
                         tau_inh=10., I=20.),
@@ -26,16 +31,16 @@ def coba_delayed(ann, net, delays):
     P.v = ann.Normal(-55., 5., rng=net.default_rng)
     P.g_exc = ann.Normal(4., 1.5, rng=net.default_rng)
     P.g_inh = ann.Normal(20., 12., rng=net.default_rng)
-    if delays is None:
-        d = {}
-    elif isinstance(delays, tuple):
-        d = dict(delays=ann.Uniform(delays[0], delays[1], rng=net.default_rng))
-    else:
-        d = dict(delays=delays)
-    net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=0.6, **d)
-    net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=6.7, **d)
+    for sources, target, w in ((P[:3200], 'exc', 0.6), (P[3200:], 'inh', 6.7)):
+        if delays is None:
+            d = {}
+        elif delays == "random":
+            d = dict(delays=ann.Uniform(0.1, 3.0, rng=net.default_rng))
+        else:
+            d = dict(delays={"uniform": 1.5}.get(delays, delays))
+        net.connect(sources, P, target).fixed_probability(0.02, weights=w, **d)
     m = net.monitor(P, 'spike')
-    return 1000.0, lambda: _mean_rate(m, 1000.0)
+    return 1000.0, lambda: _mean_rate(m, net)
 
 
 def cuba(ann, net):
@@ -51,7 +56,7 @@ def cuba(ann, net):
     net.connect(P[:3200], P, 'exc').fixed_probability(0.02, weights=1.62)
     net.connect(P[3200:], P, 'inh').fixed_probability(0.02, weights=-9.0)
     m = net.monitor(P, 'spike')
-    return 1000.0, lambda: _mean_rate(m, 1000.0)
+    return 1000.0, lambda: _mean_rate(m, net)
 
 
 def rate(ann, net, n: int, dense: bool):
@@ -67,6 +72,14 @@ def rate(ann, net, n: int, dense: bool):
 
 
 def izhikevich(ann, net):
+    """Izhikevich (2003), 1,000 neurons all-to-all."""
+    return izhikevich_network(ann, net, 1000)
+
+
+def izhikevich_network(ann, net, n: int):
+    """Izhikevich (2003): 80 % excitatory, 20 % inhibitory neurons, dt=1 ms.  At 1,000 neurons
+    all-to-all (the original); larger networks keep the in-degree of 1,000 (the same input
+    statistics) with ``fixed_probability(1000 / n)``."""
     neuron = ann.Neuron(
         parameters="""
             noise = 5.0
@@ -82,9 +95,10 @@ def izhikevich(ann, net):
             du/dt = a * (b*v - u) : init=-13.0
         """,
         spike="v >= v_thresh", reset="v = c; u += d", name="Izhikevich")
-    pop = net.create(1000, neuron)
-    exc, inh = pop[:800], pop[800:]
-    re, ri = net.default_rng.random(800), net.default_rng.random(200)
+    pop = net.create(n, neuron)
+    n_exc = n * 4 // 5
+    exc, inh = pop[:n_exc], pop[n_exc:]
+    re, ri = net.default_rng.random(n_exc), net.default_rng.random(n - n_exc)
     exc.noise = 5.0
     inh.noise = 2.0
     exc.a, exc.b = 0.02, 0.2
@@ -93,10 +107,15 @@ def izhikevich(ann, net):
     inh.c, inh.d = -65.0, 2.0
     pop.v = -65.0
     pop.u = pop.v * pop.b
-    net.connect(exc, pop, 'exc').all_to_all(weights=ann.Uniform(0.0, 0.5, rng=net.default_rng))
-    net.connect(inh, pop, 'inh').all_to_all(weights=ann.Uniform(0.0, 1.0, rng=net.default_rng))
+    for sources, target, w_max in ((exc, 'exc', 0.5), (inh, 'inh', 1.0)):
+        proj = net.connect(sources, pop, target)
+        weights = ann.Uniform(0.0, w_max, rng=net.default_rng)
+        if n <= 1000:
+            proj.all_to_all(weights=weights)
+        else:
+            proj.fixed_probability(1000.0 / n, weights=weights)
     m = net.monitor(pop, 'spike')
-    return 1000.0, lambda: _mean_rate(m, 1000.0)
+    return 1000.0, lambda: _mean_rate(m, net)
 
 
 def song_abbott(ann, net, duration=100000.0):
@@ -132,11 +151,12 @@ def song_abbott(ann, net, duration=100000.0):
     return duration, lambda: float(np.mean(proj.w)) / gmax
 
 
-def reward_trace(ann, net, n: int = 200, steps: int = 1000, p: float = 1.0):
+def reward_trace(ann, net, n: int = 200, steps: int = 1000, p: float = 0.1):
     """A reward-modulated recurrent rate network after ANNarchy's Miconi (2017) example: every
     synapse updates an eligibility trace each step from ``(pre.rprev * post.delta_x)^3``; the
     weights change only at the end of a trial (``learning_phase``).  ``n`` neurons, all-to-all
-    (or ``fixed_probability(p)``) plastic synapses, dt=1 ms.  Measured: mean |trace| at the end."""
+    (``p`` >= 1) or ``fixed_probability(p)`` plastic synapses (p=0.1: about 4,000), dt=1 ms.
+    Measured: mean |trace| at the end."""
     neuron = ann.Neuron(
         parameters="""
             tau = 30.0 : population
@@ -179,22 +199,28 @@ def reward_trace(ann, net, n: int = 200, steps: int = 1000, p: float = 1.0):
     else:
         rec.fixed_probability(p, weights=weights, allow_self_connections=True)
     inp.r = np.array([1.0, -1.0])
-    return float(steps), lambda: float(np.mean(np.abs(rec.trace)))
+    # a sparse projection gives one list per post-synaptic neuron
+    return float(steps), lambda: float(np.mean(np.abs(np.concatenate([np.ravel(t) for t in rec.trace]))))
 
 
-def _mean_rate(monitor, duration_ms):
+def _mean_rate(monitor, net):
+    """Mean firing rate (Hz) over the neurons of the monitored population and the simulated time."""
     spikes = monitor.get("spike")
-    return sum(len(s) for s in spikes.values()) / len(spikes) / (duration_ms / 1000.0)
+    return sum(len(s) for s in spikes.values()) / len(spikes) / (net.time / 1000.0)
 
 
 BENCHMARKS = {
     "coba": (0.1, coba),
     "cuba": (0.1, cuba),
-    "coba_delay": (0.1, lambda ann, net: coba_delayed(ann, net, 1.5)),
-    "coba_delays": (0.1, lambda ann, net: coba_delayed(ann, net, (0.1, 3.0))),
     "rate_sparse": (1.0, lambda ann, net: rate(ann, net, 4000, dense=False)),
     "rate_dense": (1.0, lambda ann, net: rate(ann, net, 2000, dense=True)),
     "izhikevich": (1.0, izhikevich),
     "song_abbott": (0.1, song_abbott),
     "reward_trace": (1.0, reward_trace),
+    "reward_trace_dense": (1.0, lambda ann, net: reward_trace(ann, net, p=1.0)),
+    "izhikevich_10k": (1.0, lambda ann, net: izhikevich_network(ann, net, 10000)),
+    "coba_delay": (0.1, lambda ann, net: coba_delayed(ann, net, "uniform")),
+    "coba_delay_random": (0.1, lambda ann, net: coba_delayed(ann, net, "random")),
+    "microcircuit": (0.1, lambda ann, net: microcircuit.build(ann, net, 0.1)),
+    "microcircuit_dc": (0.1, lambda ann, net: microcircuit.build(ann, net, 0.1, background="dc")),
 }

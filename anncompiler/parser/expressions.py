@@ -336,5 +336,6 @@ class _Builder:
         if not node.args:
             return ""
         if len(node.args) == 1 and isinstance(node.args[0], ast.Name):
-            return node.args[0].id
+            name = node.args[0].id  # a Python keyword (sum(in)) was renamed to parse: undo it
+            return name[len("__kw_"):] if name.startswith("__kw_") else name
         raise self.fail(EquationSyntaxError, "sum() takes one target name", node)
