@@ -518,9 +518,10 @@ def replace_exprs(e: Expr, table: dict) -> Expr:
     return dataclasses.replace(e, **changes) if changes else e
 
 
-def rename_arrays(body: list[Stmt], names: dict[str, str]) -> list[Stmt]:
+def rename_arrays(body: list[Stmt], names: dict[str, str], keep_spaces: bool = False) -> list[Stmt]:
     """A copy of ``body`` with every array renamed through ``names`` and loop spaces left out
-    (the code of a kernel apart from the arrays it runs on)."""
+    (the code of a kernel apart from the arrays it runs on), or kept (``keep_spaces``: the same
+    code on other arrays)."""
     def expr(e: Expr) -> Expr:
         changes = {f.name: names[getattr(e, f.name)] for f in dataclasses.fields(e)
                    if f.name == "array" and getattr(e, f.name) in names}
@@ -542,8 +543,8 @@ def rename_arrays(body: list[Stmt], names: dict[str, str]) -> list[Stmt]:
             elif isinstance(v, Expr):
                 changes[f.name] = expr(v)
             elif isinstance(v, list):
-                changes[f.name] = rename_arrays(v, names)
-            elif f.name == "space":
+                changes[f.name] = rename_arrays(v, names, keep_spaces)
+            elif f.name == "space" and not keep_spaces:
                 changes[f.name] = ""
         out.append(dataclasses.replace(s, **changes))
     return out

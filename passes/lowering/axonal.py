@@ -26,7 +26,7 @@ import copy
 import dataclasses
 
 from anncompiler.errors import NetworkError, NotSupportedError
-from anncompiler.ir.kernel import Append, Cast, Cmp, Const, Expr, If, Kernel, Logic, Loop, Stmt, UnOp
+from anncompiler.ir.kernel import Append, Cast, Cmp, Const, Expr, If, Kernel, Logic, Loop, Stmt, UnOp, rename_arrays
 from anncompiler.ir.network import PopulationNode, ProjectionEdge
 from anncompiler.ir.types import BOOL, I32, I64
 
@@ -112,41 +112,12 @@ def axonal_kernel(ctx: LoweringContext, e: ProjectionEdge, spike_kernel) -> Kern
     switch = Cmp("!=", ctx.load(f"{e.name}._axon_transmission", 0), Const(False, BOOL))
     if own:  # axon_transmission instead of transmission
         names[f"{e.name}._transmission"] = f"{e.name}._axon_transmission"
-    body = _renamed(k.body, names)
+    body = rename_arrays(k.body, names, keep_spaces=True)
     if not own:  # transmission and axon_transmission
         body = [dataclasses.replace(s, body=[If(switch, s.body)]) if isinstance(s, Loop) else s for s in body]
     what = "pre_axon_spike" if own else "pre_spike"
     return dataclasses.replace(k, name=f"project_{e.name}_axonal", body=body,
                                doc=f"{e.pre} -> {e.post} ({', '.join(e.targets)}) axonal spikes, {what}")
-
-
-def _renamed(body: list[Stmt], names: dict[str, str]) -> list[Stmt]:
-    """A copy of ``body`` reading and writing the arrays renamed through ``names``."""
-    def expr(x):
-        changes = {}
-        for f in dataclasses.fields(x):
-            v = getattr(x, f.name)
-            if f.name == "array" and v in names:
-                changes[f.name] = names[v]
-            elif isinstance(v, Expr):
-                changes[f.name] = expr(v)
-            elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
-                changes[f.name] = tuple(expr(y) for y in v)
-        return dataclasses.replace(x, **changes) if changes else x
-
-    out = []
-    for s in body:
-        changes = {}
-        for f in dataclasses.fields(s):
-            v = getattr(s, f.name)
-            if f.name in ("array", "counter") and v in names:
-                changes[f.name] = names[v]
-            elif isinstance(v, Expr):
-                changes[f.name] = expr(v)
-            elif isinstance(v, list) and (not v or isinstance(v[0], Stmt)):
-                changes[f.name] = _renamed(v, names)
-        out.append(dataclasses.replace(s, **changes) if changes else s)
-    return out
 
 
 __all__ = ["axonal_arrays", "has_axon_spike", "declare_axonal", "axon_flag_statements", "axon_emission",
