@@ -201,6 +201,32 @@ def _period_value(label: str, period) -> float:
     return period if period > 0 else -1.0
 
 
+def _starts(label: str, schedule, n_rows: int, dt: float) -> np.ndarray:
+    """The step of the sequence's clock at which each row is set (a float schedule: every
+    ``schedule`` ms, 0 = every step; a list: those times)."""
+    if isinstance(schedule, list):
+        steps = np.rint(np.asarray(schedule) / dt).astype(np.int64)
+        if np.any(np.diff(steps) <= 0):
+            raise InvalidValueError(f"{label}: two schedule times fall on the same step of dt={dt}")
+        return steps
+    if schedule <= 0.0:
+        return np.arange(n_rows, dtype=np.int64)
+    steps = np.rint(np.arange(n_rows) * schedule / dt).astype(np.int64)
+    if np.any(np.diff(steps) <= 0):
+        raise InvalidValueError(f"{label}: a schedule of {schedule} ms is shorter than dt={dt}")
+    return steps
+
+
+def _period_steps(label: str, period: float, dt: float) -> int:
+    if period <= 0:
+        return -1
+    steps = int(round(period / dt))
+    if steps < 1:
+        raise InvalidValueError(f"{label}: a period of {period} ms is shorter than dt={dt}")
+    return steps
+
+
+
 class TimedArray(Population):
     """A rate-coded input whose ``r`` takes the rows of ``rates`` in turn (the first axis of
     ``rates`` is time, the others the geometry), as ANNarchy's TimedArray.
@@ -275,28 +301,6 @@ class TimedArray(Population):
                               "the last rows are never set", stacklevel=3)
 
     # the sequence in steps -----------------------------------------------------------------------
-    def _starts(self, schedule, n_rows, dt):
-        """The step of the sequence's clock at which each used row is set."""
-        if isinstance(schedule, list):
-            steps = np.rint(np.asarray(schedule) / dt).astype(np.int64)
-            if np.any(np.diff(steps) <= 0):
-                raise InvalidValueError(f"{self._label}: two schedule times fall on the same step of dt={dt}")
-            return steps
-        if schedule <= 0.0:
-            return np.arange(n_rows, dtype=np.int64)
-        steps = np.rint(np.arange(n_rows) * schedule / dt).astype(np.int64)
-        if np.any(np.diff(steps) <= 0):
-            raise InvalidValueError(f"{self._label}: a schedule of {schedule} ms is shorter than dt={dt}")
-        return steps
-
-    def _period_steps(self, period, dt) -> int:
-        if period <= 0:
-            return -1
-        steps = int(round(period / dt))
-        if steps < 1:
-            raise InvalidValueError(f"{self._label}: a period of {period} ms is shorter than dt={dt}")
-        return steps
-
     def _first_row(self, rates=None, schedule=None, dt=None):
         """``r`` when the sequence (re)starts: its first row when that row starts at once, else 0."""
         rates = self._rates if rates is None else rates
@@ -310,8 +314,8 @@ class TimedArray(Population):
     def _data(self):
         """Rows, row starts (steps) and period (steps) for the lowering (``timed_array_kernel``)."""
         dt = self._net.dt
-        starts = self._starts(self._schedule, len(self._rates), dt)
-        return {"rates": self._rates.copy(), "starts": starts, "period": self._period_steps(self._period, dt)}
+        starts = _starts(self._label, self._schedule, len(self._rates), dt)
+        return {"rates": self._rates.copy(), "starts": starts, "period": _period_steps(self._label, self._period, dt)}
 
     # the user's API ---------------------------------------------------------------------------
     @property
@@ -349,8 +353,8 @@ class TimedArray(Population):
             self._init["r"] = self._first_row()
             return
         dt = net.dt
-        starts = self._starts(new_schedule, len(data), dt)
-        period_steps = self._period_steps(new_period, dt)
+        starts = _starts(self._label, new_schedule, len(data), dt)
+        period_steps = _period_steps(self._label, new_period, dt)
         with net._lock:
             table = net._state(self.name, "timed_rates")
             capacity = table.size // max(1, self.size)

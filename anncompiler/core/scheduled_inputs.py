@@ -16,34 +16,9 @@ import numpy as np
 
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError, ShapeError
 
-from .inputs import _period_value, _schedule_value
+from .inputs import _period_steps, _period_value, _schedule_value, _starts
 from .models import Neuron
 from .population import Population
-
-
-def _starts(label: str, schedule, n_rows: int, dt: float) -> np.ndarray:
-    """The step of the sequence's clock at which each row is set (a float schedule: every
-    ``schedule`` ms, 0 = every step; a list: those times)."""
-    if isinstance(schedule, list):
-        steps = np.rint(np.asarray(schedule) / dt).astype(np.int64)
-        if np.any(np.diff(steps) <= 0):
-            raise InvalidValueError(f"{label}: two schedule times fall on the same step of dt={dt}")
-        return steps
-    if schedule <= 0.0:
-        return np.arange(n_rows, dtype=np.int64)
-    steps = np.rint(np.arange(n_rows) * schedule / dt).astype(np.int64)
-    if np.any(np.diff(steps) <= 0):
-        raise InvalidValueError(f"{label}: a schedule of {schedule} ms is shorter than dt={dt}")
-    return steps
-
-
-def _period_steps(label: str, period: float, dt: float) -> int:
-    if period <= 0:
-        return -1
-    steps = int(round(period / dt))
-    if steps < 1:
-        raise InvalidValueError(f"{label}: a period of {period} ms is shorter than dt={dt}")
-    return steps
 
 
 def _check_lengths(label: str, schedule, n_rows: int) -> None:
