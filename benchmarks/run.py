@@ -153,6 +153,21 @@ def _fmt(x, digits=2):
     return "" if math.isnan(x) else f"{x:.{digits}f}"
 
 
+def _names_first(argv: list[str]) -> list[str]:
+    """``--threads 1 2 coba``: the names after a list of thread counts moved to the front (argparse
+    would read them as more thread counts)."""
+    out, names, state = [], [], ""
+    for token in argv:
+        if token.startswith("-"):
+            state = "counts" if token in ("--threads", "--peer-threads") else ""
+        elif state == "names" or (state == "counts" and not token.isdigit()):
+            state = "names"  # until the next option
+            names.append(token)
+            continue
+        out.append(token)
+    return names + out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", default=ALL)
@@ -164,7 +179,7 @@ def main(argv=None):
     ap.add_argument("--peer-threads", type=int, nargs="+", default=[1], help="thread counts of ANNarchy")
     ap.add_argument("--duration", type=float, default=None,
                     help="biological time to simulate (ms) instead of each model's own")
-    args = ap.parse_args(argv)
+    args = ap.parse_args(_names_first(sys.argv[1:] if argv is None else list(argv)))
     unknown = [n for n in args.names if n not in ALL]
     if unknown:
         ap.error(f"unknown benchmark(s) {unknown}; known: {ALL}")
