@@ -211,8 +211,9 @@ class _Function:
         self.body(body, depth, grid)
         self.loop_vars.pop()
 
-    def reduce(self, s: K.Reduce, depth: int) -> None:
-        """The fold in the declared lane order (see :class:`~anncompiler.ir.kernel.Reduce`)."""
+    def reduce_prologue(self, s: K.Reduce, depth: int):
+        """Open the block of a fold: the partials set to ``init``, the bounds and the end of the
+        full chunks; returns their names, the accumulator and ``combine(x, y)`` (``s.op`` in C)."""
         t, lanes = s.acc.dtype, int(s.lanes)
         parts, lo, hi, full, ix = (self.temp(x) for x in ("part", "lo", "hi", "full", "i"))
         acc = self.declare(s.acc)
@@ -228,6 +229,13 @@ class _Function:
         self.emit(f"const long long {lo} = (long long)({self.expr(s.start)});", d)
         self.emit(f"const long long {hi} = (long long)({self.expr(s.stop)});", d)
         self.emit(f"const long long {full} = {lo} + ({hi} > {lo} ? ({hi} - {lo}) / {lanes} * {lanes} : 0);", d)
+        return parts, lo, hi, full, ix, acc, combine
+
+    def reduce(self, s: K.Reduce, depth: int) -> None:
+        """The fold in the declared lane order (see :class:`~anncompiler.ir.kernel.Reduce`)."""
+        lanes = int(s.lanes)
+        parts, lo, hi, full, ix, acc, combine = self.reduce_prologue(s, depth)
+        d = depth + 1
         self.emit(f"for (long long {ix} = {lo}; {ix} < {full}; {ix} += {lanes}) {{", d)
         self.emit("#pragma unroll", d + 1)
         self.emit(f"for (int k = 0; k < {lanes}; ++k) {{", d + 1)
@@ -247,21 +255,9 @@ class _Function:
         ``lane`` folds the partials ``lane + m*W``, the first thread also the tail; every thread
         then combines the ``lanes`` partials in order, read from their threads by warp shuffles."""
         w, lane, mask = self.group
-        t, lanes = s.acc.dtype, int(s.lanes)
-        parts, lo, hi, full, ix = (self.temp(x) for x in ("part", "lo", "hi", "full", "i"))
-        acc = self.declare(s.acc)
-
-        def combine(x: str, y: str) -> str:
-            pair = K.BinOp(s.op, K.Var("\0x", t), K.Var("\0y", t), t)
-            return ExprRenderer(self.module, self.params, lambda v: x if v.name == "\0x" else y)(pair)
-
-        self.emit("{", depth)
+        lanes = int(s.lanes)
+        parts, lo, hi, full, ix, acc, combine = self.reduce_prologue(s, depth)
         d = depth + 1
-        self.emit(f"{CTYPE[t]} {parts}[{lanes}];", d)
-        self.emit(f"for (int m = 0; m < {lanes}; ++m) {parts}[m] = {literal(s.init.value, t)};", d)
-        self.emit(f"const long long {lo} = (long long)({self.expr(s.start)});", d)
-        self.emit(f"const long long {hi} = (long long)({self.expr(s.stop)});", d)
-        self.emit(f"const long long {full} = {lo} + ({hi} > {lo} ? ({hi} - {lo}) / {lanes} * {lanes} : 0);", d)
         self.emit(f"for (long long {ix} = {lo}; {ix} < {full}; {ix} += {lanes}) {{", d)
         self.emit(f"for (int m = 0; m * {w} < {lanes}; ++m) {{", d + 1)
         self.value_line(s, f"{ix} + {lane} + m * {w}", f"{parts}[m]", combine, d + 2)
