@@ -45,8 +45,9 @@ class Progress:
         self.bar = None
         self.done = 0
         self.start = time.perf_counter()
-        self.tqdm = _tqdm(required=setting is True) if setting is not False else None
-        if setting is True and self.tqdm is not None:
+        self.tqdm = None  # imported when a bar opens: importing tqdm costs ~10 ms per first run
+        if setting is True:
+            self.tqdm = _tqdm(required=True)
             self._open()
 
     def _interactive(self) -> bool:
@@ -65,12 +66,14 @@ class Progress:
     def advance(self, done: int):
         """``done`` more steps have run."""
         self.done += done
-        if self.bar is None and self.setting is None and self.tqdm is not None and self.done < self.n_steps:
+        if self.bar is None and self.setting is None and self.done < self.n_steps:
             elapsed = time.perf_counter() - self.start
             remaining = elapsed * (self.n_steps - self.done) / max(1, self.done)
             if elapsed > AUTO_AFTER_SECONDS and remaining > AUTO_AFTER_SECONDS and self._interactive():
-                self._open()
-                return
+                self.tqdm = _tqdm(required=False)
+                if self.tqdm is not None:
+                    self._open()
+                    return
         if self.bar is not None:
             self.bar.update(done * self.dt)
 
