@@ -477,6 +477,8 @@ class KernelModule:
     platform: str = ""
     #: kernel name -> :class:`LaunchConfig`, for platforms that launch kernels on a grid
     launch: dict = field(default_factory=dict)
+    #: the platform passes' decisions, shown in the dumps (e.g. how many threads run it, and why)
+    notes: list = field(default_factory=list)
 
     def declare(self, name, dtype, size, kind="state", init=0) -> ArrayDecl:
         if name in self.arrays:

@@ -93,6 +93,7 @@ def format_module(m: KernelModule) -> str:
     threads = f" threads={m.num_threads}" if m.num_threads != 1 else ""
     platform = f" platform={m.platform}" if m.platform else " (neutral)"
     out = [f"// kernel module: dt={float(m.dt)!r} float={m.float_type.value}{threads}{platform}"]
+    out += [f"// note: {n}" for n in m.notes]
     for a in m.arrays.values():
         init = "" if isinstance(a.init, np.ndarray) else f" = {format_number(a.init, a.dtype)}"
         out.append(f"array {a.name}: {a.dtype.value}[{a.size}] {a.kind}{init}")

@@ -1,4 +1,5 @@
 """Shared fixtures and small model builders for the front-end tests."""
+import os
 import warnings
 
 import pytest
@@ -6,6 +7,11 @@ import pytest
 import anncompiler as ann
 
 BACKENDS = ["llvm", "reference"]
+
+# The test networks are small: under the default thread policy ("auto") they would run on one
+# thread whatever num_threads says.  The tests compare thread counts, so they keep every thread
+# asked for (tests/test_thread_policy.py checks the "auto" choice itself).
+os.environ["ANNC_THREAD_POLICY"] = "always"
 
 
 @pytest.fixture(autouse=True)

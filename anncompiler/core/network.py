@@ -20,7 +20,7 @@ from anncompiler.errors import InvalidValueError, NetworkError
 from .attributes import Constant
 from .models import Neuron, Synapse
 
-_CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "visible_cores", "paradigm", "dtype", "precision",
+_CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "thread_policy", "visible_cores", "paradigm", "dtype", "precision",
                 "structural_plasticity", "only_int_idx_type", "verbose", "suppress_warnings", "show_time",
                 "trace_calls", "disable_parallel_rng", "use_seed_seq", "sparse_matrix_format",
                 "sparse_matrix_storage_order", "debug", "disable_shared_library_time_offset", "backend",
@@ -135,6 +135,9 @@ class Network(metaclass=_NetworkMeta):
             elif k == "progress":  # simulate()'s progress bar (anncompiler/runtime/progress.py)
                 from anncompiler.runtime.progress import check_setting
                 self._config[k] = check_setting(v)
+            elif k == "thread_policy":  # "auto" | "always" (passes/platform/cpu_threads.py)
+                from anncompiler.runtime.compile import thread_policy
+                self._config[k] = None if v is None else thread_policy(v)
             elif k == "paradigm" and v not in ("openmp", "cuda"):
                 raise InvalidValueError(f"paradigm must be 'openmp' or 'cuda', not {v!r}")
             elif k == "dtype":

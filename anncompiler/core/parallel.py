@@ -19,7 +19,7 @@ import time
 from anncompiler.errors import InvalidTypeError, InvalidValueError, NetworkError
 
 #: configuration keys a copy takes from its original (dt and seed go to the constructor)
-_COPIED_CONFIG = ("method", "num_threads", "dtype_name", "backend", "paradigm", "progress")
+_COPIED_CONFIG = ("method", "num_threads", "thread_policy", "dtype_name", "backend", "paradigm", "progress")
 #: building and compiling share process-wide state (the parser's caches, llvmlite): one at a time
 #: per process, also when a Dask worker runs several tasks in threads
 _BUILD_LOCK = threading.Lock()

@@ -95,7 +95,7 @@ def backend_choice(config: dict, backend, cuda_config) -> tuple[str, dict]:
     GPU number, or ``"host"``: the CUDA C run on the CPU) goes to the cuda backend."""
     from anncompiler.errors import InvalidTypeError
     name = backend or ("cuda" if config.get("paradigm") == "cuda" else config.get("backend", "llvm"))
-    options = {"num_threads": config.get("num_threads", 1)}
+    options = {"num_threads": config.get("num_threads", 1), "thread_policy": config.get("thread_policy")}
     if cuda_config is not None:
         if not isinstance(cuda_config, dict):
             raise InvalidTypeError(f"compile(): cuda_config must be a dict such as {{'device': 0}}, "
@@ -103,6 +103,13 @@ def backend_choice(config: dict, backend, cuda_config) -> tuple[str, dict]:
         if "device" in cuda_config:
             options["device"] = cuda_config["device"]
     return name, options
+
+
+def thread_policy(value) -> str:
+    """``net.config(thread_policy=...)`` checked: "auto" (a network too small to gain from threads
+    runs on fewer) or "always" (``passes/platform/cpu_threads.py``)."""
+    from anncompiler.passes.platform.cpu_threads import policy_of
+    return policy_of(value)
 
 
 def dump_directory(dump_ir):
@@ -143,8 +150,9 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     text = format_pipeline(passes)
     # cpu-partition cuts the module into as many partitions as the backend has threads
     threads = int((backend_options or {}).get("num_threads", 1) or 1)
-    module = CompilationModule(build_network_ir(net), options={"method": net._config["method"],
-                                                               "num_threads": threads})
+    module = CompilationModule(build_network_ir(net), options={
+        "method": net._config["method"], "num_threads": threads,
+        "thread_policy": (backend_options or {}).get("thread_policy")})  # passes/platform/cpu_threads.py
     directory = dump_directory(dump_ir)
     instruments = [TimingInstrumentation()]
     dumper = DumpInstrumentation(directory) if directory else None

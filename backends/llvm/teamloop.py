@@ -29,10 +29,12 @@ from .codegen import I1, I64T, PTR, _Emitter
 from .steploop import _call_runs, _driver_only, _emit_calls, _load_pointers, _table_pointer
 
 #: table, n_steps, stop_at (steps to run: n_steps, or fewer once an exit condition holds), then
-#: the counter of chunks taken and the counter of chunks done, each on its own cache line
-_TEAM = ir.LiteralStructType([PTR, I64T, I64T, ir.ArrayType(I64T, 5), I64T, ir.ArrayType(I64T, 7),
-                              I64T, ir.ArrayType(I64T, 7)])
-_TABLE, _N, _STOP_AT, _TAKEN, _DONE = 0, 1, 2, 4, 6
+#: the counter of chunks taken and the counter of chunks done, together on a cache line of their
+#: own: a thread that finishes a chunk counts it done and claims the next one at once, and every
+#: thread writes both, so one line moving between the cores serves both (two lines took two
+#: transfers per chunk)
+_TEAM = ir.LiteralStructType([PTR, I64T, I64T, ir.ArrayType(I64T, 5), I64T, I64T, ir.ArrayType(I64T, 6)])
+_TABLE, _N, _STOP_AT, _TAKEN, _DONE = 0, 1, 2, 4, 5
 #: spins of a waiting thread before it yields its core at each test
 SPINS = 2000
 

@@ -133,9 +133,11 @@ class _Walker:
 
     def kind(self, index, env: dict, array: str = ""):
         index = _strip(index)
+        if array.endswith(".partition_counts") and (_is_var(index, "part") or (
+                isinstance(index, BinOp) and index.op == "*" and _is_var(index.a, "part")
+                and isinstance(index.b, Const))):  # the partition's slot (one cache line each)
+            return ("partition", array.rsplit(".", 2)[0])
         if isinstance(index, Var):
-            if index.name == "part" and array.endswith(".partition_counts"):
-                return ("partition", array.rsplit(".", 2)[0])
             return env.get(index.name)
         if (array.endswith(".partition_segments") and isinstance(index, BinOp) and index.op == "+"
                 and _is_var(index.a, "part_lo") and isinstance(index.b, Var)):

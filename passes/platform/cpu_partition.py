@@ -34,7 +34,7 @@ import dataclasses
 import numpy as np
 
 from anncompiler.errors import PipelineError
-from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, If, Kernel, KernelModule,
+from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, Const, If, Kernel, KernelModule,
                                    Let, Load, Logic, Loop, Store, Var, stmt_exprs, walk_expr, walk_stmts)
 from anncompiler.ir.types import I32, I64
 
@@ -42,18 +42,28 @@ from ..lowering.context import c64, i64
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
+from .cpu_riders import fold_serial_segments
+from .cpu_threads import choose_partitions, policy_of
 from .guards import guard_whole, kernel_guard, unguarded, written_arrays
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
+#: i64 slots between the spike counts of two partitions (``partition_counts``): one cache line
+#: each, so the threads that write them do not take each other's line at every step
+COUNT_STRIDE = 8
+#: the slot of partition ``part`` in a ``partition_counts`` array
+COUNT_SLOT = BinOp("*", PART, Const(COUNT_STRIDE, I64), I64)
 
 
 @register_pass
 class CPUPartition(Pass):
-    """Partition every owned kernel for ``threads`` threads (0: the compile's ``num_threads``)."""
+    """Partition every owned kernel for ``threads`` threads (0: the compile's ``num_threads``),
+    or for one when ``policy`` is ``"auto"`` and the network is too small to gain from threads
+    (``cpu_threads.py``; "": the compile's ``thread_policy``)."""
     name = "cpu-partition"
     stage = "kernel"
     threads: int = 0
+    policy: str = ""
 
     def __post_init__(self):
         self.require_at_least(threads=0)
@@ -69,7 +79,8 @@ class CPUPartition(Pass):
                for e in stmt_exprs(s) for x in walk_expr(e)):
             raise PipelineError("cpu-partition must run before cpu-flag-scan")
         threads = self.threads or int(module.options.get("num_threads", 1) or 1)
-        partition_module(km, max(1, threads))
+        policy = policy_of(self.policy or module.options.get("thread_policy"))
+        choose_partitions(km, max(1, threads), policy, partition_module)
 
 
 def partition_module(km: KernelModule, threads: int) -> None:
@@ -90,6 +101,7 @@ def partition_module(km: KernelModule, threads: int) -> None:
     if threads > 1:
         _group_neuron_phase(km.kernels, p.global_kernels)
         place_barriers(km.kernels)
+        fold_serial_segments(km.kernels, threads)
 
 
 def _serial(k: Kernel) -> Kernel:
@@ -184,7 +196,7 @@ class _Partitioner:
             if a.counter not in counters:
                 name, segments = f"{a.array}.partition_counts", f"{a.array}.partition_segments"
                 if name not in self.km.arrays:
-                    self.km.declare(name, I64, self.T, "internal", 0)
+                    self.km.declare(name, I64, self.T * COUNT_STRIDE, "internal", 0)
                     decl = self.km.arrays[a.array]
                     self.km.declare(segments, decl.dtype, decl.size, "internal", 0)
                     self.segmented[a.array] = k.name
@@ -193,7 +205,7 @@ class _Partitioner:
         body = self.bounds(size) + [Let(count, c64(0)) for _, _, count in counters.values()]
         body += _sequential([dataclasses.replace(loop, start=LO, stop=HI,
                                                  body=_segment_appends(loop.body, counters)) for loop in loops])
-        body += [Store(name, PART, count) for _, name, count in counters.values()]
+        body += [Store(name, COUNT_SLOT, count) for _, name, count in counters.values()]
         defined = {s.var.name for s in walk_stmts(prefix) if isinstance(s, Let)}
         used = {x.name for s in walk_stmts(loops) for e in stmt_exprs(s) for x in walk_expr(e) if isinstance(x, Var)}
         if defined & used:  # the loops read locals of the global part: keep them together
@@ -225,7 +237,7 @@ class _Partitioner:
         body = [Let(n, c64(0)),
                 Loop(PART, c64(0), c64(self.T), [
                     Let(LO, self.first_of(size, PART)),
-                    Loop(j, c64(0), self.load(parts, PART), [
+                    Loop(j, c64(0), self.load(parts, COUNT_SLOT), [
                         Store(array, n, Load(segments, BinOp("+", LO, j, I64), dtype)),
                         Let(n, BinOp("+", n, c64(1), I64))], f"spikes:{population}")],
                      f"partitions:{population}"),
@@ -277,7 +289,7 @@ class _Partitioner:
                 or (self.writers(spiked) | self.writers(count)) - self.idle_writers(population)
                 != {self.segmented[spiked]}):
             return first
-        spikes.stop = self.load(f"{spiked}.partition_counts", PART)
+        spikes.stop = self.load(f"{spiked}.partition_counts", COUNT_SLOT)
         segment = Load(f"{spiked}.partition_segments", BinOp("+", LO, spikes.var, I64), value.dtype)
         return Let(first.var, dataclasses.replace(first.value, a=segment) if isinstance(first.value, Cast)
                    else segment)
