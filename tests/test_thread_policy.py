@@ -163,3 +163,19 @@ def test_riders_keep_the_bits_on_any_team(backend):
     for state, r in results[1:]:
         assert_same(results[0][0], state)
         np.testing.assert_array_equal(results[0][1], r)
+
+
+def crossing_lines(net) -> float:
+    note = next(n for n in net.kernel_module.notes if n.startswith("threads:"))
+    return float(note.split(", ")[-1].split(" cache lines")[0])
+
+
+def test_the_model_counts_what_crosses_partitions():
+    """A rate-coded sum reads r of every pre-synaptic neuron, which the other partition wrote
+    (60 neurons: 480 bytes, half of them remote, in 64-byte lines); a spiking network's inputs
+    stay in their partition."""
+    rate, _ = compiled(input_and_rate_network, 2, "auto")
+    spiking, _ = compiled(lif_network, 2, "auto", n=100)
+    assert crossing_lines(spiking) == 0
+    # r, read by the weighted sum, and rprev, read by the learning rule
+    assert crossing_lines(rate) == pytest.approx(2 * 60 * 8 / 64 / 2)

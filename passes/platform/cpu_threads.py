@@ -1,15 +1,18 @@
 """How many threads a network gains from: a work model of one step, used by ``cpu-partition``.
 
 A team of threads pays for every wait of a step (a chunk's claim, the counters' cache lines
-moving between cores, a thread spinning while a serial kernel runs elsewhere), while it divides
-only the work of the parallel kernels.  A small network (a few hundred neurons, a few thousand
-synapses) does less work per wait than a wait costs, so it runs slower on two threads than on
-one.  The model estimates, from the sizes of the network, the work of each kernel in one step
-(operations of its loop bodies times their trip counts) and compares
+moving between cores, a thread spinning while a serial kernel runs elsewhere) and for the data
+one partition reads from what another wrote (``r`` of every pre-synaptic neuron in a rate-coded
+sum), while it divides only the work of the parallel kernels.  A small network (a few hundred
+neurons, a few thousand synapses) does less work per wait than a wait costs, so it runs slower
+on two threads than on one.  The model estimates, from the sizes of the network, the work of
+each kernel in one step (operations of its loop bodies times their trip counts) and compares
 
-    one thread:  sum of the work of every kernel
-    T threads:   per segment of the partitioned step, its parallel work / T (or its serial
-                 work), plus the cost of one wait per segment
+    one thread:  the work of every kernel
+    T threads:   for each kernel of the partitioned step, the work of one partition (a parallel
+                 kernel: its share of the neurons, rows and synapses, the whole spike lists) or
+                 all of it (a serial kernel), plus one wait per segment and the cache lines
+                 that cross partitions
 
 The module runs on T threads only when this saves at least :data:`MIN_GAIN` of the one-thread
 estimate; otherwise it is lowered for one thread, whatever ``num_threads`` asks.  Which
@@ -27,7 +30,9 @@ import dataclasses
 import os
 
 from anncompiler.errors import InvalidValueError
-from anncompiler.ir.kernel import BinOp, Call, Cast, Const, KernelModule, Load, Loop, Reduce, stmt_exprs, walk_expr
+from anncompiler.ir.kernel import BinOp, Call, Cast, Const, KernelModule, Load, Loop, Reduce, Var, stmt_exprs, walk_expr
+
+from .cpu_barriers import footprint
 
 POLICIES = ("auto", "always")
 #: the environment variable giving the policy when ``net.config(thread_policy=...)`` does not
@@ -39,6 +44,8 @@ SPIKE_RATE_HZ = 10.0
 #: ran 20,000 to 110,000 such operations per µs (vectorised neuron updates are the fast end) and
 #: a wait cost 0.3 to 1 µs, more when a neighbour process loads the cores
 WAIT_COST = 50000.0
+#: cost of a cache line that one core wrote and another reads, in operations (about 0.1 µs)
+LINE_COST = 5000.0
 #: fraction of the one-thread estimate the team must save
 MIN_GAIN = 0.2
 #: extra cost of a math function call or a division, in operations
@@ -58,8 +65,10 @@ def policy_of(value) -> str:
 class _Sizes:
     """Trip counts of the loops of a module, from its index spaces and connectivity."""
 
-    def __init__(self, km: KernelModule):
-        self.km = km
+    def __init__(self, km: KernelModule, threads: int = 1):
+        self.km, self.threads = km, threads
+        #: trip count of the enclosing loop over the delays of a projection (1 outside one)
+        self.delay_groups = 1.0
 
     def _ints(self, name: str):
         decl = self.km.arrays.get(name)
@@ -79,6 +88,16 @@ class _Sizes:
         return float(len(ptr) - 1) if ptr is not None else 0.0
 
     def trips(self, loop) -> float:
+        """Iterations of ``loop``; in a partitioned module (``threads > 1``), of one partition's
+        share when its bounds are the partition's (the partitions loop itself: one)."""
+        if self.threads > 1:
+            if loop.space.startswith("partitions:") and loop.parallel:
+                return 1.0
+            if _partition_bounds(loop):
+                return self.whole_trips(loop) / self.threads
+        return self.whole_trips(loop)
+
+    def whole_trips(self, loop) -> float:
         start, stop = _strip(loop.start), _strip(loop.stop)
         if isinstance(start, Const) and isinstance(stop, Const):
             return max(0.0, float(stop.value) - float(start.value))
@@ -96,8 +115,25 @@ class _Sizes:
             return self.synapses(name) / rows if row_start and rows else self.synapses(name)
         if kind in ("out-synapses", "delays", "delayed-synapses"):
             pre = self.pre_size(name)
-            return self.synapses(name) / pre if pre else 0.0
+            per_pre = self.synapses(name) / pre if pre else 0.0
+            # inside a loop over the delays: the synapses of one (pre, delay) group
+            return per_pre / self.delay_groups if kind == "delayed-synapses" else per_pre
         return 1.0
+
+
+_PARTITION_VARS = ("part", "part_lo", "part_hi")
+_PARTITION_ARRAYS = ("_split", "_dsplit", ".partition_counts")
+
+
+def _partition_bounds(loop) -> bool:
+    """The loop's bounds are those of one partition (its neurons, rows or synapses)."""
+    for e in (loop.start, loop.stop):
+        for x in walk_expr(e):
+            if isinstance(x, Var) and x.name in _PARTITION_VARS:
+                return True
+            if isinstance(x, Load) and x.array.endswith(_PARTITION_ARRAYS):
+                return True
+    return False
 
 
 def _strip(e):
@@ -126,7 +162,11 @@ def body_work(body: list, sizes: _Sizes) -> float:
         if isinstance(s, Reduce):
             total += sizes.trips(s) * (1.0 + _expr_cost(s.value))
         elif isinstance(s, Loop):
-            total += sizes.trips(s) * body_work(s.body, sizes)
+            trips, outer = sizes.trips(s), sizes.delay_groups
+            if s.space.startswith("delays:"):
+                sizes.delay_groups = max(1.0, trips)
+            total += trips * body_work(s.body, sizes)
+            sizes.delay_groups = outer
         else:
             for b in s.bodies():  # both branches of an If: an upper bound
                 total += body_work(b, sizes)
@@ -146,6 +186,7 @@ class Estimate:
     team: float
     waits: int
     threads: int
+    lines: float = 0.0
 
     @property
     def gain(self) -> float:
@@ -153,34 +194,46 @@ class Estimate:
 
 
 def estimate(partitioned: KernelModule, work: dict[str, float], threads: int) -> Estimate:
-    """The model's cost of one step of ``partitioned`` on ``threads`` threads and on one
-    (``work``: the neutral kernels' operations; kernels the partitioning added cost 1 per
-    neuron of their population's spikes)."""
+    """The model's cost of one step of ``partitioned`` on ``threads`` threads (a parallel kernel:
+    the work of one partition, whose share of the neurons, rows and synapses is 1/T while the
+    spike lists it walks are whole; a serial one: all its work) and on one (``work``: the
+    neutral kernels' operations)."""
     one = sum(work.values())
     team, waits, prev = 0.0, 0, None
+    share, whole = _Sizes(partitioned, threads), _Sizes(partitioned)
     for k in partitioned.kernels:
-        w = work.get(k.name, work.get(k.name.removesuffix("_global"), 0.0))
         if prev is None or k.barrier or k.parallel != prev.parallel:
             waits += 1
-        team += w * _largest_share(partitioned, k, threads) if k.parallel and not rider(k) else w
+        team += body_work(k.body, share if k.parallel else whole)
         prev = k
     if partitioned.exit_conditions and (prev is None or prev.parallel):
         waits += 1
-    return Estimate(one, team + waits * WAIT_COST, waits, threads)
+    lines = _crossing_lines(partitioned, threads)
+    return Estimate(one, team + waits * WAIT_COST + lines * LINE_COST, waits, threads, lines)
 
 
-def rider(k) -> bool:
-    """A serial kernel run inside one partition's chunk (``cpu_riders.py``)."""
-    return bool(k.body) and isinstance(k.body[0], Loop) and k.body[0].space == "partitions:serial"
-
-
-def _largest_share(km: KernelModule, k, threads: int) -> float:
-    """The share of a parallel kernel's work in its largest partition (partitions are by
-    post-synaptic neuron: a population of 1 neuron gives all its work to one partition)."""
-    size = int(km.index_spaces.get(k.owner, 0) or 0)
-    if size <= 0:
-        return 1.0 / threads
-    return -(-size // threads) / size
+def _crossing_lines(km: KernelModule, threads: int) -> float:
+    """Cache lines a partition reads in a step from what the other partitions wrote: each array
+    that a parallel kernel writes in its own partitions and another reads at elements it does not
+    own (``r`` of every pre-synaptic neuron in a rate-coded sum), once per segment reading it."""
+    prints = {id(k): footprint(k) for k in km.kernels if k.parallel}
+    # arrays a partition writes at its own elements (its neurons, rows, synapses)
+    written = {a: k.name for k in km.kernels if k.parallel for a, (kinds, w) in prints[id(k)].items()
+               if w and None not in kinds}
+    lines, seen, segment, prev = 0.0, set(), 0, None
+    for k in km.kernels:
+        if prev is None or k.barrier or k.parallel != prev.parallel:
+            segment += 1
+        prev = k
+        if not k.parallel:
+            continue
+        for array, (kinds, w) in prints[id(k)].items():
+            if (not w and written.get(array, k.name) != k.name and None in kinds
+                    and (segment, array) not in seen):
+                seen.add((segment, array))
+                decl = km.arrays[array]
+                lines += decl.size * decl.dtype.numpy.itemsize / 64.0 * (threads - 1) / threads
+    return lines
 
 
 def choose_partitions(km: KernelModule, threads: int, policy: str, partition) -> Estimate | None:
@@ -197,7 +250,8 @@ def choose_partitions(km: KernelModule, threads: int, policy: str, partition) ->
     partition(trial, threads)
     est = estimate(trial, work, threads)
     summary = (f"estimated {est.one_thread:.0f} operations per step on one thread, "
-               f"{est.team:.0f} on {threads} ({est.waits} waits of {WAIT_COST:.0f})")
+               f"{est.team:.0f} on {threads} ({est.waits} waits of {WAIT_COST:.0f}, {est.lines:.1f} cache lines "
+               f"crossing partitions of {LINE_COST:.0f})")
     if est.gain >= MIN_GAIN:
         for f in ("arrays", "kernels", "platform", "num_threads"):
             setattr(km, f, getattr(trial, f))
