@@ -179,3 +179,22 @@ def test_the_model_counts_what_crosses_partitions():
     assert crossing_lines(spiking) == 0
     # r, read by the weighted sum, and rprev, read by the learning rule
     assert crossing_lines(rate) == pytest.approx(2 * 60 * 8 / 64 / 2)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_that_leave_a_waiting_team_keep_the_bits(monkeypatch, threads):
+    """A thread that waits too long leaves the team (backends/llvm/teamloop.py): here every wait
+    is too long, so the team shrinks to one thread within the first steps; the others run every
+    chunk, and the results do not change."""
+    from anncompiler.backends.llvm import teamloop
+    ref, (m_ref,) = compiled(lif_network, 1, "always", n=100)
+    for _ in range(3):
+        ref.simulate(10.0)
+    monkeypatch.setattr(teamloop, "SPINS", 0)
+    monkeypatch.setattr(teamloop, "LEAVE_YIELDS", 0)
+    net, (m,) = compiled(lif_network, threads, "always", n=100)
+    assert net.compile_report["threads"] == threads
+    for _ in range(3):  # each call starts the whole team again
+        net.simulate(10.0)
+    assert_same(final_state(ref), final_state(net))
+    assert spikes(m) == spikes(m_ref)

@@ -33,10 +33,17 @@ from .steploop import _call_runs, _driver_only, _emit_calls, _load_pointers, _ta
 #: own: a thread that finishes a chunk counts it done and claims the next one at once, and every
 #: thread writes both, so one line moving between the cores serves both (two lines took two
 #: transfers per chunk)
-_TEAM = ir.LiteralStructType([PTR, I64T, I64T, ir.ArrayType(I64T, 5), I64T, I64T, ir.ArrayType(I64T, 6)])
-_TABLE, _N, _STOP_AT, _TAKEN, _DONE = 0, 1, 2, 4, 5
+#: ``members``: the threads still in the team (see :data:`LEAVE_YIELDS`), on the first line
+_TEAM = ir.LiteralStructType([PTR, I64T, I64T, I64T, ir.ArrayType(I64T, 4), I64T, I64T, ir.ArrayType(I64T, 6)])
+_TABLE, _N, _STOP_AT, _MEMBERS, _TAKEN, _DONE = 0, 1, 2, 3, 5, 6
 #: spins of a waiting thread before it yields its core at each test
 SPINS = 2000
+#: yields of one wait after which the waiting thread leaves the team for the rest of the call
+#: (unless it is the last member): the thread it waits for was descheduled while holding a
+#: chunk (a neighbour process wants the cores), and a team then progresses only when every
+#: holder runs, while one thread progresses whenever it runs.  The thread that leaves holds no
+#: chunk, so the others run all of them: the same bits.  The next call starts the whole team.
+LEAVE_YIELDS = 100
 
 
 def segments(module: K.KernelModule, kernels) -> list[tuple[bool, list]]:
@@ -98,8 +105,8 @@ def emit_team_run(lmod: ir.Module, module: K.KernelModule, kernels, threads: int
     b = em.b
     data = b.alloca(_TEAM, name="team")
     data.align = 64
-    for k, v in ((_TABLE, table), (_N, n), (_STOP_AT, n), (_TAKEN, ir.Constant(I64T, 0)),
-                 (_DONE, ir.Constant(I64T, 0))):
+    for k, v in ((_TABLE, table), (_N, n), (_STOP_AT, n), (_MEMBERS, ir.Constant(I64T, threads)),
+                 (_TAKEN, ir.Constant(I64T, 0)), (_DONE, ir.Constant(I64T, 0))):
         b.store(v, _slot(b, data, k))
     with b.if_then(b.icmp_signed(">", n, ir.Constant(I64T, 0))):
         b.call(gomp_parallel, [omp, data, ir.Constant(i32, threads), ir.Constant(i32, 0)])
@@ -130,10 +137,10 @@ def _emit_thread_loop(lmod, module, kernels, omp, sched_yield) -> None:
     own_t = b.alloca(I64T, name="t.own")
     em.ptrs[K.STEP_COUNTER] = own_t  # the exit conditions read this thread's step counter
     own = {em.positions[K.STEP_COUNTER]: own_t}
-    stop_at, taken, done = (_slot(b, data, k) for k in (_STOP_AT, _TAKEN, _DONE))
+    stop_at, taken, done, members = (_slot(b, data, k) for k in (_STOP_AT, _TAKEN, _DONE, _MEMBERS))
 
     blocks = {name: omp.append_basic_block(name) for name in
-              ("claim", "check", "take", "wait", "dispatch", "finish", "exit")}
+              ("claim", "check", "take", "wait", "leave", "waited", "dispatch", "finish", "exit")}
     entry = b.block
     b.branch(blocks["claim"])
 
@@ -158,6 +165,17 @@ def _emit_thread_loop(lmod, module, kernels, omp, sched_yield) -> None:
         b.call(ir.Function(lmod, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause"), [])
     with b.if_then(b.icmp_signed(">", spins, c(SPINS))):
         b.call(sched_yield, [])
+    b.cbranch(b.icmp_signed(">", spins, c(SPINS + LEAVE_YIELDS)), blocks["leave"], blocks["waited"])
+
+    b.position_at_end(blocks["leave"])  # the last member stays; another leaves if it can
+    m = b.load_atomic(members, "acquire", 8, typ=I64T, name="members")
+    others = b.icmp_signed(">", m, c(1))
+    gone = ir.instructions.CmpXchg(b.block, members, m, b.select(others, b.sub(m, c(1)), m), "acq_rel",
+                                   "monotonic", "leave")
+    b._insert(gone)
+    b.cbranch(b.and_(others, b.extract_value(gone, 1)), blocks["exit"], blocks["waited"])
+
+    b.position_at_end(blocks["waited"])
     spins.add_incoming(b.add(spins, c(1)), b.block)
     b.branch(blocks["claim"])
 
