@@ -198,3 +198,14 @@ def test_threads_that_leave_a_waiting_team_keep_the_bits(monkeypatch, threads):
         net.simulate(10.0)
     assert_same(final_state(ref), final_state(net))
     assert spikes(m) == spikes(m_ref)
+
+
+def test_the_pass_option_names_the_policy():
+    """``cpu-partition{policy=auto}`` decides whatever the compile's policy (here "always")."""
+    from anncompiler.passes import DEFAULT_PIPELINE
+    net = ann.Network(dt=0.1, seed=7)
+    lif_network(net, 100)
+    net.config(num_threads=2, thread_policy="always")
+    net.compile(pipeline=DEFAULT_PIPELINE + ",cpu-partition{threads=2,policy=auto}")
+    assert net.kernel_module.num_threads == 1
+    assert "cpu-partition{threads=2,policy=auto}" in net.compile_report["pipeline"]
