@@ -46,6 +46,9 @@ SPIKE_RATE_HZ = 10.0
 WAIT_COST = 50000.0
 #: cost of a cache line that one core wrote and another reads, in operations (about 0.1 µs)
 LINE_COST = 5000.0
+#: index tables of more bytes than this (all projections together) do not stay in the caches:
+#: every walk of a spike's synapse range (in every partition, for every delay) is a miss
+CACHED_TABLE_BYTES = 1 << 20
 #: fraction of the one-thread estimate the team must save
 MIN_GAIN = 0.2
 #: extra cost of a math function call or a division, in operations
@@ -67,6 +70,9 @@ class _Sizes:
 
     def __init__(self, km: KernelModule, threads: int = 1):
         self.km, self.threads = km, threads
+        # the index tables of spike propagation outgrow the caches: each lookup is a miss
+        tables = sum(d.size * d.dtype.numpy.itemsize for n, d in km.arrays.items() if n.endswith(_TABLES))
+        self.table_miss = LINE_COST if tables > CACHED_TABLE_BYTES else 0.0
         #: trip count of the enclosing loop over the delays of a projection (1 outside one)
         self.delay_groups = 1.0
 
@@ -121,8 +127,15 @@ class _Sizes:
         return 1.0
 
 
+#: the index tables that spike propagation reads its synapse ranges from (per partition or not)
+_TABLES = (".inv_ptr", ".inv_dptr", ".inv_split", ".inv_dsplit")
 _PARTITION_VARS = ("part", "part_lo", "part_hi")
 _PARTITION_ARRAYS = ("_split", "_dsplit", ".partition_counts")
+
+
+def _table_bounds(loop) -> bool:
+    """The loop's range is read from an index table (a synapse range of a spike)."""
+    return any(isinstance(x, Load) and x.array.endswith(_TABLES) for x in walk_expr(loop.start))
 
 
 def _partition_bounds(loop) -> bool:
@@ -162,6 +175,8 @@ def body_work(body: list, sizes: _Sizes) -> float:
         if isinstance(s, Reduce):
             total += sizes.trips(s) * (1.0 + _expr_cost(s.value))
         elif isinstance(s, Loop):
+            if sizes.table_miss and _table_bounds(s):
+                total += sizes.table_miss
             trips, outer = sizes.trips(s), sizes.delay_groups
             if s.space.startswith("delays:"):
                 sizes.delay_groups = max(1.0, trips)
