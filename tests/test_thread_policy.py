@@ -209,3 +209,19 @@ def test_the_pass_option_names_the_policy():
     net.compile(pipeline=DEFAULT_PIPELINE + ",cpu-partition{threads=2,policy=auto}")
     assert net.kernel_module.num_threads == 1
     assert "cpu-partition{threads=2,policy=auto}" in net.compile_report["pipeline"]
+
+
+def team_estimate(net) -> float:
+    note = next(n for n in net.kernel_module.notes if n.startswith("threads:"))
+    return float(note.split("one thread, ")[1].split(" ")[0])
+
+
+def test_index_tables_beyond_the_caches_cost_a_miss_per_spike_in_every_partition(monkeypatch):
+    """With tables deemed too large for the caches, a partition pays a miss per spike and
+    projection: at the assumed 10 Hz, 100 neurons * 10 Hz * 0.1 ms = 0.1 spike per step in the
+    list that each of the two projections walks (both read the spike list of the population)."""
+    small, _ = compiled(lif_network, 2, "auto", n=100)
+    monkeypatch.setattr(cpu_threads, "CACHED_TABLE_BYTES", 0)
+    big, _ = compiled(lif_network, 2, "auto", n=100)
+    expected = 2 * 100 * 10.0 * 0.1 / 1000.0 * cpu_threads.LINE_COST
+    assert team_estimate(big) - team_estimate(small) == pytest.approx(expected, rel=1e-6)
