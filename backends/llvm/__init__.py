@@ -39,7 +39,7 @@ class LLVMBackend(Backend):
         from .tuning import dense_row_block
         threads = int(self.options.get("num_threads") or 1)
         partition = f"cpu-partition{{threads={threads}}}" if threads > 1 else "cpu-partition"
-        return (f"cpu-narrow-ranks,{partition},cpu-flag-scan,cpu-block-rows{{rows={dense_row_block()}}},"
+        return (f"cpu-lazy-selects,cpu-narrow-ranks,{partition},cpu-flag-scan,cpu-block-rows{{rows={dense_row_block()}}},"
                 "cpu-expand-reductions")
 
     def threads(self, module: KernelModule) -> int:
