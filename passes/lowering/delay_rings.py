@@ -27,16 +27,17 @@ the post-synaptic population is disabled: the values due meanwhile are dropped, 
 """
 from __future__ import annotations
 
+import numpy as np
 import sympy
 
 from anncompiler.ir.draws import random_calls
-from anncompiler.ir.kernel import Accumulate, BinOp, Const, If, Kernel, Let, Loop, Var
+from anncompiler.ir.kernel import Accumulate, BinOp, Cmp, Const, If, Kernel, Let, Loop, Select, Var
 from anncompiler.ir.network import NetworkIR, ProjectionEdge
-from anncompiler.ir.types import I64
+from anncompiler.ir.types import I32, I64
 
 from .activity import is_active
 from .context import LoweringContext, c64, i64, neurons
-from .delays import declare_max_delay, declare_state_delays, delay_steps, longest_delay, spikes_of
+from .delays import declare_max_delay, delay_steps, longest_delay, spikes_of
 from .flags import when_transmitting
 
 
@@ -66,16 +67,40 @@ def ring_length(net: NetworkIR, post: str, target: str) -> int:
 
 
 def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
-    """The per-synapse delays of ``e``, the ring length of its pre population and the rings of
-    its post population (once per target)."""
+    """After its inverse index and delays: the ring length of its pre population, the ring
+    offset of each out-synapse and the rings of its post population (once per target)."""
     declare_max_delay(ctx, e.pre)
-    declare_state_delays(ctx, e)
+    c, P = e.connectivity, e.name
     size = ctx.net.population(e.post).size
+    order = np.asarray(ctx.km.arrays[f"{P}.inv_syn"].init, dtype=np.int64)
+    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt), size, order)
+    ctx.declare(f"{P}.ring_offset", I32 if _fits_i32(ctx, e) else I64, len(offsets), "connectivity", offsets,
+                handle=(P, "ring_offset"))
+    ctx.km.handle(P, "ring_order", f"{P}.inv_syn")
     for t in e.targets:
         ring = ring_array(e.post, t)
         if ring not in ctx.km.arrays:
             R = ring_length(ctx.net, e.post, t)
             ctx.declare(ring, ctx.ft, max(1, R * size), "state", 0.0, handle=(e.post, f"delay_ring:{t}"))
+
+
+def ring_offsets(c, steps, post_size: int, order) -> np.ndarray:
+    """``(d - 1) * post_size + post`` of each out-synapse in the inverse index's ``order`` (the
+    synapse at each position): its cell in the ring, from the slot of the current step."""
+    rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
+    post = np.asarray(c.post_ranks, dtype=np.int64)[rows]
+    steps = np.broadcast_to(np.asarray(steps, dtype=np.int64), post.shape)
+    nb = len(post)
+    if not nb:
+        return np.zeros(1, np.int64)
+    order = np.asarray(order, dtype=np.int64)[:nb]
+    return (steps[order] - 1) * post_size + post[order]
+
+
+def _fits_i32(ctx: LoweringContext, e: ProjectionEdge) -> bool:
+    """Ring positions (before the wrap: up to twice the ring) fit an i32."""
+    size = ctx.net.population(e.post).size
+    return all(2 * ring_length(ctx.net, e.post, t) * size < 2 ** 31 for t in e.targets)
 
 
 def ring_input_kernels(ctx: LoweringContext, e: ProjectionEdge, names: list[str]) -> list[Kernel]:
@@ -96,14 +121,13 @@ def emission_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     size = ctx.net.population(e.post).size
     q, n, slot = Var("q", I64), Var("n", I64), Var("slot", I64)
     resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
-    due = BinOp("+", ctx.load("net.t", 0), BinOp("-", i64(ctx.load(f"{P}._delays", SYN)), c64(1), I64), I64)
-    body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q))),
-            Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
+    body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q)))]
+    offset = i64(ctx.load(f"{P}.ring_offset", q))
     for t in e.targets:
-        ring = ring_array(e.post, t)
-        at = BinOp("+", BinOp("*", BinOp("%", due, c64(ring_length(ctx.net, e.post, t)), I64), c64(size), I64),
-                   POST, I64)
-        body.append(Let(slot, at))
+        ring, R = ring_array(e.post, t), ring_length(ctx.net, e.post, t)
+        cell = BinOp("+", BinOp("*", BinOp("%", ctx.load("net.t", 0), c64(R), I64), c64(size), I64), offset, I64)
+        wrapped = BinOp("-", cell, c64(R * size), I64)
+        body.append(Let(slot, Select(Cmp(">=", cell, c64(R * size)), wrapped, cell, I64)))
         for eq in e.synapse.pre_spike:
             tr = ctx.translator(resolve, e.synapse.name, eq.source)
             body.append(Accumulate(ring, slot, _typed(ctx, ring, tr.num(tr(eq.rhs))), eq.op))

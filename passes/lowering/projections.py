@@ -65,9 +65,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
             ctx.km.handle(member, "w", f"{P}.w", positions)
     steps = delay_steps(e, ctx.net.dt)
     ring = uses_delay_ring(ctx.net, e)  # non-uniform delays into rings of future input (delay_rings.py)
-    if ring:
-        declare_ring_projection(ctx, e)
-    elif e.synapse.type == "spike" and not isinstance(steps, int):  # non-uniform delays (delays.py)
+    if e.synapse.type == "spike" and not isinstance(steps, int) and not ring:  # non-uniform delays (delays.py)
         declare_delayed_inverse(ctx, e, steps)
     elif has_state_delays(ctx.net, e):  # delays.py: delays in the state, changeable after compile
         declare_state_delays(ctx, e, _dense_positions(c) if dense else None)
@@ -80,6 +78,8 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr)
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+    if ring:
+        declare_ring_projection(ctx, e)
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
     declare_axon_transmission(ctx, e)
