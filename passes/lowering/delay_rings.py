@@ -41,8 +41,25 @@ from .delays import declare_max_delay, delay_steps, longest_delay, spikes_of
 from .flags import when_transmitting
 
 
+def _memo(net: NetworkIR, key, compute):
+    """``compute()`` once per network IR (the lowering asks for the same answers many times, and
+    each walks every synapse's delay)."""
+    memo = net.__dict__.setdefault("_delay_rings_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _longest(net: NetworkIR, population: str) -> int:
+    return _memo(net, ("longest", population), lambda: longest_delay(net, population))
+
+
 def uses_delay_ring(net: NetworkIR, e: ProjectionEdge) -> bool:
     """``e`` delivers its spikes through the rings of its post population (module docstring)."""
+    return _memo(net, ("ring", e.name), lambda: _eligible(net, e))
+
+
+def _eligible(net: NetworkIR, e: ProjectionEdge) -> bool:
     m = e.synapse
     if (e.kind or e.shared is not None or e.members or m.type != "spike" or isinstance(delay_steps(e, net.dt), int)
             or not m.pre_spike or m.psp is not None or m.axon_events or m.event_updates):
@@ -62,8 +79,9 @@ def ring_array(post: str, target: str) -> str:
 
 def ring_length(net: NetworkIR, post: str, target: str) -> int:
     """Slots of the ring of ``post`` for ``target``: the longest delay its projections may have."""
-    return max([longest_delay(net, e.pre) for e in net.projections_into(post)
-                if target in e.targets and uses_delay_ring(net, e)] or [1])
+    return _memo(net, ("length", post, target), lambda: max(
+        [_longest(net, e.pre) for e in net.projections_into(post)
+         if target in e.targets and uses_delay_ring(net, e)] or [1]))
 
 
 def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
@@ -135,7 +153,7 @@ def emission_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     count, rank = spikes_of(ctx, e.pre, 1, n)
     spikes = Loop(n, c64(0), count, when_transmitting(ctx, e, [
         Let(PRE, rank), Loop(q, lo, hi, body, f"out-synapses:{P}")]), f"spikes:{e.pre}")
-    R = longest_delay(ctx.net, e.pre)
+    R = _longest(ctx.net, e.pre)
     return Kernel(f"project_{P}", "input", [spikes],
                   f"{e.pre} -> {e.post} ({', '.join(e.targets)}) spikes, {e.connectivity.nb_synapses} synapses, "
                   f"delays of 1 to {R} steps into the rings of {e.post}", owner=neurons(e.post))
