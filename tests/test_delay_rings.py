@@ -185,3 +185,31 @@ def test_the_rings_carry_what_cannot_change_in_flight(pre_spike, ring):
     if pre_spike.endswith("w") and "-" not in pre_spike:
         np.testing.assert_allclose(g, np.array(Emulation().run(10).g), rtol=1e-12)
     assert np.count_nonzero(g) > 5
+
+
+def test_a_monitor_added_mid_flight_recompiles_with_the_rings_as_they_are():
+    net, m = build("llvm", 2)
+    net.simulate(12)
+    assert np.count_nonzero(net._state("A", "delay_ring:exc")) > 0
+    late = net.monitor(net.get_population("A"), "v")
+    net.simulate(STEPS - 12)
+    want = Emulation().run(STEPS)
+    assert np.array_equal(m.get("g_exc"), np.array(want.g)) and spikes_of(m) == dict(want.spikes)
+    assert late.get("v").shape == (STEPS - 12, N_A)
+
+
+def test_one_projection_into_two_targets_fills_both_rings():
+    net = ann.Network(dt=1.0)
+    src = net.create(ann.SpikeSourceArray([[0.0, 3.0], [1.0]]))
+    cell = ann.Neuron(equations="dv/dt = g_a + g_b", spike="v > 1e9")
+    post = net.create(2, cell)
+    net.connect(src, post, ["a", "b"]).from_matrix([[1.0, 2.0], [4.0, None]], delays=[[2.0, 1.0], [3.0, 1.0]])
+    m = net.monitor(post, ["g_a", "g_b"])
+    net.compile()
+    assert {"pop1._delay_ring_a", "pop1._delay_ring_b"} <= set(net.kernel_module.arrays)
+    net.simulate(8)
+    want = np.zeros((8, 2))
+    want[[2, 5], 0] += 1.0  # src 0 at 0 and 3, 2 steps
+    want[2, 0] += 2.0  # src 1 at 1, 1 step
+    want[[3, 6], 1] += 4.0  # src 0, 3 steps
+    assert np.array_equal(m.get("g_a"), want) and np.array_equal(m.get("g_b"), want)
