@@ -213,3 +213,10 @@ def test_one_projection_into_two_targets_fills_both_rings():
     want[2, 0] += 2.0  # src 1 at 1, 1 step
     want[[3, 6], 1] += 4.0  # src 0, 3 steps
     assert np.array_equal(m.get("g_a"), want) and np.array_equal(m.get("g_b"), want)
+
+
+def test_a_population_whose_delays_all_go_into_rings_keeps_no_past_spike_lists():
+    net, _ = build()
+    kernels = {k.name for k in net.kernel_module.kernels}
+    assert "history_A" not in kernels and "A._spike_ring" not in net.kernel_module.arrays
+    assert net.get_population("A").max_delay == 4 and net.get_population("src").max_delay == 6
