@@ -23,6 +23,7 @@ from . import events
 from .axonal import declare_axon_transmission
 from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
+from .delay_rings import declare_ring_projection, uses_delay_ring
 from .delays import (declare_delayed_inverse, declare_state_delays, delay_of, delay_steps, delayed_value,
                      has_state_delays, longest_delay, spikes_of)
 from .globalops import global_op_load
@@ -63,11 +64,12 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         for member, positions in e.members.items():
             ctx.km.handle(member, "w", f"{P}.w", positions)
     steps = delay_steps(e, ctx.net.dt)
-    if e.synapse.type == "spike" and not isinstance(steps, int):  # non-uniform delays (delays.py)
+    ring = uses_delay_ring(ctx.net, e)  # non-uniform delays into rings of future input (delay_rings.py)
+    if e.synapse.type == "spike" and not isinstance(steps, int) and not ring:  # non-uniform delays (delays.py)
         declare_delayed_inverse(ctx, e, steps)
     elif has_state_delays(ctx.net, e):  # delays.py: delays in the state, changeable after compile
         declare_state_delays(ctx, e, _dense_positions(c) if dense else None)
-    if (e.synapse.type == "spike" and isinstance(steps, int)) or e.kind == "decoding":
+    if (e.synapse.type == "spike" and isinstance(steps, int)) or e.kind == "decoding" or ring:
         order = np.argsort(c.pre_ranks, kind="stable")
         counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
         ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
@@ -76,6 +78,8 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr)
         ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
         ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+    if ring:
+        declare_ring_projection(ctx, e)
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
     declare_axon_transmission(ctx, e)
