@@ -39,6 +39,7 @@ from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, 
 from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
+from ..lowering.outgoing import slot_posts
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
@@ -316,16 +317,18 @@ class _Partitioner:
         if name in self.km.arrays:
             return name
         T = self.T
-        row_ptr = self._init(f"{projection}.row_ptr")
-        nb = int(row_ptr[-1])
-        pre_ranks = self._init(f"{projection}.pre_ranks")[:nb]
-        post_ranks = self._init(f"{projection}.post_ranks")
         ptr = self._init(f"{projection}.inv_ptr")
         pre_size = len(ptr) - 1
-        order = np.argsort(pre_ranks, kind="stable")
-        rows = np.repeat(np.arange(len(row_ptr) - 1), np.diff(row_ptr))[order]
-        post = post_ranks[rows] if len(rows) else np.zeros(0, np.int64)
-        pre = pre_ranks[order]
+        post = slot_posts(self.km, projection)  # the out-synapse storage's slots (lowering/outgoing.py)
+        if post is None:
+            row_ptr = self._init(f"{projection}.row_ptr")
+            nb = int(row_ptr[-1])
+            pre_ranks = self._init(f"{projection}.pre_ranks")[:nb]
+            post_ranks = self._init(f"{projection}.post_ranks")
+            order = np.argsort(pre_ranks, kind="stable")
+            rows = np.repeat(np.arange(len(row_ptr) - 1), np.diff(row_ptr))[order]
+            post = post_ranks[rows] if len(rows) else np.zeros(0, np.int64)
+        pre = np.repeat(np.arange(pre_size, dtype=np.int64), np.diff(ptr))
         split = np.empty((pre_size, T + 1), dtype=np.int64)
         for c, b in enumerate(self.boundaries(size)):
             split[:, c] = ptr[:-1] + np.bincount(pre[post < b], minlength=pre_size)
