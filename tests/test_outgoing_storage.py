@@ -286,7 +286,7 @@ def test_decision_is_in_the_kernel_dump():
     net.compile(silent=True)
     docs = sorted(k.doc for k in net.kernel_module.kernels if k.name.startswith("project_"))
     assert docs[0].endswith("storage out-synapse order (w read only here; consecutive post ranks, 38 padded)")
-    assert docs[1].endswith("storage out-synapse order (no synaptic array read only here; post ranks in out_post)")
+    assert docs[1].endswith("storage out-synapse order (no per-synapse array; post ranks in out_post)")
 
 
 def test_cuda_rendering_gives_the_reference_bits(tmp_path):

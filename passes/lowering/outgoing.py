@@ -16,7 +16,12 @@ random draws), the lowering stores them in out-synapse order instead:
 * when the post ranks of every pre neuron's out-synapses are consecutive (all-to-all onto a
   range, one-to-one), not even that: ``P.out_base[pre]`` is the first one's post rank minus
   ``inv_ptr[pre]``, the post rank of ``q`` is ``out_base[pre] + q``, and the inner loop is
-  ``g[base + q] += w[q]``: two contiguous streams, which LLVM vectorises.
+  ``g[base + q] += w[q]``: two contiguous streams, which LLVM vectorises.  A few missing
+  synapses inside a pre neuron's range (a recurrent all-to-all without self-connections: one per
+  pre neuron) become padding slots when the statements are exactly ``g_target += w`` (padded
+  with ``w = -0.0``: ``x + -0.0`` is ``x`` for every ``x``) or ``g_target -= w`` (``+0.0``);
+  ``P.inv_ptr`` then counts the padding, and ``cpu-partition`` splits the slots by post rank
+  (:func:`slot_posts`).
 
 The visit order (spikes in list order, then ascending post within a spike) is unchanged, so every
 increment lands in the same order: the same bits as the inverse-index path.
@@ -59,7 +64,8 @@ class OutgoingStorage:
         how = "consecutive post ranks" if self.contiguous else "post ranks in out_post"
         if self.padding:
             how += f", {self.padding} padded"
-        return f"{NOTE} ({', '.join(self.attributes) or 'no synaptic array'} read only here; {how})"
+        what = f"{', '.join(self.attributes)} read only here" if self.attributes else "no per-synapse array"
+        return f"{NOTE} ({what}; {how})"
 
 
 def read_attributes(ctx: LoweringContext, e: ProjectionEdge) -> set[str] | None:

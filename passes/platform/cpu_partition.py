@@ -14,8 +14,9 @@ the sequential code, so any thread count computes the same bits:
   i32[T+1]: rows are sorted by post rank);
 * ``spikes:pre`` loops over ``out-synapses:proj`` (spike propagation): every partition walks the
   whole spike list and handles only its own synapses of each spike (``proj.inv_split``,
-  i32[pre_size*(T+1)]: the synapses of each pre neuron in the inverse index are sorted by post
-  rank, and ``inv_split[pre*(T+1)+c]`` is the first one of partition ``c``), so each ``g[post]``
+  i32[pre_size*(T+1)]: the synapses of each pre neuron in the inverse index, or the slots of the
+  out-synapse storage (``lowering/outgoing.py``), are sorted by post rank, and
+  ``inv_split[pre*(T+1)+c]`` is the first one of partition ``c``), so each ``g[post]``
   receives its increments in the order of the spike list -- no atomics;
 * ``delays:proj`` loops (non-uniform spiking delays): the same, through the partition's own
   synapses of each (pre, delay) group (``proj.inv_dsplit``, ``cpu_partition_delays.py``);
