@@ -315,3 +315,31 @@ def test_cuda_rendering_gives_the_reference_bits(tmp_path):
     want, _ = run_reference(neutral, 30)
     assert_bitwise(got, want, neutral.arrays)
     assert want["monitor0._n_spikes"][0] > 100  # the recurrent input mattered
+
+
+@pytest.mark.parametrize("backend,threads", [("reference", 1), ("llvm", 2)])
+def test_other_synaptic_parameters_read_by_the_propagation(backend, threads):
+    """``g_target += w * c``, c per synapse (reordered with the weights), w per projection."""
+    syn = ann.Synapse(parameters="w = 0.5 : projection\nc = 1.0", pre_spike="g_target += w * c", name="Scaled")
+    rng = np.random.default_rng(8)
+    c = {}
+
+    def connect(net, src, post):
+        proj = net.connect(src, post, "exc", syn).fixed_probability(0.4, weights=0.75)
+        proj.c = ann.Uniform(0.0, 3.0, rng=net.default_rng)
+        return [proj]
+
+    def rewrite(net, projections):
+        c["new"] = [list(weights(rng, len(x))) for x in projections[0].c]
+        projections[0].c = c["new"]
+    net, (proj,), times, g_exc, _ = simulate(connect, backend, threads, after_compile=rewrite)
+    assert layout(net, proj) == "index" and [list(x) for x in proj.c] == c["new"]
+    want = np.zeros((STEPS, 25))
+    out = sorted((pre, post, x) for post, pres, xs in zip(proj.post_ranks, proj.pre_ranks, c["new"])
+                 for pre, x in zip(pres, xs))
+    for s in range(STEPS - 1):
+        for j in (j for j, ts in enumerate(times) if float(s) in ts):
+            for pre, post, x in out:
+                if pre == j:
+                    want[s + 1, post] += 0.75 * x
+    assert np.any(want) and np.array_equal(g_exc, want)
