@@ -343,3 +343,14 @@ def test_other_synaptic_parameters_read_by_the_propagation(backend, threads):
                 if pre == j:
                     want[s + 1, post] += 0.75 * x
     assert np.any(want) and np.array_equal(g_exc, want)
+
+
+def test_post_ranks_are_16_bits_on_the_cpu():
+    """cpu-narrow-ranks stores ``out_post`` as u16 when the post population has at most 65536
+    neurons (the reference backend runs the neutral module: i32)."""
+    from anncompiler.ir.types import I32, U16
+    dtypes = {}
+    for backend in ("llvm", "reference"):
+        net, (proj,), _, _, _ = simulate(fixed_probability, backend, steps=1)
+        dtypes[backend] = net.kernel_module.arrays[f"{proj.name}.out_post"].dtype
+    assert dtypes == {"llvm": U16, "reference": I32}
