@@ -123,9 +123,8 @@ def paired(loop: Loop) -> list:
     first_hi = _bin("min", even_lo, hi)
     k = Var(f"{i.name}_pair", I64)
     body = [Comment(f"elements 2*{k.name} and 2*{k.name}+1: one Philox block per draw of the pair")]
-    body += _copy(loop, k, 0, {})
-    available = _available(body, loop)
-    body += _copy(loop, k, 1, available)
+    shared = _Shared(loop.body)
+    body += _copy(loop, k, 0, shared) + _copy(loop, k, 1, shared)
     pop = loop.space.split(":", 1)[1]
     out = pre + [Loop(i, lo, first_hi, copy.deepcopy(loop.body), loop.space),
                  Loop(k, _bin(">>", even_lo, _c(1)), _bin(">>", even_hi, _c(1)), body, f"pairs:{pop}"),
@@ -147,21 +146,30 @@ def _written(body: list) -> set[str]:
         {s.counter for s in walk_stmts(body) if isinstance(s, Append)}
 
 
-def _available(copy0: list, loop: Loop) -> dict[Expr, Var]:
-    """Value -> local of the top-level Lets of the first element that the second may reuse: assigned
-    once, reading no array the loop writes."""
-    once, written = _assigned_once(loop.body), _written(loop.body)
-    out = {}
-    for s in copy0:
-        if isinstance(s, Let) and s.var.name in once and not isinstance(s.value, (Const, Var)) and \
-                not any(isinstance(x, Load) and x.array in written for x in walk_expr(s.value)):
-            out.setdefault(s.value, s.var)
-    return out
+class _Shared:
+    """The top-level locals of a pair's body that later statements may reuse: value -> local.
+
+    A Let qualifies when its local is assigned once in the loop's body and its value reads no
+    array that the body writes: then the same value computed later (by the second element, or a
+    second stream whose first round is the same) is that local."""
+
+    def __init__(self, body: list):
+        self.once = _assigned_once(body)
+        reassigned = {s.var.name for s in walk_stmts(body) if isinstance(s, (Let, Loop))} - self.once
+        #: locals whose value may change within an iteration (and their copies for the second element)
+        self.unstable = reassigned | {f"{name}_pair1" for name in reassigned}
+        self.written = _written(body)
+        self.values: dict[Expr, Var] = {}
+
+    def add(self, value: Expr, var: Var) -> None:
+        if not isinstance(value, (Const, Var)) and \
+                not any(isinstance(x, Load) and x.array in self.written for x in walk_expr(value)):
+            self.values.setdefault(value, var)
 
 
-def _copy(loop: Loop, k: Var, half: int, available: dict) -> list:
+def _copy(loop: Loop, k: Var, half: int, shared: _Shared) -> list:
     """The loop's body for element ``2k + half``: its half of each pair's block known, its locals
-    renamed (second element), the Lets whose value the first element computed already left out."""
+    renamed (second element), the Lets whose value is computed already left out."""
     i = loop.var
     element = Var(f"{i.name}_pair{half}", I64)
     table: dict[Expr, Expr] = {pair_index(i): k, pair_odd(i): Const(bool(half), BOOL), i: element}
@@ -171,11 +179,13 @@ def _copy(loop: Loop, k: Var, half: int, available: dict) -> list:
             if isinstance(s, (Let, Loop)):
                 rename[s.var.name] = table[s.var] = Var(f"{s.var.name}_pair1", s.var.dtype)
     index = BinOp("*", k, _c(2), I64) if half == 0 else BinOp("+", Var(f"{i.name}_pair0", I64), _c(1), I64)
-    once = _assigned_once(loop.body)
-    return [Let(element, index)] + _rewrite(loop.body, table, rename, available, once, top=True)
+    return [Let(element, index)] + _rewrite(loop.body, table, rename, shared, True)
 
 
-def _rewrite(body: list, table: dict, rename: dict, available: dict, once: set, top: bool) -> list:
+def _rewrite(body: list, table: dict, rename: dict, shared: _Shared, top: bool) -> list:
+    """``body`` rewritten through ``table`` (expressions) and ``rename`` (assigned locals); a
+    top-level Let whose value is ``shared`` already is left out, one that copies a constant or a
+    local that is not reassigned is propagated."""
     out = []
     for s in body:
         s = copy.copy(s)
@@ -186,15 +196,16 @@ def _rewrite(body: list, table: dict, rename: dict, available: dict, once: set, 
             if isinstance(v, Expr):
                 setattr(s, f.name, _fold(replace_exprs(v, table)))
             elif isinstance(v, list):
-                setattr(s, f.name, _rewrite(v, table, rename, available, once, top=False))
+                setattr(s, f.name, _rewrite(v, table, rename, shared, False))
         if isinstance(s, (Let, Loop)):
             original, s.var = s.var, rename.get(s.var.name, s.var)
-            if top and isinstance(s, Let) and original.name in once:
-                if s.value in available:  # the first element computed it: reuse its local
-                    table[original] = available[s.value]
+            if top and isinstance(s, Let) and original.name in shared.once:
+                if s.value in shared.values:  # computed already: reuse the local
+                    table[original] = shared.values[s.value]
                     continue
-                if isinstance(s.value, Const):  # a known half
-                    table[original] = s.value
+                if isinstance(s.value, Const) or (isinstance(s.value, Var) and s.value.name not in shared.unstable):
+                    table[original] = s.value  # a known half, or a copy (cse's): propagated
+                shared.add(s.value, s.var)
         out.append(s)
     return out
 
