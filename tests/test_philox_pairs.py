@@ -184,3 +184,53 @@ def test_cos_sin_have_the_bits_of_their_python_twin_and_are_close_to_libm(backen
     angle = 2 * np.pi * (QUARTERS + FRACTIONS) / 4
     np.testing.assert_allclose(arrays["sin"], np.sin(angle), rtol=0, atol=2e-15)  # np.sin: angle rounded
     assert list(arrays["sin"][FRACTIONS == 0.0]) == [0.0, 1.0, -0.0, -1.0]
+
+
+# --------------------------------------------------------------------------
+# the pass on a hand-written loop
+
+
+def _draw_like_module(start, stop, n=12):
+    """``out[i] = x + 10 y`` where ``t`` depends on the pair and the half of ``i`` (a draw), ``acc``
+    is reassigned in a branch and ``x``, ``y`` are the same expression before and after it."""
+    from anncompiler.ir.kernel import Cast, If, Load, Select
+    from anncompiler.ir.types import BOOL
+    m = new_module()
+    flags = np.array([k % 3 == 0 for k in range(n)])
+    m.declare("flag", BOOL, n, init=flags)
+    m.declare("bounds", I64, 2, init=np.array([3, 10]))
+    m.declare("out", F64, n)
+    i = Var("i", I64)
+    t, acc, x, y = (Var(name, F64) for name in ("t", "acc", "x", "y"))
+    draw = BinOp("+", Cast(philox.pair_index(i), F64), Select(philox.pair_odd(i), Const(0.5), Const(0.0), F64), F64)
+    body = [Let(t, draw), Let(acc, t), Let(x, BinOp("*", acc, Const(3.0), F64)),
+            If(Load("flag", i, BOOL), [Let(acc, BinOp("+", acc, Const(1.0), F64))]),
+            Let(y, BinOp("*", acc, Const(3.0), F64)),
+            Store("out", i, BinOp("+", x, BinOp("*", y, Const(10.0), F64), F64))]
+    m.kernels.append(Kernel("draws", "update", [Loop(i, start, stop, body, "neurons:P")]))
+    m.index_spaces["neurons:P"] = n
+    verify_module(m)
+    want = np.zeros(n)
+    lo, hi = (3, 10) if isinstance(start, Load) else (start.value, stop.value)
+    for k in range(lo, hi):
+        a = (k >> 1) + 0.5 * (k & 1)
+        want[k] = 3 * a + 10 * 3 * (a + flags[k])
+    return m, want
+
+
+@pytest.mark.parametrize("bounds", ["constant", "loaded"])
+@pytest.mark.parametrize("backend", ["reference", "llvm"])
+def test_the_pass_keeps_reassigned_locals_apart(bounds, backend):
+    from anncompiler.ir.kernel import Load
+    from anncompiler.passes.platform.cpu_pairs import paired
+    start, stop = ((Const(1, I64), Const(12, I64)) if bounds == "constant" else
+                   (Load("bounds", Const(0, I64), I64), Load("bounds", Const(1, I64), I64)))
+    m, want = _draw_like_module(start, stop)
+    loop = m.kernels[0].body[0]
+    m.kernels[0].body = paired(loop)
+    verify_module(m)
+    assert any(isinstance(s, Loop) and s.space == "pairs:P" for s in m.kernels[0].body)
+    b = get_backend(backend)()
+    arrays = allocate(m)
+    b.load(b.emit(m), arrays).run(1)
+    np.testing.assert_array_equal(arrays["out"], want)

@@ -150,7 +150,7 @@ class _Shared:
     """The top-level locals of a pair's body that later statements may reuse: value -> local.
 
     A Let qualifies when its local is assigned once in the loop's body and its value reads no
-    array that the body writes: then the same value computed later (by the second element, or a
+    array that the body writes and no local that it reassigns: then the same value computed later (by the second element, or a
     second stream whose first round is the same) is that local."""
 
     def __init__(self, body: list):
@@ -162,8 +162,9 @@ class _Shared:
         self.values: dict[Expr, Var] = {}
 
     def add(self, value: Expr, var: Var) -> None:
-        if not isinstance(value, (Const, Var)) and \
-                not any(isinstance(x, Load) and x.array in self.written for x in walk_expr(value)):
+        if not isinstance(value, (Const, Var)) and not any(
+                (isinstance(x, Load) and x.array in self.written) or (isinstance(x, Var) and x.name in self.unstable)
+                for x in walk_expr(value)):
             self.values.setdefault(value, var)
 
 
