@@ -24,7 +24,9 @@ random draws), the lowering stores them in out-synapse order instead:
   (:func:`slot_posts`).
 
 The visit order (spikes in list order, then ascending post within a spike) is unchanged, so every
-increment lands in the same order: the same bits as the inverse-index path.
+increment lands in the same order: the same bits as the inverse-index path.  The emission of
+per-synapse delays into rings of future input (``delay_rings.py``) uses the storage too, without
+padding nor post index (``post_index=False``): its ring offsets hold the post ranks.
 """
 from __future__ import annotations
 
