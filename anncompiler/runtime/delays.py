@@ -53,10 +53,10 @@ def _rebuild_index(net, projection: str, c, steps) -> None:
 
 
 def _rebuild_ring_offsets(net, projection: str, c, steps) -> None:
-    offsets = net._state(projection, "ring_offset", required=False)
+    offsets = net._state(projection, "ring_offset", required=False)  # gathered: one per synapse
     if offsets is None:
         return
     from anncompiler.passes.lowering.delay_rings import ring_offsets
     post = net.get_projection(projection).post
     post_size = int(getattr(post, "population", post).size)
-    offsets[:] = ring_offsets(c, steps, post_size, net._state(projection, "ring_order"))
+    offsets[:] = ring_offsets(c, steps, post_size)

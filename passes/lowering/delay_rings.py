@@ -14,9 +14,12 @@ every step (``delays.py``'s inverse index by delay, kept for the other pre_spike
 
 Each post neuron receives the sum of the values due at a step, then adds it to ``g_T`` once:
 another order of the float additions than one increment per synapse.  The emission loops are
-the spike propagation's (``spikes:pre`` over ``out-synapses:P``, through the inverse index),
-so the platforms split them by post neuron as they split an undelayed propagation: each ring
-cell has one writer and a fixed order of additions, the same on every backend and thread count.
+the spike propagation's (``spikes:pre`` over ``out-synapses:P``), so the platforms split them
+by post neuron as they split an undelayed propagation: each ring cell has one writer and a fixed
+order of additions, the same on every backend and thread count.  When nothing else reads its
+per-synapse arrays, the projection keeps them in out-synapse order (``outgoing.py``, without
+padding): the emission streams ``w[q]`` and ``ring_offset[q]`` (which holds the post rank), with
+no index load; otherwise it reads them through the inverse index (``inv_syn``).
 
 The delays are ``P._delays`` (per synapse, handle ``(P, 'synapse_delays')``): new delays after
 compile are written there, up to ``R``; spikes already in a ring keep the delay they left with.
@@ -84,17 +87,23 @@ def ring_length(net: NetworkIR, post: str, target: str) -> int:
          if target in e.targets and uses_delay_ring(net, e)] or [1]))
 
 
-def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
-    """After its inverse index and delays: the ring length of its pre population, the ring
-    offset of each out-synapse and the rings of its post population (once per target)."""
+def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray) -> None:
+    """After its out-synapse order and delays: the ring length of its pre population, the ring
+    offset of each out-synapse (``order``: the post-major synapse at each out-position) and the
+    rings of its post population (once per target).  The handle of the offsets gives the
+    out-position of each synapse (as the out-synapse storage's handles of its weights,
+    ``outgoing.py``: without padding, the same positions), so that new delays after compile
+    are written synapse by synapse (``runtime/delays.py``)."""
     declare_max_delay(ctx, e.pre)
     c, P = e.connectivity, e.name
     size = ctx.net.population(e.post).size
-    order = np.asarray(ctx.km.arrays[f"{P}.inv_syn"].init, dtype=np.int64)
-    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt), size, order)
-    ctx.declare(f"{P}.ring_offset", I32 if _fits_i32(ctx, e) else I64, len(offsets), "connectivity", offsets,
-                handle=(P, "ring_offset"))
-    ctx.km.handle(P, "ring_order", f"{P}.inv_syn")
+    order = np.asarray(order, dtype=np.int64)
+    positions = np.empty(len(order), dtype=np.int64)
+    positions[order] = np.arange(len(order), dtype=np.int64)
+    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt), size)
+    stored = offsets[order] if len(order) else np.zeros(1, np.int64)
+    ctx.declare(f"{P}.ring_offset", I32 if _fits_i32(ctx, e) else I64, len(stored), "connectivity", stored)
+    ctx.km.handle(P, "ring_offset", f"{P}.ring_offset", positions)
     for t in e.targets:
         ring = ring_array(e.post, t)
         if ring not in ctx.km.arrays:
@@ -102,17 +111,13 @@ def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
             ctx.declare(ring, ctx.ft, max(1, R * size), "state", 0.0, handle=(e.post, f"delay_ring:{t}"))
 
 
-def ring_offsets(c, steps, post_size: int, order) -> np.ndarray:
-    """``(d - 1) * post_size + post`` of each out-synapse in the inverse index's ``order`` (the
-    synapse at each position): its cell in the ring, from the slot of the current step."""
+def ring_offsets(c, steps, post_size: int) -> np.ndarray:
+    """``(d - 1) * post_size + post`` of each synapse (post-major order): its cell in the ring,
+    from the slot of the current step."""
     rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
     post = np.asarray(c.post_ranks, dtype=np.int64)[rows]
     steps = np.broadcast_to(np.asarray(steps, dtype=np.int64), post.shape)
-    nb = len(post)
-    if not nb:
-        return np.zeros(1, np.int64)
-    order = np.asarray(order, dtype=np.int64)[:nb]
-    return (steps[order] - 1) * post_size + post[order]
+    return (steps - 1) * post_size + post
 
 
 def _fits_i32(ctx: LoweringContext, e: ProjectionEdge) -> bool:
@@ -138,8 +143,11 @@ def emission_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     P = e.name
     size = ctx.net.population(e.post).size
     q, n, slot = Var("q", I64), Var("n", I64), Var("slot", I64)
-    resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
-    body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q)))]
+    if P in ctx.outgoing:  # out-synapse storage (outgoing.py): the synapse of q is at q
+        resolve, body = _resolver(ctx, e, q, ROW, PRE, POST), []
+    else:
+        resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
+        body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q)))]
     offset = i64(ctx.load(f"{P}.ring_offset", q))
     for t in e.targets:
         ring, R = ring_array(e.post, t), ring_length(ctx.net, e.post, t)

@@ -24,7 +24,9 @@ random draws), the lowering stores them in out-synapse order instead:
   (:func:`slot_posts`).
 
 The visit order (spikes in list order, then ascending post within a spike) is unchanged, so every
-increment lands in the same order: the same bits as the inverse-index path.
+increment lands in the same order: the same bits as the inverse-index path.  The emission of
+per-synapse delays into rings of future input (``delay_rings.py``) uses the storage too, without
+padding nor post index (``post_index=False``): its ring offsets hold the post ranks.
 """
 from __future__ import annotations
 
@@ -58,10 +60,15 @@ class OutgoingStorage:
     ptr: np.ndarray
     #: padding slots (missing synapses inside a pre neuron's range of post ranks)
     padding: int = 0
+    #: the propagation reads the post rank of each slot (``out_post`` or ``out_base``); a ring
+    #: projection does not (its ring offsets hold the post ranks, ``delay_rings.py``)
+    post_index: bool = True
 
     def summary(self) -> str:
         """What the kernel dump says of the layout."""
         how = "consecutive post ranks" if self.contiguous else "post ranks in out_post"
+        if not self.post_index:
+            how = "post ranks in the ring offsets"
         if self.padding:
             how += f", {self.padding} padded"
         what = f"{', '.join(self.attributes)} read only here" if self.attributes else "no per-synapse array"
@@ -110,12 +117,14 @@ def padding_value(e: ProjectionEdge, read: set[str]) -> float | None:
 
 
 def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
-                     inv_ptr: np.ndarray) -> OutgoingStorage | None:
+                     inv_ptr: np.ndarray, post_index: bool = True) -> OutgoingStorage | None:
     """Reorder the arrays of ``e`` into out-synapse order (``order``: the post-major synapse at
     each out-position, ``inv_ptr``: the first out-position of each pre neuron) and declare the
     post index of the propagation; None (nothing changed) when the projection keeps the inverse
     index.  Call after its attributes are declared, before ``P.inv_ptr`` (``OutgoingStorage.ptr``
-    when there is padding)."""
+    when there is padding).  ``post_index=False`` (the emission into rings of future input,
+    ``delay_rings.py``, whose ring offsets hold the post ranks): no padding, no ``out_post`` nor
+    ``out_base``, slot ``q`` is out-position ``q``."""
     read = read_attributes(ctx, e)
     c, P = e.connectivity, e.name
     nb = int(c.nb_synapses)
@@ -132,8 +141,8 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
     first[has] = post[inv_ptr[:-1][has]]
     span[has] = post[inv_ptr[1:][has] - 1] - first[has] + 1
     gaps = int(np.sum(span - counts))
-    pad = padding_value(e, read) if gaps else None
-    contiguous = gaps == 0 or (pad is not None and gaps * MAX_PADDING <= nb)
+    pad = padding_value(e, read) if gaps and post_index else None
+    contiguous = post_index and (gaps == 0 or (pad is not None and gaps * MAX_PADDING <= nb))
     if contiguous:  # slot of (pre, post): ptr[pre] + post - first[pre]; the gaps padded
         ptr = np.zeros_like(inv_ptr)
         ptr[1:] = np.cumsum(span)
@@ -153,7 +162,9 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
     if "w" in read:
         for member, at in e.members.items():  # fused: each member's synapses, now at their slots
             ctx.km.handle(member, "w", f"{P}.w", positions[np.asarray(at, dtype=np.int64)])
-    if contiguous:
+    if not post_index:
+        how = "post ranks in the ring offsets"
+    elif contiguous:
         base = np.zeros(len(first), dtype=np.int64)
         base[has] = first[has] - ptr[:-1][has]
         ctx.declare(f"{P}.out_base", I32, max(1, len(base)), "connectivity", base.astype(np.int32))
@@ -164,7 +175,8 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
         ctx.declare(f"{P}.out_post", I32, max(1, nb), "connectivity",
                     post.astype(np.int32) if nb else np.zeros(1, np.int32))
         how = "post rank of each out-synapse in out_post"
-    storage = OutgoingStorage(tuple(sorted(read)), positions, contiguous, ptr.astype(np.int32), gaps if contiguous else 0)
+    storage = OutgoingStorage(tuple(sorted(read)), positions, contiguous, ptr.astype(np.int32),
+                              gaps if contiguous else 0, post_index)
     what = ", ".join(storage.attributes) or "no synaptic array"
     e.notes.append(f"{NOTE}: {what} read only by the spike propagation; {how}")
     return storage
@@ -172,7 +184,8 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
 
 def slot_posts(km, projection: str) -> np.ndarray | None:
     """The post rank of every slot of the out-synapse storage of ``projection`` (padding
-    included), None when it keeps the inverse index (``cpu-partition`` splits the slots by it)."""
+    included), None when it keeps the inverse index or has no post index (a ring projection:
+    its slots are then the inverse index's positions; ``cpu-partition`` splits the slots by it)."""
     ptr = np.asarray(km.arrays[f"{projection}.inv_ptr"].init, dtype=np.int64)
     size = int(ptr[-1])
     if f"{projection}.out_base" in km.arrays:

@@ -77,16 +77,17 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
         ptr[1:] = np.cumsum(counts)
         rows = np.repeat(np.arange(c.n_rows), np.diff(c.row_ptr))
-        spiking = e.synapse.type == "spike" and not ring  # rings read the inverse index (delay_rings.py)
-        storage = declare_outgoing(ctx, e, order, ptr) if spiking else None
+        # rings (delay_rings.py) need no post index: their ring offsets hold the post ranks
+        spiking = e.synapse.type == "spike"
+        storage = declare_outgoing(ctx, e, order, ptr, post_index=not ring) if spiking else None
         ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr if storage is None else storage.ptr)
         if storage is not None:  # outgoing.py: the arrays in out-synapse order, no inverse index
             ctx.outgoing[P] = storage
         else:
             ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
             ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
-    if ring:
-        declare_ring_projection(ctx, e)
+        if ring:
+            declare_ring_projection(ctx, e, order)
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
     declare_axon_transmission(ctx, e)
