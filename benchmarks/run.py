@@ -1,14 +1,16 @@
 """Benchmarks: anncompiler side by side with its peers (ANNarchy, Brian2), one fresh process per run.
 
     python benchmarks/run.py [--runs 3] [--threads 1 2] [--peers] [--peer-python PY]
-                             [--peer-threads 1] [--duration MS] [name ...]
+                             [--peer-threads 1] [--duration MS] [--fast-math] [name ...]
 
 Prints, per model, simulator and thread count, the median cold compile time and simulation time
 (with the spread), the simulation time per second of biological time, the measured value (mean
 firing rate, mean r or mean weight), and the ratios of the simulation time to ANNarchy's and
 Brian2's at one thread measured in the same run (``--peers``), or else to figures measured
 earlier on a 2-core machine like ours.  Ends with the same table in Markdown and, for models
-with several populations, the rate of each population in each simulator.
+with several populations, the rate of each population in each simulator.  ``--fast-math`` adds
+rows for anncompiler compiled with ``compiler_flags="-ffast-math"`` (divisions by loop-invariant
+values as products by their reciprocal, as Brian2's default ``-ffast-math`` does in C++).
 
 The peers run with ``--peer-python`` (or ``$ANNC_PEER_PYTHON``; default: this interpreter), for
 example a virtual environment made with ``python -m venv /tmp/peers && /tmp/peers/bin/pip
@@ -50,7 +52,7 @@ net = ann.Network(dt=dt, seed=42)
 net.config(num_threads={threads})
 duration, measure = build(ann, net)
 duration = {duration!r} or duration
-t0 = time.perf_counter(); net.compile(directory=tempfile.mkdtemp(), silent=True); t_compile = time.perf_counter() - t0
+t0 = time.perf_counter(); net.compile(directory=tempfile.mkdtemp(), silent=True, compiler_flags={flags!r}); t_compile = time.perf_counter() - t0
 t0 = time.perf_counter(); net.simulate(duration); t_sim = time.perf_counter() - t0
 value = measure()
 value = value if isinstance(value, dict) else dict(value=value)
@@ -68,11 +70,12 @@ print(json.dumps(run({name!r}, {threads}, {duration!r})))
 _BRIAN2_DEFAULT_MS = {"song_abbott": 100000.0}
 
 
-def run_once(name: str, threads: int, module: str, python: str, duration: float | None) -> dict:
+def run_once(name: str, threads: int, module: str, python: str, duration: float | None,
+             flags: str = "default") -> dict:
     if module == "brian2":
         code = _BRIAN2_CHILD.format(here=HERE, name=name, threads=threads, duration=duration)
     else:
-        code = _CHILD.format(here=HERE, name=name, threads=threads, module=module, duration=duration)
+        code = _CHILD.format(here=HERE, name=name, threads=threads, module=module, duration=duration, flags=flags)
     env = dict(os.environ)
     if module != "anncompiler":  # keep ~/.config clean; cmake needs the venv's bin first on PATH
         env["HOME"] = env.get("ANNC_BENCH_HOME", "/tmp/annc-bench-home")
@@ -91,8 +94,8 @@ def spread(values):
     return (max(values) - min(values)) / 2 if len(values) > 1 else 0.0
 
 
-def measure(name, threads, runs, module, python, duration):
-    results = [run_once(name, threads, module, python, duration) for _ in range(runs)]
+def measure(name, threads, runs, module, python, duration, flags="default"):
+    results = [run_once(name, threads, module, python, duration, flags) for _ in range(runs)]
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         return {"error": errors[0]}
@@ -124,12 +127,12 @@ class Table:
 
     def add(self, name, simulator, threads, r, annarchy, brian2):
         if "error" in r:
-            print(f"{name:<19} {simulator:<11} {threads:>3} error: {r['error']}", flush=True)
+            print(f"{name:<19} {simulator:<12} {threads:>3} error: {r['error']}", flush=True)
             self.rows.append([name, simulator, str(threads), "error: " + r["error"]] + [""] * 6)
             return
         ratio = lambda ref, key: r[key] / ref[key] if ref and ref.get(key) else math.nan  # noqa: E731
         sim_a, sim_b, comp_a = ratio(annarchy, "sim"), ratio(brian2, "sim"), ratio(annarchy, "compile")
-        print(f"{name:<19} {simulator:<11} {threads:>3} {r['compile']:>9.3f} {r['sim']:>9.3f} ± {r['spread']:<6.3f} "
+        print(f"{name:<19} {simulator:<12} {threads:>3} {r['compile']:>9.3f} {r['sim']:>9.3f} ± {r['spread']:<6.3f} "
               f"{r['per_bio_s']:>9.3f} {r['value']:>9.3f} {sim_a:>9.2f} {sim_b:>8.2f} {comp_a:>9.3f}", flush=True)
         self.rows.append([name, simulator, str(threads), f"{r['compile']:.3g}",
                           f"{r['sim']:.3g} ± {r['spread']:.2g}", f"{r['per_bio_s']:.3g}", f"{r['value']:.4g}",
@@ -179,6 +182,8 @@ def main(argv=None):
     ap.add_argument("--peer-threads", type=int, nargs="+", default=[1], help="thread counts of ANNarchy")
     ap.add_argument("--duration", type=float, default=None,
                     help="biological time to simulate (ms) instead of each model's own")
+    ap.add_argument("--fast-math", action="store_true",
+                    help="also run anncompiler with compiler_flags='-ffast-math' (reciprocal divisions)")
     args = ap.parse_args(_names_first(sys.argv[1:] if argv is None else list(argv)))
     unknown = [n for n in args.names if n not in ALL]
     if unknown:
@@ -206,9 +211,10 @@ def main(argv=None):
             ref_a = dict(zip(("sim", "compile"), ANNARCHY[name]))
         if ref_b is None and name in BRIAN2 and args.duration is None:
             ref_b = {"sim": BRIAN2[name]}
-        for threads in args.threads:
-            r = measure(name, threads, args.runs, "anncompiler", sys.executable, args.duration)
-            table.add(name, "anncompiler", threads, r, ref_a, ref_b)
+        for label, flags in [("anncompiler", "default")] + [("ann fastmath", "-ffast-math")] * args.fast_math:
+            for threads in args.threads:
+                r = measure(name, threads, args.runs, "anncompiler", sys.executable, args.duration, flags)
+                table.add(name, label, threads, r, ref_a, ref_b)
     if not args.peers:
         print("(ratios against figures measured earlier on a 2-core machine like ours: ANNarchy 5.0.4 and "
               "Brian2 standalone at 1 thread)")

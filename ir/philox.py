@@ -9,13 +9,19 @@ draws from it stays vectorisable, and every backend computes the same bits.
 
 Counter and key used by anncompiler (:func:`draw_block`)::
 
-    counter = (element index, step & 0xffffffff, step >> 32, stream | draw << 16)
+    counter = (word0, step & 0xffffffff, step >> 32, stream | draw << 16)
     key     = (seed & 0xffffffff, seed >> 32)
 
 ``stream`` (< 2**16) identifies one random call of the network (see
 ``passes/lowering/random.py`` for the numbering); ``draw`` (< 2**16) numbers
-the extra blocks of a distribution that needs more than 4 words (Gamma,
-Binomial), 0 otherwise.
+the extra blocks of a distribution that needs more than 4 words.
+
+Two draws per block: Uniform, DiscreteUniform, Exponential and the inversion of Binomial use
+53 bits of two words, Normal and LogNormal both outputs of one Box-Muller pair, so elements
+``2k`` and ``2k+1`` (neurons, synapses) share the block with ``word0 = k`` and ``draw = 0``:
+the even element takes words 0-1 (the cosine output), the odd one words 2-3 (the sine output)
+(:class:`Blocks`).  Gamma and the Bernoulli trials of Binomial use whole blocks of their own,
+``word0 = element index`` (draws 1, 2, ... for the trials of Binomial).
 
 Uniform doubles (:func:`uniform53`) take 53 bits of two words::
 
@@ -30,8 +36,8 @@ from __future__ import annotations
 
 
 from .kernel import BinOp, Call, Cast, Cmp, Const, Expr, If, Let, Logic, Loop, Select, Stmt, UnOp, Var
-from .rng_math import cos_quarter, log_int
-from .types import F64, I32, I64, U32, U64
+from .rng_math import cos_quarter, cos_sin_quarter, log_int
+from .types import BOOL, F64, I32, I64, U32, U64
 
 PHILOX_M0, PHILOX_M1 = 0xD2511F53, 0xCD9E8D57
 PHILOX_W0, PHILOX_W1 = 0x9E3779B9, 0xBB67AE85
@@ -162,11 +168,11 @@ def log_uniform53(em: Emitter, hi: Expr, lo: Expr) -> Expr:
     return log_int(em, em.let(int53(hi, lo, open_zero=True), "k"), -53)
 
 
-def cos_2pi_uniform53(em: Emitter, hi: Expr, lo: Expr) -> Expr:
-    """``cos(2 pi u)`` of the [0, 1) uniform of :func:`uniform53`: the top two of its 53 bits are
-    the quarter of the circle, the other 51 the fraction of the quarter (exact)."""
+def cos_sin_2pi_uniform53(em: Emitter, hi: Expr, lo: Expr) -> tuple[Expr, Expr]:
+    """``cos(2 pi u)`` and ``sin(2 pi u)`` of the [0, 1) uniform of :func:`uniform53`: the top two
+    of its 53 bits are the quarter of the circle, the other 51 the fraction of the quarter (exact)."""
     f = em.let(BinOp("*", int53(hi, lo, high_mask=(1 << 25) - 1), Const(2.0 ** -51, F64), F64), "f")
-    return cos_quarter(em, em.let(BinOp(">>", hi, u32(30), U32), "q"), f)
+    return cos_sin_quarter(em, em.let(BinOp(">>", hi, u32(30), U32), "q"), f)
 
 
 def cos_2pi_uniform32(em: Emitter, w: Expr) -> Expr:
@@ -207,11 +213,56 @@ def draw_block(em: Emitter, index: Expr, step: Expr, seed: int | None, stream: i
     return philox4x32_10(em, counter_words(index, step, stream, draw), seed_key(seed))
 
 
-def block_maker(index: Expr, step: Expr, seed: int | None, stream: int):
-    """``block(draw, em)`` for :func:`distribution`: the words of one stream."""
-    def block(draw, em: Emitter):
-        return draw_block(em, index, step, seed, stream, draw)
-    return block
+def pair_index(index: Expr) -> Expr:
+    """``index >> 1``: the counter word 0 of the block that elements ``2k`` and ``2k+1`` share."""
+    if isinstance(index, Const):
+        return Const(int(index.value) >> 1, index.dtype)
+    return BinOp(">>", index, Const(1, index.dtype), index.dtype)
+
+
+def pair_odd(index: Expr) -> Expr:
+    """``index & 1 != 0``: whether an element takes the second half of its pair's block."""
+    if isinstance(index, Const):
+        return Const(bool(int(index.value) & 1), BOOL)
+    return Cmp("!=", BinOp("&", index, Const(1, index.dtype), index.dtype), Const(0, index.dtype))
+
+
+def pick(odd: Expr, second: Expr, first: Expr) -> Expr:
+    """``odd ? second : first``, chosen now when ``odd`` is a constant."""
+    if isinstance(odd, Const):
+        return second if odd.value else first
+    return Select(odd, second, first, first.dtype)
+
+
+class Blocks:
+    """The blocks of one stream that a draw of element ``index`` may use.
+
+    ``blocks(draw, em)``: the element's own block ``draw`` (counter word 0 = ``index``), for
+    the distributions that need whole blocks (Gamma, the Bernoulli trials of Binomial).
+    ``pair(em)``: the block that elements ``2k`` and ``2k+1`` share (counter word 0 = ``k``,
+    draw 0); ``odd`` says which half is the element's.  A loop that computes both elements of a
+    pair computes that block once (``passes/platform/cpu_pairs.py``).
+    """
+
+    def __init__(self, index: Expr, step: Expr, seed: int | None, stream: int):
+        self.index, self.step, self.seed, self.stream = index, step, seed, stream
+        self.odd = pair_odd(index)
+
+    def __call__(self, draw, em: Emitter):
+        return draw_block(em, self.index, self.step, self.seed, self.stream, draw)
+
+    def pair(self, em: Emitter):
+        return draw_block(em, pair_index(self.index), self.step, self.seed, self.stream, 0)
+
+    def half(self, em: Emitter) -> tuple[Expr, Expr]:
+        """The element's two words of its pair's block: words 0-1 (even element) or 2-3 (odd)."""
+        w = self.pair(em)
+        return em.let(pick(self.odd, w[2], w[0]), "h"), em.let(pick(self.odd, w[3], w[1]), "h")
+
+
+def block_maker(index: Expr, step: Expr, seed: int | None, stream: int) -> Blocks:
+    """The :class:`Blocks` of one stream for :func:`distribution`."""
+    return Blocks(index, step, seed, stream)
 
 
 # --------------------------------------------------------------------------
@@ -226,11 +277,14 @@ def _call(fn, *args):
     return Call(fn, tuple(args), F64)
 
 
-def normal_from(em: Emitter, w) -> Expr:
-    """Box-Muller: sqrt(-2 log u1) cos(2 pi u2), u1 in (0,1] from (w0, w1), u2 in [0,1) from (w2, w3);
-    ``log`` and ``cos`` of ``rng_math`` (vectorisable, the same bits on every backend)."""
-    r = _call("sqrt", _b("*", Const(-2.0, F64), log_uniform53(em, w[0], w[1])))
-    return em.let(_b("*", r, cos_2pi_uniform53(em, w[2], w[3])), "z")
+def normal_from(em: Emitter, blocks: Blocks) -> Expr:
+    """Box-Muller on the pair's block: ``r = sqrt(-2 log u1)``, u1 in (0,1] from (w0, w1), u2 in
+    [0,1) from (w2, w3); the even element takes ``r cos(2 pi u2)``, the odd one ``r sin(2 pi u2)``
+    (``log``, ``cos`` and ``sin`` of ``rng_math``: vectorisable, the same bits on every backend)."""
+    w = blocks.pair(em)
+    r = em.let(_call("sqrt", _b("*", Const(-2.0, F64), log_uniform53(em, w[0], w[1]))), "r")
+    cos, sin = cos_sin_2pi_uniform53(em, w[2], w[3])
+    return em.let(_b("*", r, pick(blocks.odd, sin, cos)), "z")
 
 
 def distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
@@ -250,25 +304,25 @@ def distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
 def _distribution(em: Emitter, name: str, args: list[Expr], block) -> Expr:
     if name == "Uniform":
         a, b = args
-        u = uniform53(em, *block(0, em)[:2])
+        u = uniform53(em, *block.half(em))
         return _b("+", a, _b("*", _b("-", b, a), u))
     if name == "DiscreteUniform":
         # a + min(floor(n*u), n-1), n = b - a + 1: integers a..b inclusive (the min guards
         # the rounding of n*u up to n when u is close to 1)
         a, b = args
-        u = uniform53(em, *block(0, em)[:2])
+        u = uniform53(em, *block.half(em))
         n = em.let(_b("+", _b("-", b, a), Const(1.0, F64)), "n")
         k = _b("min", _call("floor", _b("*", n, u)), _b("-", n, Const(1.0, F64)))
         return _b("+", a, k)
     if name == "Normal":
         mu, sigma = args
-        return _b("+", mu, _b("*", sigma, normal_from(em, block(0, em))))
+        return _b("+", mu, _b("*", sigma, normal_from(em, block)))
     if name == "LogNormal":
         mu, sigma = args
-        return _call("exp", _b("+", mu, _b("*", sigma, normal_from(em, block(0, em)))))
+        return _call("exp", _b("+", mu, _b("*", sigma, normal_from(em, block))))
     if name == "Exponential":
         (lam,) = args  # a rate: mean 1/lambda (C++ std::exponential_distribution)
-        return _b("/", UnOp("neg", log_uniform53(em, *block(0, em)[:2]), F64), lam)
+        return _b("/", UnOp("neg", log_uniform53(em, *block.half(em)), F64), lam)
     if name == "Gamma":
         alpha, beta = args
         return _b("*", gamma(em, alpha, block), beta)
@@ -320,14 +374,15 @@ def binomial(em: Emitter, n: Expr, p: Expr, block) -> Expr:
     A literal n <= ``BINOMIAL_UNROLL``: the sum of n Bernoulli trials, one per 32-bit word
     (trial true when ``w < p * 2**32``: p is resolved to 2**-32), unrolled (vectorisable).
     Otherwise, when ``0 <= p <= 0.5`` and ``n*p <= BINOMIAL_INVERSION_MEAN``: inversion of the
-    distribution function from 0 upwards with one uniform ``u`` in [0, 1) (block 0, 53 bits),
+    distribution function from 0 upwards with one uniform ``u`` in [0, 1) (53 bits: the element's
+    half of its pair's block, computed before the test so that a pair computes the block once),
     ``k = #{j : F(j) <= u}`` with ``P(j+1) = P(j) (n-j)/(j+1) p/(1-p)``, ``P(0) = (1-p)**n``, over a
     fixed ``min(n, ceil(n*p + 8 sqrt(n*p) + 8))`` terms (no data-dependent exit, so every
     backend runs the same operations; a larger k, whose probability is below 1e-16, is drawn
     as that bound).  Its cost grows with the mean, not with n: the 1,600-2,900 Poisson inputs
     at 8 Hz of a cortical-microcircuit neuron take about 20 terms, not 2,900 trials.  Otherwise
-    the trials in a loop over ceil(n/4) blocks (n at most 4 * MAX_DRAWS = 262144, larger n is
-    clamped)."""
+    the trials in a loop over ceil(n/4) of the element's blocks, draws 1, 2, ... (n at most
+    4 * (MAX_DRAWS - 1) = 262140, larger n is clamped)."""
     thr = em.let(_b("*", p, Const(2.0 ** 32, F64)), "thr")
     zero, one = Const(0.0, F64), Const(1.0, F64)
     if isinstance(n, Const) and float(n.value) <= BINOMIAL_UNROLL:
@@ -343,18 +398,17 @@ def binomial(em: Emitter, n: Expr, p: Expr, block) -> Expr:
     em.stmts.append(Let(acc, zero))
     nf = em.let(Cast(n64, F64), "nf")
     mean = em.let(_b("*", nf, p), "mean")
+    u = uniform53(em, *block.half(em))
     inverting = em.let(Logic("and", Logic("and", Cmp(">=", p, zero), Cmp("<=", p, Const(0.5, F64))),
                              Cmp("<=", mean, Const(BINOMIAL_INVERSION_MEAN, F64))), "inv")
-    em.stmts.append(If(inverting, _binomial_inversion(em.prefix + "I", nf, p, mean, acc, block),
+    em.stmts.append(If(inverting, _binomial_inversion(em.prefix + "I", nf, p, mean, acc, u),
                        _binomial_trials(em.prefix + "B", n64, thr, acc, block)))
     return acc
 
 
-def _binomial_inversion(prefix: str, nf: Expr, p: Expr, mean: Expr, acc: Var, block) -> list[Stmt]:
+def _binomial_inversion(prefix: str, nf: Expr, p: Expr, mean: Expr, acc: Var, u: Expr) -> list[Stmt]:
     em = Emitter(prefix)
     zero, one = Const(0.0, F64), Const(1.0, F64)
-    w = block(0, em)
-    u = uniform53(em, w[0], w[1])
     q = em.let(_b("-", one, p), "q")
     ratio = em.let(_b("/", p, q), "r")
     terms = _b("min", nf, _call("ceil", _b("+", _b("+", mean, _b("*", Const(8.0, F64), _call("sqrt", mean))),
@@ -375,10 +429,10 @@ def _binomial_trials(prefix: str, n64: Expr, thr: Expr, acc: Var, block) -> list
     em = Emitter(prefix)
     zero, one = Const(0.0, F64), Const(1.0, F64)
     blocks = em.let(BinOp("min", BinOp("/", BinOp("+", n64, Const(3, I64), I64), Const(4, I64), I64),
-                          Const(MAX_DRAWS, I64), I64), "nb")
+                          Const(MAX_DRAWS - 1, I64), I64), "nb")
     j = Var(f"{prefix}bj", I64)
     inner = Emitter(prefix + "L")
-    w = block(j, inner)
+    w = block(BinOp("+", j, Const(1, I64), I64), inner)  # draw 0 of this index is a pair's block
     body_count: Expr = acc
     for q in range(4):
         trial = BinOp("+", BinOp("*", j, Const(4, I64), I64), Const(q, I64), I64)

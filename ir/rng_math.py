@@ -1,6 +1,6 @@
 """``log`` and ``cos`` for the random distributions, written in kernel IR.
 
-The Box-Muller transform needs ``log(u1)`` and ``cos(2 pi u2)``.  As libm calls they cost
+The Box-Muller transform needs ``log(u1)``, ``cos(2 pi u2)`` and ``sin(2 pi u2)``.  As libm calls they cost
 tens of nanoseconds and keep LLVM from vectorising the loop that draws (the Philox rounds
 around them then run one lane at a time).  Here both are polynomials over exact
 range reductions that only add, multiply, divide and select, so the loop vectorises and
@@ -15,11 +15,11 @@ quarter of the circle ``q`` (0-3) and a fraction ``f`` in ``[0, 1)`` of that qua
 * ``log(k)``: ``k = x * 2**e`` with ``x`` in ``[sqrt(1/2), sqrt(2)]`` (the exponent by six
   halving steps, exact), ``log(x) = 2 atanh(s)`` with ``s = (x-1)/(x+1)``, ``|s| <= 0.1716``,
   by its series to ``s**23`` (truncation below ``1e-18`` relative).
-* ``cos(2 pi (q + f) / 4)``: the angle ``f * pi/2`` folded to ``[0, pi/4]`` (``1 - f`` is
-  exact), sine and cosine by their Taylor series to degree 19 and 20, then the signs and the
-  swap of the quarter.
+* ``cos`` and ``sin`` of ``2 pi (q + f) / 4``: the angle ``f * pi/2`` folded to ``[0, pi/4]``
+  (``1 - f`` is exact), sine and cosine by their Taylor series to degree 19 and 20, then the
+  signs and the swap of the quarter (both outputs from the same two polynomials).
 
-:func:`log_int_py` and :func:`cos_quarter_py` do the same operations in Python floats (IEEE
+:func:`log_int_py` and :func:`cos_sin_quarter_py` do the same operations in Python floats (IEEE
 double, no fused multiply-add): the same bits, for the tests.
 """
 from __future__ import annotations
@@ -73,19 +73,35 @@ def log_int(em, k: Expr, exponent: int = 0) -> Expr:
     return em.let(_b("+", _b("*", e, _f(LN2)), _b("*", s, _horner(em, z, LOG_SERIES, "lp"))), "log")
 
 
-def cos_quarter(em, q: Expr, f: Expr) -> Expr:
-    """``cos(2 pi (q + f) / 4)`` for ``q`` in 0-3 (a u32 expression) and ``f`` in ``[0, 1)``."""
+def _folded_cos_sin(em, f: Expr) -> tuple[Expr, Expr]:
+    """``cos`` and ``sin`` of ``a = f * pi/2`` for ``f`` in ``[0, 1)`` (the angle folded to ``[0, pi/4]``)."""
     upper = em.let(Cmp(">", f, _f(0.5)), "cu")
     y = em.let(_b("*", Select(upper, _b("-", _f(1.0), f), f, F64), _f(HALF_PI)), "cy")
     z = em.let(_b("*", y, y), "cz")
     sin_y = em.let(_b("*", y, _horner(em, z, SIN_SERIES, "cs")), "sin")
     cos_y = _horner(em, z, COS_SERIES, "cc")
-    cos_a = em.let(Select(upper, sin_y, cos_y, F64), "ca")  # a = f * pi/2
-    sin_a = em.let(Select(upper, cos_y, sin_y, F64), "sa")
+    return em.let(Select(upper, sin_y, cos_y, F64), "ca"), em.let(Select(upper, cos_y, sin_y, F64), "sa")
+
+
+def cos_quarter(em, q: Expr, f: Expr) -> Expr:
+    """``cos(2 pi (q + f) / 4)`` for ``q`` in 0-3 (a u32 expression) and ``f`` in ``[0, 1)``."""
+    cos_a, sin_a = _folded_cos_sin(em, f)
+    return em.let(_by_quarter(q, cos_a, UnOp("neg", sin_a, F64), UnOp("neg", cos_a, F64), sin_a), "cos")
+
+
+def cos_sin_quarter(em, q: Expr, f: Expr) -> tuple[Expr, Expr]:
+    """``cos`` and ``sin`` of ``2 pi (q + f) / 4``: one pair of polynomials, two selections of
+    sign and quarter."""
+    cos_a, sin_a = _folded_cos_sin(em, f)
+    return (em.let(_by_quarter(q, cos_a, UnOp("neg", sin_a, F64), UnOp("neg", cos_a, F64), sin_a), "cos"),
+            em.let(_by_quarter(q, sin_a, cos_a, UnOp("neg", sin_a, F64), UnOp("neg", cos_a, F64)), "sin"))
+
+
+def _by_quarter(q: Expr, *values: Expr) -> Expr:
+    """``values[q]`` for ``q`` in 0-3."""
     quarter = [Cmp("==", q, Const(n, q.dtype)) for n in range(3)]
-    return em.let(Select(quarter[0], cos_a, Select(quarter[1], UnOp("neg", sin_a, F64),
-                                                   Select(quarter[2], UnOp("neg", cos_a, F64), sin_a, F64), F64),
-                         F64), "cos")
+    return Select(quarter[0], values[0], Select(quarter[1], values[1], Select(quarter[2], values[2], values[3], F64),
+                                                F64), F64)
 
 
 # --------------------------------------------------------------------------
@@ -110,10 +126,14 @@ def log_int_py(k: float, exponent: int = 0) -> float:
     return e * LN2 + s * _horner_py(s * s, LOG_SERIES)
 
 
-def cos_quarter_py(q: int, f: float) -> float:
+def cos_sin_quarter_py(q: int, f: float) -> tuple[float, float]:
     upper = f > 0.5
     y = ((1.0 - f) if upper else f) * HALF_PI
     z = y * y
     sin_y, cos_y = y * _horner_py(z, SIN_SERIES), _horner_py(z, COS_SERIES)
     cos_a, sin_a = (sin_y, cos_y) if upper else (cos_y, sin_y)
-    return (cos_a, -sin_a, -cos_a, sin_a)[q]
+    return (cos_a, -sin_a, -cos_a, sin_a)[q], (sin_a, cos_a, -sin_a, -cos_a)[q]
+
+
+def cos_quarter_py(q: int, f: float) -> float:
+    return cos_sin_quarter_py(q, f)[0]

@@ -39,14 +39,14 @@ def coba_random(net):
         proj.w = ann.Uniform(lo, hi, rng=net.default_rng)
 
 
-def delays_driven(net):
+def delays_driven(net, synapse=None):
     """Uniform and non-uniform delays, a different weight per synapse, neurons that fire."""
     lif = ann.Neuron(parameters=dict(tau=4.0, I=ann.Parameter(1.0, locality="local")),
                      equations=["tau * dv/dt = -v + g_exc + I", "5.0 * dg_exc/dt = -g_exc"],
                      spike="v > 1.0", reset="v = 0.0", refractory=1.0, name="Driven")
     pop = net.create(40, lif)
     pop.I = np.linspace(1.05, 3.0, 40)
-    net.connect(pop[:30], pop, "exc").fixed_probability(0.3, weights=ann.Uniform(0.1, 0.4, rng=net.default_rng),
+    net.connect(pop[:30], pop, "exc", synapse).fixed_probability(0.3, weights=ann.Uniform(0.1, 0.4, rng=net.default_rng),
                                                         delays=ann.Uniform(0.1, 1.0, rng=net.default_rng))
     net.connect(pop[30:], pop, "exc").fixed_probability(0.3, weights=ann.Uniform(-0.5, -0.2, rng=net.default_rng),
                                                         delays=0.5)
@@ -105,7 +105,8 @@ def spike_count(net) -> int:
 def test_ordered_mapping_matches_llvm_under_any_thread_order(name, scheduled):
     gpu = scheduled(model(name))
     kinds = {k.body[0].space.split(":")[0] for k in gpu.kernel_module.kernels
-             if gpu.kernel_module.launch[k.name].grid_loops and k.phase == "input"}
+             if gpu.kernel_module.launch[k.name].grid_loops and k.phase == "input"
+             and not k.name.startswith("deliver_delayed_")}  # the rings of per-synapse delays: per neuron
     assert kinds == {"partitions"}  # every propagation on the grid, by post-synaptic neuron
     assert not any(c.atomics for c in gpu.kernel_module.launch.values())
     cpu = llvm(name)
@@ -124,15 +125,21 @@ def test_another_schedule_and_two_threads_give_the_same_bits(scheduled):
     assert_same_run(gpu, cpu, arrays=False)  # partitions lay some arrays out differently
 
 
-def test_new_delays_rebuild_the_split(scheduled):
-    """Per-synapse delays changed after compile rebuild the partitions' split of the delayed index."""
+@pytest.mark.parametrize("path", ["rings", "index"])
+def test_new_delays_rebuild_the_split(scheduled, path):
+    """Per-synapse delays changed after compile: written where the rings read them, or (a
+    ``pre_spike`` that cannot go through the rings) rebuild the partitions' split of the delayed
+    index."""
     nets = []
+    synapse = ann.Synapse(pre_spike="g_target += w : unless_post") if path == "index" else None
     for backend in ("cuda", "llvm"):
-        net = model("delays_driven")
+        net = ann.Network(dt=0.1, seed=3)
+        delays_driven(net, synapse)
         proj = net.get_projections()[0]
         if backend == "cuda":
             scheduled(net)
-            assert np.asarray(net._state(proj.name, "inv_dsplit")).size > 1
+            role = "inv_dsplit" if path == "index" else "synapse_delays"
+            assert np.asarray(net._state(proj.name, role)).size > 1
         else:
             net.compile(backend="llvm")
         proj.delay = [[0.1 + 0.1 * ((i + j) % 7) for j in range(len(d.pre_ranks))]

@@ -200,3 +200,16 @@ def test_weights_read_as_an_array_can_be_written_back(connect):
     np.testing.assert_array_equal(np.asarray(proj.w), w * 0.5)
     with pytest.raises(ann.ShapeError):
         proj.w = np.zeros((2, 2))
+
+
+def test_projection_lists_its_parameters_variables_and_attributes():
+    net = ann.Network()
+    pop = net.create(3, ann.Neuron(equations="r = 1"))
+    plastic = net.connect(pop, pop, 'exc', synapse=ann.Synapse(parameters="eta = 0.1", equations="dw/dt = eta * pre.r"))
+    plastic.all_to_all(weights=0.5)
+    static = net.connect(pop, pop, 'inh')
+    static.all_to_all(weights=0.5)
+    assert (plastic.parameters, plastic.variables, plastic.attributes) == (["eta"], ["w"], ["eta", "w"])
+    assert (static.parameters, static.variables, static.attributes) == (["w"], [], ["w"])
+    net.compile()
+    assert plastic.attributes == ["eta", "w"]

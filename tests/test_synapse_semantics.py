@@ -24,9 +24,11 @@ def timed_neuron(name="Timed"):
 
 
 def uniform_oracle(index, step, stream, seed, a=0.0, b=1.0):
-    """``Uniform(a, b)`` of the counter-based generator (ir/philox.py) in plain Python."""
-    w = philox.philox4x32_10_py((index, step & 0xFFFFFFFF, step >> 32, stream), (seed & 0xFFFFFFFF, seed >> 32))
-    return a + (b - a) * ((w[0] >> 5) * 2.0 ** 26 + (w[1] >> 6)) * 2.0 ** -53
+    """``Uniform(a, b)`` of the counter-based generator (ir/philox.py) in plain Python: element
+    ``index`` takes its half of the block of ``index >> 1``."""
+    w = philox.philox4x32_10_py((index >> 1, step & 0xFFFFFFFF, step >> 32, stream), (seed & 0xFFFFFFFF, seed >> 32))
+    hi, lo = (w[2], w[3]) if index & 1 else (w[0], w[1])
+    return a + (b - a) * ((hi >> 5) * 2.0 ** 26 + (lo >> 6)) * 2.0 ** -53
 
 
 # --------------------------------------------------------------------------

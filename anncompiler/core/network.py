@@ -346,15 +346,15 @@ class Network(metaclass=_NetworkMeta):
         if self.compiled:
             raise NetworkError("the network is already compiled")
         self.directory = directory
-        from anncompiler.runtime.compile import backend_choice
+        from anncompiler.runtime.compile import backend_choice, pipeline_for_flags
         backend, options = backend_choice(self._config, backend, cuda_config)
-        module, simulator, arrays, report = compile_network(
-            self, pipeline or DEFAULT_PIPELINE, backend, dump_ir, options, load=load)
+        pipeline = pipeline or pipeline_for_flags(DEFAULT_PIPELINE, compiler_flags)
+        module, simulator, arrays, report = compile_network(self, pipeline, backend, dump_ir, options, load=load)
         self.compile_report = report
         if not load:
             return
         # what a recompile after compile (monitors added, anncompiler/runtime/rebuild.py) repeats
-        self._compile_options = {"pipeline": pipeline or DEFAULT_PIPELINE, "backend": backend, "dump_ir": dump_ir,
+        self._compile_options = {"pipeline": pipeline, "backend": backend, "dump_ir": dump_ir,
                                  "backend_options": options}
         self.kernel_module, self._simulator, self._arrays = module.kernels, simulator, arrays
         self._backend_used = backend

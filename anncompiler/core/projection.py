@@ -229,6 +229,21 @@ class Projection:
     def size(self):
         return self._require_connectivity().n_rows
 
+    @property
+    def parameters(self) -> list:
+        """Names of the synapse model's parameters (``w`` included where the model has it)."""
+        return self._model_ir().parameters
+
+    @property
+    def variables(self) -> list:
+        """Names of the synapse model's variables."""
+        return self._model_ir().variables
+
+    @property
+    def attributes(self) -> list:
+        """Names of every parameter and variable of the synapse model."""
+        return list(self._model_ir().attributes)
+
     def __len__(self):
         return self.size
 

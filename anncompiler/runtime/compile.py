@@ -116,6 +116,19 @@ def dump_directory(dump_ir):
     return dump_ir or os.environ.get("ANNC_DUMP_IR") or None
 
 
+def pipeline_for_flags(pipeline: str, compiler_flags) -> str:
+    """The default ``pipeline`` adapted to ANNarchy-style ``compile(compiler_flags=...)``: C
+    compilers' flags have no meaning here except ``-ffast-math``/``-Ofast``/``-freciprocal-math``,
+    which add ``reciprocal-divisions`` after ``expand-powers`` (before ``cse``, which then shares
+    each reciprocal)."""
+    from anncompiler.passes.reciprocal import wants_reciprocal
+    if not wants_reciprocal(compiler_flags) or "reciprocal-divisions" in pipeline:
+        return pipeline
+    passes = pipeline.split(",")
+    at = passes.index("expand-powers") + 1 if "expand-powers" in passes else len(passes)
+    return ",".join(passes[:at] + ["reciprocal-divisions"] + passes[at:])
+
+
 def full_pipeline(pipeline: str, backend) -> list:
     """The passes of ``pipeline`` followed by those of the backend's ``pipeline_suffix()`` that it
     does not name already: the printed result, given back as ``pipeline``, compiles the same."""

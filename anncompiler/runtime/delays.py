@@ -3,7 +3,8 @@
 A projection compiled with delays in the state has one of: ``delay_steps`` (uniform at compile:
 one number of steps), ``synapse_delays`` (rate-coded, per synapse) or the inverse index of
 non-uniform spiking delays (``inv_dptr``, ``inv_syn``, ``inv_row`` and, partitioned for threads,
-``inv_dsplit``), rebuilt here from the new steps.
+``inv_dsplit``), rebuilt here from the new steps; per-synapse spiking delays through the rings of
+the post population also have the ring cell of each out-synapse (``ring_offset``).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def write_delays(net, projection: str, connectivity, steps) -> None:
         net._state(projection, "delay_steps")[0] = int(np.max(steps))
     elif kind == "per-synapse":
         net._state(projection, "synapse_delays")[:] = np.broadcast_to(steps, (connectivity.nb_synapses,))
+        _rebuild_ring_offsets(net, projection, connectivity, steps)
     elif kind == "index":
         _rebuild_index(net, projection, connectivity, np.broadcast_to(steps, (connectivity.nb_synapses,)))
 
@@ -48,3 +50,13 @@ def _rebuild_index(net, projection: str, c, steps) -> None:
         T = len(split) // (len(ptr) - 1) - 1
         boundaries = c.post_size * np.arange(T + 1, dtype=np.int64) // T
         split[:] = delayed_split(ptr, row, c.post_ranks, boundaries)
+
+
+def _rebuild_ring_offsets(net, projection: str, c, steps) -> None:
+    offsets = net._state(projection, "ring_offset", required=False)  # gathered: one per synapse
+    if offsets is None:
+        return
+    from anncompiler.passes.lowering.delay_rings import ring_offsets
+    post = net.get_projection(projection).post
+    post_size = int(getattr(post, "population", post).size)
+    offsets[:] = ring_offsets(c, steps, post_size)

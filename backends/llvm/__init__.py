@@ -34,13 +34,13 @@ class LLVMBackend(Backend):
         self.cache = bool(cache)
 
     def pipeline_suffix(self) -> str:
-        """The CPU platform passes: 16-bit ranks, thread partitions, flag scans, blocks of dense
-        rows (as many as the host's vector registers hold), row lanes."""
+        """The CPU platform passes: 16-bit ranks, thread partitions, paired random draws, flag
+        scans, blocks of dense rows (as many as the host's vector registers hold), row lanes."""
         from .tuning import dense_row_block
         threads = int(self.options.get("num_threads") or 1)
         partition = f"cpu-partition{{threads={threads}}}" if threads > 1 else "cpu-partition"
-        return (f"cpu-narrow-ranks,{partition},cpu-flag-scan,cpu-block-rows{{rows={dense_row_block()}}},"
-                "cpu-expand-reductions")
+        return (f"cpu-lazy-selects,cpu-narrow-ranks,{partition},cpu-pair-draws,cpu-flag-scan,"
+                f"cpu-block-rows{{rows={dense_row_block()}}},cpu-expand-reductions")
 
     def threads(self, module: KernelModule) -> int:
         """Threads of the parallel region: option ``num_threads`` (default: the partitions the

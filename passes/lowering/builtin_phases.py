@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .activity import idle_kernel, when_active
 from .axonal import axonal_kernel
+from .delay_rings import ring_input_kernels, uses_delay_ring
 from .globalops import all_ops, global_ops_kernel
 from .monitors import monitor_kernel
 from .neurons import conductance_resets, input_targets, neuron_kernel, spike_source_kernel, timed_array_kernel
@@ -46,6 +47,9 @@ def _input(ctx, names):
     kernels = []
     for name in names:
         e = ctx.projection(name)
+        if uses_delay_ring(ctx.net, e):  # delay_rings.py: its rings go on while e.post is disabled
+            kernels += ring_input_kernels(ctx, e, names)
+            continue
         kernels += when_active(ctx, e.post, _input_kernels(ctx, e))  # nothing into a disabled population
     return kernels
 

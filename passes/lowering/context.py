@@ -52,6 +52,8 @@ class LoweringContext:
         self._projections = {e.name: e for e in net.projections}
         #: projection name -> its synapse attributes as stored (a single weight is global)
         self.synapse_attributes: dict[str, dict[str, Attribute]] = {}
+        #: projection name -> its out-synapse storage (outgoing.py), when it has one
+        self.outgoing: dict = {}
         names = list(net.constants)
         self.constant_index = {n: k for k, n in enumerate(names)}
         self.declare(CONSTANTS, self.ft, max(1, len(names)), "parameter",

@@ -18,7 +18,9 @@ with ``pop.max_delay``) keeps its last ``R`` steps, ``R`` its longest delay:
 
 The delays of a projection whose pre population has a ring live in the state, so they can change
 after compile (up to ``R``; settings, as parameters: a reset keeps them): ``P._delay`` (one number of steps) when they were uniform at compile,
-else ``P._delays`` (per synapse).  Non-uniform spiking delays visit, for each delay ``d``, the
+else ``P._delays`` (per synapse).  Non-uniform spiking delays of a fixed ``g_target`` increment
+(``g_target += w``) go through rings of future input of the post population (``delay_rings.py``);
+the others visit, for each delay ``d``, the
 spikes of step ``t - d`` through the synapses of that delay: the inverse index is sorted by
 pre-synaptic neuron, then delay, then synapse (``P.inv_dptr[pre * R + d - 1]`` is the first
 synapse of ``pre`` with delay ``d``); :func:`delayed_inverse` rebuilds it when the delays change.

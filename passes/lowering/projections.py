@@ -23,9 +23,11 @@ from . import events
 from .axonal import declare_axon_transmission
 from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
+from .delay_rings import declare_ring_projection, uses_delay_ring
 from .delays import (declare_delayed_inverse, declare_state_delays, delay_of, delay_steps, delayed_value,
                      has_state_delays, longest_delay, spikes_of)
 from .globalops import global_op_load
+from .outgoing import declare_outgoing
 from .flags import declare_flags, guard_weight, when_transmitting
 from .specialised import declare_shared, padding_fold, shared_weight
 
@@ -33,6 +35,7 @@ ROW = Var("k", I64)
 SYN = Var("s", I64)
 POST = Var("post", I64)
 PRE = Var("pre", I64)
+OUT_BASE = Var("out_base", I64)  # post rank of out-synapse q minus q (outgoing.py, consecutive post ranks)
 
 
 def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
@@ -63,19 +66,28 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         for member, positions in e.members.items():
             ctx.km.handle(member, "w", f"{P}.w", positions)
     steps = delay_steps(e, ctx.net.dt)
-    if e.synapse.type == "spike" and not isinstance(steps, int):  # non-uniform delays (delays.py)
+    ring = uses_delay_ring(ctx.net, e)  # non-uniform delays into rings of future input (delay_rings.py)
+    if e.synapse.type == "spike" and not isinstance(steps, int) and not ring:  # non-uniform delays (delays.py)
         declare_delayed_inverse(ctx, e, steps)
     elif has_state_delays(ctx.net, e):  # delays.py: delays in the state, changeable after compile
         declare_state_delays(ctx, e, _dense_positions(c) if dense else None)
-    if (e.synapse.type == "spike" and isinstance(steps, int)) or e.kind == "decoding":
+    if (e.synapse.type == "spike" and isinstance(steps, int)) or e.kind == "decoding" or ring:
         order = np.argsort(c.pre_ranks, kind="stable")
         counts = np.bincount(c.pre_ranks, minlength=c.pre_size)
         ptr = np.zeros(c.pre_size + 1, dtype=np.int32)
         ptr[1:] = np.cumsum(counts)
         rows = np.repeat(np.arange(c.n_rows), np.diff(c.row_ptr))
-        ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr)
-        ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
-        ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+        # rings (delay_rings.py) need no post index: their ring offsets hold the post ranks
+        spiking = e.synapse.type == "spike"
+        storage = declare_outgoing(ctx, e, order, ptr, post_index=not ring) if spiking else None
+        ctx.declare(f"{P}.inv_ptr", I32, c.pre_size + 1, "connectivity", ptr if storage is None else storage.ptr)
+        if storage is not None:  # outgoing.py: the arrays in out-synapse order, no inverse index
+            ctx.outgoing[P] = storage
+        else:
+            ctx.declare(f"{P}.inv_syn", I32, max(1, c.nb_synapses), "connectivity", _nonempty(order))
+            ctx.declare(f"{P}.inv_row", I32, max(1, c.nb_synapses), "connectivity", _nonempty(rows[order]))
+        if ring:
+            declare_ring_projection(ctx, e, order)
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
     declare_axon_transmission(ctx, e)
@@ -257,10 +269,16 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     neuron, so the result is that order's."""
     P, syn = e.name, e.synapse
     q = Var("q", I64)
-    resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
     store = synapse_store(ctx, e)
-    body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q))),
-            Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
+    outgoing = ctx.outgoing.get(P)
+    if outgoing is not None:  # out-synapse storage (outgoing.py): the synapse of q is at q
+        resolve = _resolver(ctx, e, q, ROW, PRE, POST)
+        post = BinOp("+", OUT_BASE, q, I64) if outgoing.contiguous else i64(ctx.load(f"{P}.out_post", q))
+        body = [Let(POST, post)]
+    else:
+        resolve = _resolver(ctx, e, SYN, ROW, PRE, POST)
+        body = [Let(SYN, i64(ctx.load(f"{P}.inv_syn", q))), Let(ROW, i64(ctx.load(f"{P}.inv_row", q))),
+                Let(POST, i64(ctx.load(f"{P}.post_ranks", ROW)))]
     lets, statements = random_statements(ctx, e, syn.pre_spike, resolve, SYN)
     body += lets + events.decay_to(ctx, e, events.step_now(ctx, 1), SYN, resolve, store)
     for eq in statements:  # every g_target statement first, with w before this event's changes
@@ -296,11 +314,14 @@ def spike_kernel(ctx: LoweringContext, e: ProjectionEdge) -> Kernel:
     if has_state_delays(ctx.net, e):
         steps = delay_of(ctx, e, c64(0))
     count, rank = spikes_of(ctx, e.pre, steps, n)
+    base = [Let(OUT_BASE, i64(ctx.load(f"{P}.out_base", PRE)))] if outgoing is not None and outgoing.contiguous else []
     spikes = Loop(n, c64(0), count, when_transmitting(ctx, e, [
-        Let(PRE, rank),
+        Let(PRE, rank), *base,
         Loop(q, lo, hi, body, f"out-synapses:{P}"),
     ]), f"spikes:{e.pre}")
     delay = "" if steps == 1 else (f", delay {steps} steps" if isinstance(steps, int) else ", delay in the state")
+    if outgoing is not None:
+        delay += ", " + outgoing.summary()
     return Kernel(f"project_{P}", "input", [spikes], doc + delay,
                   owner=post_owner(ctx, e))
 

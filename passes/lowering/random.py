@@ -5,10 +5,11 @@ as in :data:`anncompiler.ir.philox.DISTRIBUTIONS`) is replaced by a local
 ``_rand<stream>`` computed by ``Let`` statements at the start of the loop
 body that uses it (index = the neuron's rank; in global equations, once per
 step with index 0).  Each draw is Philox4x32-10 of
-``(index, step, stream)`` keyed by the network seed (``NetworkIR.seed``,
-0 when None): see :mod:`anncompiler.ir.philox`.  So the numbers do not
-depend on the backend, the number of threads or the chunking of
-``simulate``.
+``(index >> 1, step, stream)`` keyed by the network seed (``NetworkIR.seed``,
+0 when None), elements ``2k`` and ``2k+1`` taking the two halves of the block
+(Gamma and the trials of Binomial: whole blocks of ``(index, step, stream,
+draw)``): see :mod:`anncompiler.ir.philox`.  So the numbers do not depend on
+the backend, the number of threads or the chunking of ``simulate``.
 
 Stream numbering (stable, documented): the parser numbers the draws of each
 model (``ir/draws.py``: its ``equations`` in declaration order, then the spike

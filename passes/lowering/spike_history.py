@@ -7,13 +7,21 @@ from anncompiler.ir.network import NetworkIR
 from anncompiler.ir.types import I64
 
 from .context import LoweringContext, c64
+from .delay_rings import uses_delay_ring
 from .delays import ensure_ring, longest_delay
 from .phases import register_phase
 
 
 def _with_ring(net: NetworkIR) -> list[str]:
+    """Spiking populations with delays, unless every projection leaving them sends its spikes
+    into rings of future input at emission (``delay_rings.py``: nothing reads their past)."""
     return [p.name for p in net.populations if p.model is not None and p.model.type == "spike"
-            and longest_delay(net, p.name) > 1]
+            and longest_delay(net, p.name) > 1
+            and not _all_into_rings([e for e in net.projections if e.pre == p.name], net)]
+
+
+def _all_into_rings(leaving: list, net: NetworkIR) -> bool:
+    return bool(leaving) and all(uses_delay_ring(net, e) for e in leaving)
 
 
 @register_phase("spike-history", _with_ring, after="neurons")

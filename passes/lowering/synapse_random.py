@@ -1,8 +1,8 @@
 """Random numbers in synapses: ``Uniform(0, 1)``, ``Normal(mu, sigma)``... in the equations, the
 ``pre_spike`` and the ``post_spike`` statements of a synapse.
 
-As in neurons (``random.py``), each draw is Philox4x32-10 of ``(index, step, stream)``: the
-stream numbers the random call (the projection's draws come after those of the populations),
+As in neurons (``random.py``), each draw is Philox4x32-10 of ``(index, step, stream)`` (half of
+the block of ``index >> 1`` for most distributions: ``ir/philox.py``): the stream numbers the random call (the projection's draws come after those of the populations),
 the index is the synapse (its position in the projection's rows) for per-synapse equations and
 events, the dendrite (row) for semiglobal equations, 0 for global ones.  A synapse sees at most
 one pre-synaptic and one post-synaptic event per step, so every number is drawn once and does

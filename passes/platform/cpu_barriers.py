@@ -188,8 +188,13 @@ class _Walker:
 
     def derived(self, value, env: dict):
         """The element a ``Let`` names: a synapse or row through the inverse index, a post
-        neuron through a row, a row through a post neuron."""
+        neuron through a row or through the out-synapse storage, a row through a post neuron."""
         value = _strip(value)
+        if isinstance(value, BinOp) and value.op == "+":  # out_base[pre] + q (lowering/outgoing.py)
+            a, b = self.kind(value.a, env), self.kind(value.b, env)
+            if a is not None and a[0] == "out_base" and b == ("slot", a[1]) and self.population:
+                return ("neuron", self.population)
+            return None
         if not isinstance(value, Load) or "." not in value.array:
             return None
         kind = self.kind(value.index, env, value.array)
@@ -198,6 +203,10 @@ class _Walker:
         owner, field = value.array.rsplit(".", 1)
         if kind == ("slot", owner) and field in ("inv_syn", "inv_row"):
             return ("synapse" if field == "inv_syn" else "row", owner)
+        if kind == ("slot", owner) and field == "out_post" and self.population:
+            return ("neuron", self.population)  # out-synapse storage: the post rank of the slot
+        if field == "out_base":  # plus a slot of the same projection: a post rank (outgoing.py)
+            return ("out_base", owner)
         if kind == ("row", owner) and field == "post_ranks" and self.population:
             return ("neuron", self.population)
         if kind == ("neuron", self.population) and field == "post_row":

@@ -1,8 +1,9 @@
 """``cpu-narrow-ranks``: pre-synaptic ranks stored in 16 bits when they fit.
 
 A sparse rate-coded row streams its weights and its pre ranks: with ranks of populations under
-65536 neurons in 16 bits, 10 bytes per synapse instead of 12.  Only the storage changes: every
-load of the array reads a ``u16`` that the code widens as before.
+65536 neurons in 16 bits, 10 bytes per synapse instead of 12.  A spike propagation through the
+out-synapse storage streams the post ranks ``*.out_post`` (``lowering/outgoing.py``): the same.
+Only the storage changes: every load of the array reads a ``u16`` that the code widens as before.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ..manager import Pass, register_pass
 
 @register_pass
 class CPUNarrowRanks(Pass):
-    """Store ``*.pre_ranks`` connectivity arrays whose values fit in 16 bits as ``u16``."""
+    """Store ``*.pre_ranks`` and ``*.out_post`` connectivity arrays whose values fit in 16 bits as ``u16``."""
     name = "cpu-narrow-ranks"
     stage = "kernel"
 
@@ -26,7 +27,8 @@ class CPUNarrowRanks(Pass):
         km = module.kernels
         narrowed = set()
         for decl in km.arrays.values():
-            if decl.kind != "connectivity" or not decl.name.endswith(".pre_ranks") or decl.dtype != I32:
+            if decl.kind != "connectivity" or not decl.name.endswith((".pre_ranks", ".out_post")) \
+                    or decl.dtype != I32:
                 continue
             values = np.asarray(decl.init)
             if values.size and 0 <= values.min() and values.max() < 1 << 16:

@@ -14,8 +14,9 @@ the sequential code, so any thread count computes the same bits:
   i32[T+1]: rows are sorted by post rank);
 * ``spikes:pre`` loops over ``out-synapses:proj`` (spike propagation): every partition walks the
   whole spike list and handles only its own synapses of each spike (``proj.inv_split``,
-  i32[pre_size*(T+1)]: the synapses of each pre neuron in the inverse index are sorted by post
-  rank, and ``inv_split[pre*(T+1)+c]`` is the first one of partition ``c``), so each ``g[post]``
+  i32[pre_size*(T+1)]: the synapses of each pre neuron in the inverse index, or the slots of the
+  out-synapse storage (``lowering/outgoing.py``), are sorted by post rank, and
+  ``inv_split[pre*(T+1)+c]`` is the first one of partition ``c``), so each ``g[post]``
   receives its increments in the order of the spike list -- no atomics;
 * ``delays:proj`` loops (non-uniform spiking delays): the same, through the partition's own
   synapses of each (pre, delay) group (``proj.inv_dsplit``, ``cpu_partition_delays.py``);
@@ -39,6 +40,7 @@ from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Cmp, 
 from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
+from ..lowering.outgoing import slot_posts
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
@@ -328,16 +330,18 @@ class _Partitioner:
         if name in self.km.arrays:
             return name
         T = self.T
-        row_ptr = self._init(f"{projection}.row_ptr")
-        nb = int(row_ptr[-1])
-        pre_ranks = self._init(f"{projection}.pre_ranks")[:nb]
-        post_ranks = self._init(f"{projection}.post_ranks")
         ptr = self._init(f"{projection}.inv_ptr")
         pre_size = len(ptr) - 1
-        order = np.argsort(pre_ranks, kind="stable")
-        rows = np.repeat(np.arange(len(row_ptr) - 1), np.diff(row_ptr))[order]
-        post = post_ranks[rows] if len(rows) else np.zeros(0, np.int64)
-        pre = pre_ranks[order]
+        post = slot_posts(self.km, projection)  # the out-synapse storage's slots (lowering/outgoing.py)
+        if post is None:
+            row_ptr = self._init(f"{projection}.row_ptr")
+            nb = int(row_ptr[-1])
+            pre_ranks = self._init(f"{projection}.pre_ranks")[:nb]
+            post_ranks = self._init(f"{projection}.post_ranks")
+            order = np.argsort(pre_ranks, kind="stable")
+            rows = np.repeat(np.arange(len(row_ptr) - 1), np.diff(row_ptr))[order]
+            post = post_ranks[rows] if len(rows) else np.zeros(0, np.int64)
+        pre = np.repeat(np.arange(pre_size, dtype=np.int64), np.diff(ptr))
         split = np.empty((pre_size, T + 1), dtype=np.int64)
         for c, b in enumerate(self.boundaries(size)):
             split[:, c] = ptr[:-1] + np.bincount(pre[post < b], minlength=pre_size)
