@@ -39,11 +39,13 @@ _TABLE, _N, _STOP_AT, _MEMBERS, _TAKEN, _DONE = 0, 1, 2, 3, 5, 6
 #: spins of a waiting thread before it yields its core at each test
 SPINS = 2000
 #: yields of one wait after which the waiting thread leaves the team for the rest of the call
-#: (unless it is the last member): the thread it waits for was descheduled while holding a
-#: chunk (a neighbour process wants the cores), and a team then progresses only when every
-#: holder runs, while one thread progresses whenever it runs.  The thread that leaves holds no
-#: chunk, so the others run all of them: the same bits.  The next call starts the whole team.
-LEAVE_YIELDS = 100
+#: (unless it is the last member), or None: never.  Meant for a thread waiting on a holder that
+#: was descheduled (a neighbour process wants the cores): one thread then progresses whenever it
+#: runs, a team only when every holder runs.  Off by default: a count of yields cannot tell a
+#: descheduled holder from a long chunk (a rate network's partition runs for hundreds of us, longer
+#: than 100 yields on an idle core), and leaving then halved two-thread runs of large networks.
+#: The thread that leaves holds no chunk, so the others run all of them: the same bits.
+LEAVE_YIELDS = None
 
 
 def segments(module: K.KernelModule, kernels) -> list[tuple[bool, list]]:
@@ -165,7 +167,10 @@ def _emit_thread_loop(lmod, module, kernels, omp, sched_yield) -> None:
         b.call(ir.Function(lmod, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause"), [])
     with b.if_then(b.icmp_signed(">", spins, c(SPINS))):
         b.call(sched_yield, [])
-    b.cbranch(b.icmp_signed(">", spins, c(SPINS + LEAVE_YIELDS)), blocks["leave"], blocks["waited"])
+    if LEAVE_YIELDS is None:
+        b.branch(blocks["waited"])
+    else:
+        b.cbranch(b.icmp_signed(">", spins, c(SPINS + LEAVE_YIELDS)), blocks["leave"], blocks["waited"])
 
     b.position_at_end(blocks["leave"])  # the last member stays; another leaves if it can
     m = b.load_atomic(members, "acquire", 8, typ=I64T, name="members")
