@@ -18,13 +18,13 @@ hoisted (not a constant, a local, a cast of one, or a plain load such as ``w[0]`
 """
 from __future__ import annotations
 
-import dataclasses
 
 from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, BinOp, Cast, Const, Expr, If, Let, Load, Loop,
                                    Reduce, Store, Var, walk_expr, walk_stmts)
 from anncompiler.ir.types import is_float
 
 from .manager import Pass, register_pass
+from .rewrite import map_children
 from .platform.guards import top_level
 
 #: statement fields holding expressions that run once per iteration of the enclosing loop
@@ -107,7 +107,7 @@ class _Hoister:
                 table[e] = var
                 lets.append(Let(var, e))
                 return var
-            return _rebuild(e, visit)
+            return map_children(e, visit)
 
         for s in loop.body:
             fields = _FIELDS.get(type(s), ())
@@ -124,24 +124,6 @@ def _plain_load(e: Expr) -> bool:
 
 def _cast_of_local(e: Expr) -> bool:
     return isinstance(e, Cast) and isinstance(e.a, (Const, Var))
-
-
-def _rebuild(e: Expr, visit) -> Expr:
-    """``e`` with ``visit`` applied to its direct children."""
-    changes = {}
-    for f in dataclasses.fields(e):
-        v = getattr(e, f.name)
-        if isinstance(v, Expr):
-            nv = visit(v)
-        elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
-            nv = tuple(visit(x) for x in v)
-            if all(a is b for a, b in zip(nv, v)):
-                continue
-        else:
-            continue
-        if nv is not v:
-            changes[f.name] = nv
-    return dataclasses.replace(e, **changes) if changes else e
 
 
 def hoist_invariants(km) -> None:

@@ -15,7 +15,6 @@ IR holds no double).  ``max_exponent=0`` keeps every ``pow``.
 """
 from __future__ import annotations
 
-import dataclasses
 
 from anncompiler.errors import PipelineError
 from anncompiler.ir.kernel import (Accumulate, Append, BinOp, Const, Expr, If, Let, Loop, Prefetch, Reduce,
@@ -23,6 +22,7 @@ from anncompiler.ir.kernel import (Accumulate, Append, BinOp, Const, Expr, If, L
 from anncompiler.ir.types import is_float
 
 from .manager import Pass, register_pass
+from .rewrite import map_children
 
 _STMT_EXPRS = {Let: ("value",), Store: ("index", "value"), If: ("cond",), Loop: ("start", "stop"),
                Prefetch: ("index",), Append: ("value",), Accumulate: ("index", "value"),
@@ -66,19 +66,7 @@ class _Rewriter:
         hit = self.memo.get(id(e))
         if hit is not None:
             return hit[1]
-        changes = {}
-        for f in dataclasses.fields(e):
-            v = getattr(e, f.name)
-            if isinstance(v, Expr):
-                nv = self.expr(v)
-            elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
-                nv = tuple(self.expr(x) for x in v)
-                nv = v if all(a is b for a, b in zip(nv, v)) else nv
-            else:
-                continue
-            if nv is not v:
-                changes[f.name] = nv
-        out = dataclasses.replace(e, **changes) if changes else e
+        out = map_children(e, self.expr)
         n = integer_exponent(out, self.largest)
         if n is not None:
             out = expand_power(out, n)

@@ -20,7 +20,6 @@ that is a power of two is left alone (the division is already exact as a product
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 
 from anncompiler.ir.kernel import (Accumulate, Append, BinOp, Cast, Const, Expr, If, Let, Load, Loop, Prefetch,
@@ -28,6 +27,7 @@ from anncompiler.ir.kernel import (Accumulate, Append, BinOp, Cast, Const, Expr,
 from anncompiler.ir.types import is_float
 
 from .manager import Pass, register_pass
+from .rewrite import map_children
 
 _STMT_EXPRS = {Let: ("value",), Store: ("index", "value"), If: ("cond",), Loop: ("start", "stop"),
                Prefetch: ("index",), Append: ("value",), Accumulate: ("index", "value"),
@@ -79,19 +79,7 @@ class _Rewriter:
         return False
 
     def expr(self, e: Expr) -> Expr:
-        changes = {}
-        for f in dataclasses.fields(e):
-            v = getattr(e, f.name)
-            if isinstance(v, Expr):
-                nv = self.expr(v)
-            elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
-                nv = tuple(self.expr(x) for x in v)
-                nv = v if all(a is b for a, b in zip(nv, v)) else nv
-            else:
-                continue
-            if nv is not v:
-                changes[f.name] = nv
-        out = dataclasses.replace(e, **changes) if changes else e
+        out = map_children(e, self.expr)
         if (self.in_loop and isinstance(out, BinOp) and out.op == "/" and is_float(out.dtype)
                 and self.invariant(out.b) and not (isinstance(out.b, Const) and _power_of_two(out.b.value))):
             self.count += 1

@@ -32,6 +32,7 @@ from anncompiler.ir.philox import pair_index, pair_odd
 from anncompiler.ir.types import BOOL, I64
 
 from ..manager import Pass, register_pass
+from ..rewrite import map_children
 
 _PAIRABLE = (Let, Store, If, Loop, Comment, Prefetch)
 
@@ -218,17 +219,4 @@ def _fold(e: Expr) -> Expr:
         if isinstance(cond, Const):
             return _fold(e.a if cond.value else e.b)
         return dataclasses.replace(e, cond=cond, a=_fold(e.a), b=_fold(e.b))
-    changes = {}
-    for f in dataclasses.fields(e):
-        v = getattr(e, f.name)
-        if isinstance(v, Expr):
-            nv = _fold(v)
-        elif isinstance(v, tuple) and v and isinstance(v[0], Expr):
-            nv = tuple(_fold(x) for x in v)
-            if all(a is b for a, b in zip(nv, v)):
-                continue
-        else:
-            continue
-        if nv is not v:
-            changes[f.name] = nv
-    return dataclasses.replace(e, **changes) if changes else e
+    return map_children(e, _fold)
