@@ -31,11 +31,16 @@ sys.path.insert(0, HERE)
 
 from brian2_models import BRIAN2_MODELS  # noqa: E402  (imports no Brian2)
 
-#: ANNarchy 5.0.4, 1 thread, measured on a 2-core machine like ours: (sim s, cold compile s)
-ANNARCHY = {"coba": (0.153, 10.5), "rate_sparse": (1.64, 9.5), "rate_dense": (6.60, 9.6),
-            "izhikevich": (0.067, 11.2)}
-#: Brian2 standalone, 1 thread, same machine: sim s
-BRIAN2 = {"cuba": 0.073, "coba": 0.105}
+#: ANNarchy 5.0.4, 1 thread, measured on a 2-core machine like ours (2026-11-30, benchmarks/README.md):
+#: (sim s, cold compile s) of each model's own duration
+ANNARCHY = {"coba": (0.121, 14.3), "coba_delay": (0.118, 13.2), "coba_delay_random": (0.513, 13.2),
+            "cuba": (0.0902, 12.2), "rate_sparse": (1.79, 11.4), "rate_dense": (4.0, 11.7),
+            "izhikevich": (0.0583, 13.0), "song_abbott": (4.11, 13.1), "reward_trace": (0.0226, 12.3),
+            "reward_trace_dense": (0.171, 12.3), "izhikevich_10k": (1.59, 16.2),
+            "microcircuit_dc": (4.39, 99.4), "microcircuit": (9.39, 102.0)}
+#: Brian2 2.9 standalone, 1 thread, same machine and day: sim s
+BRIAN2 = {"coba": 0.0774, "coba_delay": 0.0774, "coba_delay_random": 0.0944, "cuba": 0.0695,
+          "song_abbott": 3.66, "microcircuit_dc": 0.338, "microcircuit": 2.17}
 ALL = ["coba", "cuba", "rate_sparse", "rate_dense", "izhikevich", "song_abbott", "reward_trace",
        "reward_trace_dense", "izhikevich_10k", "coba_delay", "coba_delay_random", "microcircuit_dc",
        "microcircuit"]
