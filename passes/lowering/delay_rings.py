@@ -8,7 +8,8 @@ projection into it: ``post._delay_ring_T``, ``R`` x ``N`` floats (``R``: the lon
 delay of those projections' pre-synaptic populations).  A spike emitted at step ``s`` is handled
 in the input phase of step ``t = s + 1`` (as an undelayed one): each of its synapses, of delay
 ``d`` steps, adds its value to slot ``(t - 1 + d) % R`` of its post neuron.  After the last
-such projection into the population, each neuron adds slot ``t % R`` to ``g_T`` and zeroes it.
+such projection into the population, each neuron adds slot ``t % R`` to ``g_T`` and zeroes it
+(``passes/fuse_delivery.py`` then moves this into the neuron update's loop when it can).
 One pass over the synapses of each spike, instead of ``R`` passes over the past spike lists at
 every step (``delays.py``'s inverse index by delay, kept for the other pre_spike statements).
 

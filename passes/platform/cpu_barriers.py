@@ -19,11 +19,20 @@ or the partition's segment of a spike list.  So a spiking network's input (spike
 into the partition's own neurons), neuron updates and post-synaptic events share a segment,
 while a rate-coded projection, which reads ``r`` of every pre-synaptic neuron, keeps the barrier
 before the update that writes ``r``.
+
+A cell of a delay ring of the owner population (``lowering/delay_rings.py``) belongs to the post
+neuron ``cell % N``, whatever its index expression (slot and wrap arithmetic): the emission
+writes it from the partition's own synapses of each spike, the delivery (in its own kernel or in
+the neuron update, ``passes/fuse_delivery.py``) from the partition's own neurons, and a kernel
+that could not be cut so is serial, with its barriers.  So the rings never carry data across
+partitions, and the update that delivers them joins the segment of the emission.
 """
 from __future__ import annotations
 
 from anncompiler.ir.kernel import (Append, BinOp, Cast, Const, Cmp, If, Kernel, Let, Load, Logic, Loop, Reduce, Store, Var,
                                    stmt_exprs, walk_expr)
+
+from ..lowering.delay_rings import ring_array
 
 def place_barriers(kernels: list[Kernel]) -> None:
     """Order the kernels and set ``barrier`` on those that must wait for the ones before them
@@ -137,6 +146,8 @@ class _Walker:
                 isinstance(index, BinOp) and index.op == "*" and _is_var(index.a, "part")
                 and isinstance(index.b, Const))):  # the partition's slot (one cache line each)
             return ("partition", array.rsplit(".", 2)[0])
+        if self.population and array.startswith(ring_array(self.population, "")):
+            return ("ring", self.population)  # the module docstring: rings stay in their partitions
         if isinstance(index, Var):
             return env.get(index.name)
         if (array.endswith(".partition_segments") and isinstance(index, BinOp) and index.op == "+"
