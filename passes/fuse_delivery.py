@@ -19,26 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from anncompiler.ir.kernel import (Accumulate, Append, If, Kernel, Let, Load, Loop, Prefetch, Store, UnOp,
-                                   Var, replace_exprs, stmt_exprs, walk_expr, walk_stmts)
+from anncompiler.ir.kernel import If, Kernel, Let, Loop, Store, UnOp, Var, replace_exprs, walk_stmts
+from anncompiler.ir.kernel_access import touched_arrays, written_arrays
 from anncompiler.ir.types import BOOL
 
 from .manager import Pass, register_pass
 
 DELIVERY_PREFIX = "deliver_delayed_"
-
-
-def touched_arrays(body: list) -> set[str]:
-    """Every array a list of statements reads or writes."""
-    out: set[str] = set()
-    for s in walk_stmts(body):
-        for e in stmt_exprs(s):
-            out |= {x.array for x in walk_expr(e) if isinstance(x, Load)}
-        if isinstance(s, (Store, Accumulate, Prefetch)):
-            out.add(s.array)
-        elif isinstance(s, Append):
-            out |= {s.array, s.counter}
-    return out
 
 
 @dataclasses.dataclass
@@ -146,17 +133,6 @@ def _fresh(name: str, taken: set) -> str:
     return name + (f"_{k}" if k else "")
 
 
-def written_arrays(body: list) -> set[str]:
-    """Every array a list of statements writes."""
-    out: set[str] = set()
-    for s in walk_stmts(body):
-        if isinstance(s, (Store, Accumulate)):
-            out.add(s.array)
-        elif isinstance(s, Append):
-            out |= {s.array, s.counter}
-    return out
-
-
 def _substitute(s, table: dict):
     if isinstance(s, Let):
         return Let(table.get(s.var, s.var), replace_exprs(s.value, table))
@@ -165,4 +141,4 @@ def _substitute(s, table: dict):
     raise TypeError(s)
 
 
-__all__ = ["FuseRingDelivery", "touched_arrays", "written_arrays"]
+__all__ = ["FuseRingDelivery"]

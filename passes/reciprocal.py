@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 
 from anncompiler.ir.kernel import (Accumulate, Append, BinOp, Cast, Const, Expr, If, Let, Load, Loop, Prefetch,
-                                   Reduce, Store, Var, walk_stmts)
+                                   Reduce, Store, Var)
+from anncompiler.ir.kernel_access import written_arrays
 from anncompiler.ir.types import is_float
 
 from .manager import Pass, register_pass
@@ -40,16 +41,6 @@ FAST_MATH_FLAGS = ("-ffast-math", "-Ofast", "-freciprocal-math")
 def wants_reciprocal(compiler_flags) -> bool:
     """Whether ANNarchy-style ``compiler_flags`` ask for reciprocal divisions."""
     return isinstance(compiler_flags, str) and any(f in compiler_flags.split() for f in FAST_MATH_FLAGS)
-
-
-def _written_arrays(body: list) -> set:
-    written = set()
-    for s in walk_stmts(body):
-        if isinstance(s, (Store, Accumulate)):
-            written.add(s.array)
-        elif isinstance(s, Append):
-            written |= {s.array, s.counter}
-    return written
 
 
 def _power_of_two(value) -> bool:
@@ -113,7 +104,7 @@ def reciprocal_divisions(km) -> int:
     """Rewrite every kernel of ``km``; the number of divisions rewritten."""
     total = 0
     for k in km.kernels:
-        rewriter = _Rewriter(_written_arrays(k.body))
+        rewriter = _Rewriter(written_arrays(k.body))
         rewriter.body(k.body)
         total += rewriter.count
     return total

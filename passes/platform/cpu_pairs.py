@@ -26,8 +26,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from anncompiler.ir.kernel import (Accumulate, Append, BinOp, Comment, Const, Expr, If, Let, Load, Loop, Prefetch,
+from anncompiler.ir.kernel import (BinOp, Comment, Const, Expr, If, Let, Load, Loop, Prefetch,
                                    Select, Store, Var, replace_exprs, stmt_exprs, walk_expr, walk_stmts)
+from anncompiler.ir.kernel_access import written_arrays
 from anncompiler.ir.philox import pair_index, pair_odd
 from anncompiler.ir.types import BOOL, I64
 
@@ -142,11 +143,6 @@ def _assigned_once(body: list) -> set[str]:
     return {n for n, c in counts.items() if c == 1}
 
 
-def _written(body: list) -> set[str]:
-    return {s.array for s in walk_stmts(body) if isinstance(s, (Store, Accumulate, Append))} | \
-        {s.counter for s in walk_stmts(body) if isinstance(s, Append)}
-
-
 class _Shared:
     """The top-level locals of a pair's body that later statements may reuse: value -> local.
 
@@ -159,7 +155,7 @@ class _Shared:
         reassigned = {s.var.name for s in walk_stmts(body) if isinstance(s, (Let, Loop))} - self.once
         #: locals whose value may change within an iteration (and their copies for the second element)
         self.unstable = reassigned | {f"{name}_pair1" for name in reassigned}
-        self.written = _written(body)
+        self.written = written_arrays(body)
         self.values: dict[Expr, Var] = {}
 
     def add(self, value: Expr, var: Var) -> None:

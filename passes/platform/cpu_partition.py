@@ -46,7 +46,7 @@ from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
 from .cpu_riders import fold_serial_segments
 from .cpu_threads import choose_partitions, policy_of
-from .guards import guard_whole, kernel_guard, unguarded, written_arrays
+from .guards import guard_whole, kernel_guard, module_writes, unguarded
 
 PART = Var("part", I64)
 LO, HI = Var("part_lo", I64), Var("part_hi", I64)
@@ -89,7 +89,7 @@ def partition_module(km: KernelModule, threads: int) -> None:
     km.platform, km.num_threads = "cpu", threads
     p = _Partitioner(km, threads)
     out = []
-    written = written_arrays(km)
+    written = module_writes(km)
     for k in km.kernels:
         k.body = _accumulations_as_stores(k.body)
         guard = kernel_guard(k, written) if threads > 1 else None

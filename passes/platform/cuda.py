@@ -42,7 +42,7 @@ from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 from ..manager import Pass, register_pass
 from .cuda_ordered import ordered_kernel
 from .cuda_rows import row_group
-from .guards import guard_launches, kernel_guard, unguarded, written_arrays
+from .guards import guard_launches, kernel_guard, module_writes, unguarded
 
 #: element types with a CUDA atomicAdd
 ATOMIC_TYPES = (F64, F32, I32, I64, U32, U64)
@@ -280,7 +280,7 @@ class CudaMap(Pass):
         mapper = _Mapper(m, int(self.block), bool(self.float_atomics) and not ordered,
                          int(self.partitions) if ordered else 0, bool(self.warp_rows))
         kernels, launch = [], {}
-        written = written_arrays(m)
+        written = module_writes(m)
         for k in m.kernels:
             guard = kernel_guard(k, written)  # a disabled population's kernels (guards.py)
             for kernel, config in mapper.map(k if guard is None else unguarded(k)):

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from anncompiler.ir.kernel import (Accumulate, AnyOf, Append, Comment, Expr, If, Kernel, KernelModule, Let,
-                                   LaunchConfig, Load, Reduce, Store, Var, walk_expr, walk_stmts)
+from anncompiler.ir.kernel import (AnyOf, Comment, Expr, If, Kernel, KernelModule, Let,
+                                   LaunchConfig, Load, Reduce, Var, walk_expr)
+from anncompiler.ir.kernel_access import written_arrays
 
 
-def written_arrays(km: KernelModule) -> set[str]:
+def module_writes(km: KernelModule) -> set[str]:
     """Arrays some kernel of ``km`` stores, appends or accumulates into."""
-    out = set()
-    for k in km.kernels:
-        for s in walk_stmts(k.body):
-            if isinstance(s, (Store, Accumulate)):
-                out.add(s.array)
-            elif isinstance(s, Append):
-                out.update((s.array, s.counter))
-    return out
+    return set().union(*(written_arrays(k.body) for k in km.kernels))
 
 
 def kernel_guard(k: Kernel, written: set[str]) -> Expr | None:
