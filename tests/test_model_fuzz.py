@@ -46,10 +46,14 @@ def expressions(names, max_leaves=6):
 
 
 def conditions(sub):
-    simple = st.tuples(sub, st.sampled_from(["<", ">", "<=", ">=", "==", "!="]), sub) \
-        .map(lambda p: f"{p[0]} {p[1]} {p[2]}")
+    ops = st.sampled_from(["<", ">", "<=", ">=", "==", "!="])
+    simple = st.tuples(sub, ops, sub).map(lambda p: f"{p[0]} {p[1]} {p[2]}")
+    # the same term scaled on both sides: sympy has no canonical form for some of these
+    coefficient = st.sampled_from(["-1.5", "2.5", "0.5", "-0.1", "3", "-2"])
+    scaled = st.tuples(sub, coefficient, ops, coefficient).map(lambda p: f"({p[0]}) * {p[1]} {p[2]} ({p[0]}) * {p[3]}")
     return st.one_of(
         simple,
+        scaled,
         st.tuples(simple, st.sampled_from(["and", "or"]), simple).map(lambda p: f"({p[0]}) {p[1]} ({p[2]})"),
         simple.map(lambda c: f"not ({c})"),
     )
