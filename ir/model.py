@@ -15,7 +15,9 @@ Function calls kept as sympy undefined functions, lowered later by name:
 ``round``, ``modulo`` (C's ``long(a) % long(b)``), ``c_int``/``c_bool`` (C conversions,
 from typed functions), random draws (``Normal(mu, sigma)``,
 ...), global operations (``mean(r)``, ...).  ``pos``/``neg``/``clip`` become
-``Max``/``Min``, ``ite`` and if-blocks become ``Piecewise``.
+``Max``/``Min``, ``ite`` and if-blocks become ``Piecewise``.  ``as_is(x)`` is the identity: it
+wraps the sides of a comparison that sympy would otherwise rewrite for ever
+(``ir.stable_relations``).
 
 After ``discretise-odes`` (the *discrete IR*), ``ModelIR.updates`` holds the
 explicit update statements (:class:`Update`), and ODEs are gone from the

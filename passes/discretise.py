@@ -39,6 +39,7 @@ from sympy.solvers.solveset import NonlinearError
 
 from anncompiler.errors import ModelError, NonLinearODEError
 from anncompiler.ir.model import Equation, ModelIR, Update
+from anncompiler.ir.stable_relations import piecewise, stable_xreplace
 
 from .manager import Pass, register_pass
 
@@ -46,7 +47,7 @@ DT = sympy.Symbol("dt")
 
 
 def _subs(expr, mapping):
-    return expr.xreplace(mapping) if mapping else expr
+    return stable_xreplace(expr, mapping) if mapping else expr
 
 
 def _linear_coefficients(model: ModelIR, eq: Equation):
@@ -102,9 +103,9 @@ class _Discretiser:
         # ANNarchy's ``if (x < min) x = min;``: a NaN x stays NaN (pos/neg/clip, Max/Min in
         # the translator, give the bound instead, as ANNarchy's macros do)
         if a.min is not None:
-            self.set(target, sympy.Piecewise((a.min, x < a.min), (x, True)), f"{target} >= {a.min}")
+            self.set(target, piecewise((a.min, x < a.min), (x, True)), f"{target} >= {a.min}")
         if a.max is not None:
-            self.set(target, sympy.Piecewise((a.max, x > a.max), (x, True)), f"{target} <= {a.max}")
+            self.set(target, piecewise((a.max, x > a.max), (x, True)), f"{target} <= {a.max}")
 
     # blocks ------------------------------------------------------------
     def block(self, eqs: list[Equation]):

@@ -35,6 +35,7 @@ from sympy.core.relational import Relational
 
 from anncompiler.errors import ModelError
 from anncompiler.ir.model import GLOBAL_OP_NAMES, Ref, global_op_ref, ref_of
+from anncompiler.ir.stable_relations import as_is
 from anncompiler.ir.kernel import (BinOp, Call, Cast, Cmp, Const, Expr, Logic, MATH_FUNCTIONS,
                                    Select, UnOp)
 from anncompiler.ir.types import BOOL, I32, I64, DType, is_float
@@ -143,6 +144,8 @@ class SympyToKernel:
             return BinOp("%", self.num(self.tr(e.args[0])), self.num(self.tr(e.args[1])), self.ft)
         if isinstance(e, sympy.Piecewise):
             return self.piecewise(e.args)
+        if isinstance(e, as_is):  # the identity that keeps a comparison's sides as written
+            return self.tr(e.args[0])
         if isinstance(e, Relational):
             a, b = self.tr(e.lhs), self.tr(e.rhs)
             if type(e) in (sympy.Equality, sympy.Unequality):  # isnan(x) != 0, flag == 1: on bools

@@ -56,7 +56,7 @@ def _min(a, b):
 
 _MODULES = {"round": _c_round, "modulo": _modulo, "c_int": _to_int,
             "c_bool": lambda x: np.asarray(x) != 0, "isnan": np.isnan, "isfinite": np.isfinite,
-            "c_fmod": np.fmod, "c_max": _max, "c_min": _min}
+            "c_fmod": np.fmod, "c_max": _max, "c_min": _min, "as_is": lambda x: x}
 _FMOD, _CMAX, _CMIN = sympy.Function("c_fmod"), sympy.Function("c_max"), sympy.Function("c_min")
 
 

@@ -9,6 +9,8 @@ import sympy
 
 import math
 
+from anncompiler.ir.stable_relations import piecewise
+
 
 def _c_long(x: float, bits: int = 64) -> int:
     """C conversion to a signed integer as the compiled code does it (saturating, NaN -> 0)."""
@@ -77,7 +79,7 @@ def as_condition(c):
 
 
 def _piecewise(c, a, b):
-    return sympy.Piecewise((a, as_condition(c)), (b, True))
+    return piecewise((a, as_condition(c)), (b, True))
 
 
 # name -> (callable, min args, max args)

@@ -23,6 +23,7 @@ import sympy
 from anncompiler.errors import ArityError, EquationSyntaxError, ModelError, UnknownNameError
 from anncompiler.parser.builtins import BUILTINS, GLOBAL_OPS, as_condition
 from anncompiler.parser.lines import check_parens
+from anncompiler.ir.stable_relations import piecewise, stable_subs
 
 GRAD = sympy.Dummy("grad")          # placeholder of dx/dt while solving an ODE
 GRAD_NAME = "__grad__"
@@ -85,7 +86,7 @@ def _convert(text: str, ctx: Context, offset: int) -> sympy.Basic:
     if text.startswith("if") and _IF_RE.match(text):
         cond, a, b = _split_if(text, ctx)
         c = _convert(cond, ctx, offset)
-        return sympy.Piecewise((_convert(a, ctx, offset), as_condition(c)), (_convert(b, ctx, offset), True))
+        return piecewise((_convert(a, ctx, offset), as_condition(c)), (_convert(b, ctx, offset), True))
     return _Builder(ctx, offset).build(text)
 
 
@@ -284,8 +285,8 @@ class _Builder:
         return parts[0] if len(parts) == 1 else sympy.And(*parts)
 
     def v_IfExp(self, node):
-        return sympy.Piecewise((self.visit(node.body), as_condition(self.visit(node.test))),
-                               (self.visit(node.orelse), True))
+        return piecewise((self.visit(node.body), as_condition(self.visit(node.test))),
+                         (self.visit(node.orelse), True))
 
     def v_Call(self, node):
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
@@ -311,7 +312,7 @@ class _Builder:
                 raise self.fail(ArityError, f"function '{name}' takes {len(fn.args)} argument(s), "
                                 f"{n} given", node, name)
             args = [self.visit(a) for a in node.args]
-            return fn.body.subs(dict(zip([sympy.Symbol(a) for a in fn.args], args)), simultaneous=True) \
+            return stable_subs(fn.body, dict(zip([sympy.Symbol(a) for a in fn.args], args))) \
                 if fn.args else fn.body
         if name in ("max", "min") and n >= 2:
             args = [self.visit(a) for a in node.args]

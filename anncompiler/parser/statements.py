@@ -12,6 +12,7 @@ import sympy
 
 from anncompiler.errors import EquationSyntaxError, FlagError, ModelError
 from anncompiler.ir.model import Equation
+from anncompiler.ir.stable_relations import piecewise
 from anncompiler.parser.expressions import GRAD, GRAD_NAME, Context, to_sympy
 from anncompiler.parser.lines import Statement, assignment_ops, check_parens
 
@@ -67,7 +68,7 @@ def parse_equation(stmt: Statement, ctx: Context, *, allow_ode: bool = True,
     target = _target(lhs, ctx, remote)
     value = to_sympy(rhs, ctx)
     if op != "=" and isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Symbol):
-        value = sympy.Piecewise((1, value), (0, True))  # 'x += cond': a bool in arithmetic is 0 or 1 (C)
+        value = piecewise((1, value), (0, True))  # 'x += cond': a bool in arithmetic is 0 or 1 (C)
     unless_post = "unless_post" in stmt.flags
     if op == "=":
         return Equation(target=target, kind="assign", rhs=value, method=method, source=stmt.source,

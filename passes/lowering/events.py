@@ -15,6 +15,7 @@ from anncompiler.errors import ModelError
 from anncompiler.ir.kernel import BinOp, Cast, Cmp, Const, Expr, If, Let, Var
 from anncompiler.ir.model import ref_of
 from anncompiler.ir.network import ProjectionEdge
+from anncompiler.ir.stable_relations import piecewise
 from anncompiler.ir.types import I32, I64
 
 from .context import LoweringContext, c64, i64
@@ -74,7 +75,7 @@ def event_statements(ctx: LoweringContext, e: ProjectionEdge, statements, resolv
         for bound, op in ((a.min, "<"), (a.max, ">")):
             if bound is not None:  # as discretise-odes: a NaN stays NaN
                 cond = x < bound if op == "<" else x > bound
-                out.append(store(eq.target, tr.num(tr(sympy.Piecewise((bound, cond), (x, True))))))
+                out.append(store(eq.target, tr.num(tr(piecewise((bound, cond), (x, True))))))
     return out
 
 
