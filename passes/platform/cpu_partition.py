@@ -41,6 +41,7 @@ from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
 from ..lowering.outgoing import slot_posts
+from ..lowering.projections import out_synapse_order
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
@@ -336,9 +337,9 @@ class _Partitioner:
         if post is None:
             row_ptr = self._init(f"{projection}.row_ptr")
             nb = int(row_ptr[-1])
-            pre_ranks = self._init(f"{projection}.pre_ranks")[:nb]
+            pre_ranks = np.asarray(self.km.arrays[f"{projection}.pre_ranks"].init)[:nb]  # as narrowed
             post_ranks = self._init(f"{projection}.post_ranks")
-            order = np.argsort(pre_ranks, kind="stable")
+            order = out_synapse_order(pre_ranks, pre_size)
             rows = np.repeat(np.arange(len(row_ptr) - 1), np.diff(row_ptr))[order]
             post = post_ranks[rows] if len(rows) else np.zeros(0, np.int64)
         pre = np.repeat(np.arange(pre_size, dtype=np.int64), np.diff(ptr))
