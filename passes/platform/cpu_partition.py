@@ -334,6 +334,9 @@ class _Partitioner:
         ptr = self._init(f"{projection}.inv_ptr")
         pre_size = len(ptr) - 1
         post = slot_posts(self.km, projection)  # the out-synapse storage's slots (lowering/outgoing.py)
+        offsets = self.km.arrays.get(f"{projection}.ring_offset")
+        if post is None and offsets is not None:  # (delay - 1) * size + post rank at each slot (delay_rings.py)
+            post = np.asarray(offsets.init)[:int(ptr[-1])] % size
         if post is None:
             row_ptr = self._init(f"{projection}.row_ptr")
             nb = int(row_ptr[-1])
