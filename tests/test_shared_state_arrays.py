@@ -101,3 +101,17 @@ def test_delay_summary_follows_new_delays():
     assert uniform is None and longest == int(np.max(np.rint(np.asarray(e.connectivity.delays) / 0.5)))
     e.connectivity.delays = 2.0  # a new delays object: computed again
     assert uniform_and_longest(ir, e) == (4, 4)
+
+
+def test_microcircuit_command_prints_each_stage(capsys):
+    """``python benchmarks/microcircuit.py --scale S``: the one command of the full-scale run."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    import microcircuit
+    microcircuit.main(["--scale", "0.01", "--background", "dc", "--warmup", "1", "--duration", "2"])
+    out = capsys.readouterr().out
+    assert f"{int(microcircuit.scaled(0.01)['n'].sum())} neurons" in out
+    for stage in ("build", "compile", "simulate", "rates (Hz) after the warm-up"):
+        assert stage in out
+    assert all(name in out for name in microcircuit.POPULATIONS)
