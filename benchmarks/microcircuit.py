@@ -188,3 +188,59 @@ def _rates(counts, sizes, duration_ms) -> dict:
     seconds = duration_ms / 1000.0
     detail = {name: c / int(n) / seconds for name, c, n in zip(POPULATIONS, counts, sizes)}
     return dict(value=sum(counts) / int(sum(sizes)) / seconds, detail=detail)
+
+
+def main(argv=None) -> None:
+    """``python benchmarks/microcircuit.py --scale 1.0 --background dc --threads 1``: build, compile
+    and simulate the microcircuit with anncompiler at any scale in this process; prints the time of
+    each stage, the peak memory of the process and the rate of each population after the warm-up."""
+    import argparse
+    import resource
+    import sys
+    import tempfile
+    import time
+    ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="neurons and in-degrees (1.0: full scale)")
+    ap.add_argument("--background", choices=["poisson", "dc"], default="poisson")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=float, default=10.0, help="ms simulated before the measure")
+    ap.add_argument("--duration", type=float, default=100.0, help="ms measured")
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args(argv)
+    import anncompiler as ann
+
+    def peak_gib():  # ru_maxrss is in KiB on Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+
+    t0 = time.perf_counter()
+    net = ann.Network(dt=DT, seed=args.seed)
+    net.config(num_threads=args.threads)
+    _, measure = build(ann, net, args.scale, duration=args.duration, background=args.background)
+    t1 = time.perf_counter()
+    n_syn = sum(p.nb_synapses for p in net.get_projections())
+    print(f"scale {args.scale}, {args.background} background, {args.threads} thread(s): "
+          f"{int(scaled(args.scale)['n'].sum())} neurons, {n_syn} synapses", flush=True)
+    print(f"build     {t1 - t0:8.1f} s   peak {peak_gib():.2f} GiB", flush=True)
+    with tempfile.TemporaryDirectory() as directory:
+        net.compile(directory=directory, silent=True)
+    t2 = time.perf_counter()
+    passes = net.compile_report.get("passes", {})
+    slow = sorted((dict(passes) if not isinstance(passes, dict) else passes).items(), key=lambda kv: -kv[1])[:3]
+    print(f"compile   {t2 - t1:8.1f} s   peak {peak_gib():.2f} GiB   (backend {net.compile_report['backend']:.1f} s; "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in slow) + ")", flush=True)
+    net.simulate(args.warmup)
+    measure()  # the spikes of the warm-up dropped
+    t3 = time.perf_counter()
+    net.simulate(args.duration)
+    t4 = time.perf_counter()
+    rates = measure()
+    t_bio = args.duration / 1000.0
+    print(f"simulate  {t4 - t3:8.2f} s for {args.duration:g} ms = {(t4 - t3) / t_bio:.2f} s per second of biological "
+          f"time   peak {peak_gib():.2f} GiB", flush=True)
+    print("rates (Hz) after the warm-up: mean %.2f; " % (rates["value"] * (net.time / args.duration))
+          + ", ".join(f"{k} {v * net.time / args.duration:.2f}" for k, v in rates["detail"].items()))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -350,6 +350,9 @@ class ArrayDecl:
     size: int
     kind: str = "state"
     init: object = 0
+    #: nothing restores it from ``init`` (``reset()`` leaves it): the runtime may use ``init``
+    #: itself as the live array when no kernel writes it (connectivity arrays are so too)
+    never_reset: bool = False
 
     def __post_init__(self):
         if self.size < 0:

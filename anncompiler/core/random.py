@@ -61,7 +61,8 @@ class RandomDistribution:
         if self._clipped:
             lo, hi = getattr(self, "min", None), getattr(self, "max", None)
             if lo is not None or hi is not None:
-                values = np.clip(values, lo, hi)
+                # in place when the samples are floats: no second array of them
+                values = np.clip(values, lo, hi, out=values if values.dtype.kind == "f" else None)
         return values
 
     def get_value(self):

@@ -5,8 +5,28 @@ import numpy as np
 
 
 def allocate_arrays(km) -> dict[str, np.ndarray]:
-    """Allocate and fill every declared array (C-contiguous, the declared dtype)."""
-    return {decl.name: initial_array(decl) for decl in km.arrays.values()}
+    """Allocate and fill every declared array (C-contiguous, the declared dtype).
+
+    An array that no kernel writes and that ``reset()`` never restores (connectivity, per-synapse
+    delays) is its compile-time values themselves, not a copy: the per-synapse arrays of a large
+    network (0.3 G synapses for the full-scale cortical microcircuit) would otherwise be held twice."""
+    from anncompiler.ir.kernel_access import written_arrays
+    written = set().union(*(written_arrays(k.body) for k in km.kernels)) if km.kernels else set()
+    arrays = {}
+    for decl in km.arrays.values():
+        constant = decl.kind == "connectivity" or getattr(decl, "never_reset", False)
+        shared = _shared_init(decl) if constant and decl.name not in written else None
+        arrays[decl.name] = initial_array(decl) if shared is None else shared
+    return arrays
+
+
+def _shared_init(decl) -> np.ndarray | None:
+    """``decl.init`` itself when it already is the array :func:`initial_array` would make."""
+    init = decl.init
+    if (isinstance(init, np.ndarray) and init.dtype == decl.dtype.numpy and init.ndim == 1
+            and init.size == max(1, decl.size) and init.flags.c_contiguous and init.flags.writeable):
+        return init
+    return None
 
 
 def initial_array(decl) -> np.ndarray:
@@ -43,7 +63,9 @@ class GatheredArray:
     """
 
     def __init__(self, base: np.ndarray, index: np.ndarray):
-        self.base, self.index = base, np.asarray(index, dtype=np.int64)
+        index = np.asarray(index)
+        # int32 positions (the handles of large projections) index as they are: no int64 copy
+        self.base, self.index = base, index if index.dtype in (np.int32, np.int64) else index.astype(np.int64)
 
     @property
     def size(self) -> int:

@@ -41,8 +41,9 @@ from anncompiler.ir.types import I32, I64
 
 from .activity import is_active
 from .context import LoweringContext, c64, i64, neurons
-from .delays import declare_max_delay, delay_steps, longest_delay, spikes_of
+from .delays import declare_max_delay, delay_steps, longest_delay, spikes_of, uniform_and_longest
 from .flags import when_transmitting
+from .outgoing import index_dtype
 
 
 def _memo(net: NetworkIR, key, compute):
@@ -65,7 +66,7 @@ def uses_delay_ring(net: NetworkIR, e: ProjectionEdge) -> bool:
 
 def _eligible(net: NetworkIR, e: ProjectionEdge) -> bool:
     m = e.synapse
-    if (e.kind or e.shared is not None or e.members or m.type != "spike" or isinstance(delay_steps(e, net.dt), int)
+    if (e.kind or e.shared is not None or e.members or m.type != "spike" or uniform_and_longest(net, e)[0] is not None
             or not m.pre_spike or m.psp is not None or m.axon_events or m.event_updates):
         return False
     fixed = set(m.attributes) - m.assigned
@@ -88,7 +89,7 @@ def ring_length(net: NetworkIR, post: str, target: str) -> int:
          if target in e.targets and uses_delay_ring(net, e)] or [1]))
 
 
-def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray) -> None:
+def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray, steps=None) -> None:
     """After its out-synapse order and delays: the ring length of its pre population, the ring
     offset of each out-synapse (``order``: the post-major synapse at each out-position) and the
     rings of its post population (once per target).  The handle of the offsets gives the
@@ -98,12 +99,17 @@ def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge, order: np.n
     declare_max_delay(ctx, e.pre)
     c, P = e.connectivity, e.name
     size = ctx.net.population(e.post).size
-    order = np.asarray(order, dtype=np.int64)
-    positions = np.empty(len(order), dtype=np.int64)
-    positions[order] = np.arange(len(order), dtype=np.int64)
-    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt), size)
-    stored = offsets[order] if len(order) else np.zeros(1, np.int64)
-    ctx.declare(f"{P}.ring_offset", I32 if _fits_i32(ctx, e) else I64, len(stored), "connectivity", stored)
+    storage = ctx.outgoing.get(P)
+    if storage is not None and not storage.padding:  # the same positions: one array for both handles
+        positions = storage.positions
+    else:
+        positions = np.empty(len(order), dtype=index_dtype(len(order)))
+        positions[order] = np.arange(len(order), dtype=positions.dtype)
+    dtype = I32 if _fits_i32(ctx, e) else I64
+    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt) if steps is None else steps, size)
+    stored = offsets[order].astype(dtype.numpy) if len(order) else np.zeros(1, dtype.numpy)
+    del offsets
+    ctx.declare(f"{P}.ring_offset", dtype, len(stored), "connectivity", stored)
     ctx.km.handle(P, "ring_offset", f"{P}.ring_offset", positions)
     for t in e.targets:
         ring = ring_array(e.post, t)

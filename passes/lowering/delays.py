@@ -48,13 +48,27 @@ def delay_steps(e: ProjectionEdge, dt: float):
     return steps if steps.size else 1
 
 
+def uniform_and_longest(net: NetworkIR, e: ProjectionEdge) -> tuple[int | None, int]:
+    """(the number of steps of every synapse of ``e`` or None when they differ, the longest),
+    computed once per delays object: the lowering asks many times, and each :func:`delay_steps`
+    walks every synapse (0.3 G of them in the full-scale cortical microcircuit)."""
+    memo = net.__dict__.setdefault("_delay_summaries", {})
+    delays = e.connectivity.delays
+    known = memo.get((e.name, net.dt))
+    if known is None or known[0] is not delays:
+        steps = delay_steps(e, net.dt)
+        summary = (steps, steps) if isinstance(steps, int) else (None, int(np.max(steps)))
+        known = memo[(e.name, net.dt)] = (delays, summary)
+    return known[1]
+
+
 def longest_delay(net: NetworkIR, population: str) -> int:
     """The ring length R (steps) of ``population``: its longest outgoing delay, at least what it
     reserved (``data['max_delay']``)."""
     longest = max(1, int(net.population(population).data.get("max_delay", 1)))
     for e in net.projections:
         if e.pre == population:
-            longest = max(longest, int(np.max(delay_steps(e, net.dt))))
+            longest = max(longest, uniform_and_longest(net, e)[1])
     return longest
 
 
@@ -106,17 +120,21 @@ def spikes_of(ctx: LoweringContext, population: str, d, n: Var):
 
 
 # the delays of a projection in the state -------------------------------------------------
-def declare_state_delays(ctx: LoweringContext, e: ProjectionEdge, flat=None) -> None:
+def declare_state_delays(ctx: LoweringContext, e: ProjectionEdge, flat=None, steps=None) -> None:
     """``P._delay`` (uniform at compile) or ``P._delays`` (per synapse; ``flat``: the position of
     each synapse when the storage is not one element per synapse), handles ``(P, "delay_steps")`` and ``(P, "synapse_delays")``."""
-    steps = delay_steps(e, ctx.net.dt)
+    steps = delay_steps(e, ctx.net.dt) if steps is None else steps  # given: the caller's delay_steps
     if isinstance(steps, int):
         ctx.declare(f"{e.name}._delay", I64, 1, "parameter", steps, handle=(e.name, "delay_steps"))
         return
     size = len(steps) if flat is None else int(np.max(flat)) + 1
-    values = np.ones(max(1, size), dtype=np.int64)
-    values[np.arange(len(steps)) if flat is None else flat] = steps
-    ctx.declare(f"{e.name}._delays", I32, max(1, size), "parameter", values.astype(np.int32))
+    if flat is None:  # one element per synapse (steps is never empty here)
+        values = steps.astype(np.int32)
+    else:
+        values = np.ones(max(1, size), dtype=np.int32)
+        values[flat] = steps
+    decl = ctx.declare(f"{e.name}._delays", I32, max(1, size), "parameter", values)
+    decl.never_reset = True  # the delays the user set after compile stay through reset()
     ctx.km.handle(e.name, "synapse_delays", f"{e.name}._delays", None if flat is None else np.asarray(flat))
 
 
@@ -218,6 +236,6 @@ def declare_delayed_inverse(ctx: LoweringContext, e: ProjectionEdge, steps) -> i
     return R
 
 
-__all__ = ["delay_steps", "longest_delay", "has_state_delays", "ensure_ring", "spikes_of", "declare_state_delays",
+__all__ = ["delay_steps", "uniform_and_longest", "longest_delay", "has_state_delays", "ensure_ring", "spikes_of", "declare_state_delays",
            "delay_of", "delayed_reads", "ensure_value_ring", "delayed_value", "delayed_inverse", "delayed_split",
            "declare_delayed_inverse"]

@@ -132,31 +132,38 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
         return None
     order = np.asarray(order, dtype=np.int64)
     inv_ptr = np.asarray(inv_ptr, dtype=np.int64)
-    rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
-    post = np.asarray(c.post_ranks, dtype=np.int64)[rows[order]] if nb else np.zeros(0, np.int64)
-    pre = np.repeat(np.arange(len(inv_ptr) - 1, dtype=np.int64), np.diff(inv_ptr))
-    counts = np.diff(inv_ptr)
-    has = counts > 0
-    first, span = np.zeros_like(counts), np.zeros_like(counts)
-    first[has] = post[inv_ptr[:-1][has]]
-    span[has] = post[inv_ptr[1:][has] - 1] - first[has] + 1
-    gaps = int(np.sum(span - counts))
-    pad = padding_value(e, read) if gaps and post_index else None
-    contiguous = post_index and (gaps == 0 or (pad is not None and gaps * MAX_PADDING <= nb))
+    gaps, pad, contiguous = 0, None, False
+    if post_index:  # without it (rings), slot q is out-position q: no post rank to look at
+        rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
+        post = np.asarray(c.post_ranks, dtype=np.int64)[rows[order]] if nb else np.zeros(0, np.int64)
+        del rows
+        counts = np.diff(inv_ptr)
+        has = counts > 0
+        first, span = np.zeros_like(counts), np.zeros_like(counts)
+        first[has] = post[inv_ptr[:-1][has]]
+        span[has] = post[inv_ptr[1:][has] - 1] - first[has] + 1
+        gaps = int(np.sum(span - counts))
+        pad = padding_value(e, read) if gaps else None
+        contiguous = gaps == 0 or (pad is not None and gaps * MAX_PADDING <= nb)
     if contiguous:  # slot of (pre, post): ptr[pre] + post - first[pre]; the gaps padded
+        pre = np.repeat(np.arange(len(inv_ptr) - 1, dtype=np.int64), np.diff(inv_ptr))
         ptr = np.zeros_like(inv_ptr)
         ptr[1:] = np.cumsum(span)
         slots = ptr[pre] + post - first[pre] if nb else np.zeros(0, np.int64)
+        del pre
     else:
-        ptr, slots = inv_ptr, np.arange(nb, dtype=np.int64)
+        ptr, slots = inv_ptr, None  # slot q is out-position q
     size = int(ptr[-1])
-    positions = np.empty(nb, dtype=np.int64)
-    positions[order] = slots
+    positions = np.empty(nb, dtype=index_dtype(size))  # kept by the handles: 4 bytes a synapse
+    positions[order] = np.arange(nb, dtype=positions.dtype) if slots is None else slots
     for name in sorted(read):
         decl = ctx.km.arrays[f"{P}.{name}"]
         values = np.broadcast_to(np.asarray(decl.init, dtype=float if name == "w" else None).reshape(-1), (nb,))
         stored = np.full(max(1, size), -0.0 if pad is None else pad, dtype=values.dtype)
-        stored[slots] = values[order]
+        if slots is None:
+            np.take(values, order, out=stored[:nb])
+        else:
+            stored[slots] = values[order]
         decl.init, decl.size = stored, max(1, size)
         ctx.km.handle(P, name, f"{P}.{name}", positions)
     if "w" in read:
@@ -182,6 +189,11 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
     return storage
 
 
+def index_dtype(size: int):
+    """The narrowest of int32 and int64 that holds the positions ``0 .. size - 1``."""
+    return np.int32 if size < 2 ** 31 else np.int64
+
+
 def slot_posts(km, projection: str) -> np.ndarray | None:
     """The post rank of every slot of the out-synapse storage of ``projection`` (padding
     included), None when it keeps the inverse index or has no post index (a ring projection:
@@ -197,4 +209,4 @@ def slot_posts(km, projection: str) -> np.ndarray | None:
     return None
 
 
-__all__ = ["NOTE", "OutgoingStorage", "read_attributes", "padding_value", "declare_outgoing", "slot_posts"]
+__all__ = ["NOTE", "OutgoingStorage", "read_attributes", "padding_value", "declare_outgoing", "index_dtype", "slot_posts"]

@@ -41,6 +41,7 @@ from anncompiler.ir.types import I32, I64
 
 from ..lowering.context import c64, i64
 from ..lowering.outgoing import slot_posts
+from ..lowering.projections import out_synapse_order
 from .cpu_partition_delays import delayed_propagation
 from ..manager import Pass, register_pass
 from .cpu_barriers import place_barriers
@@ -333,12 +334,15 @@ class _Partitioner:
         ptr = self._init(f"{projection}.inv_ptr")
         pre_size = len(ptr) - 1
         post = slot_posts(self.km, projection)  # the out-synapse storage's slots (lowering/outgoing.py)
+        offsets = self.km.arrays.get(f"{projection}.ring_offset")
+        if post is None and offsets is not None:  # (delay - 1) * size + post rank at each slot (delay_rings.py)
+            post = np.asarray(offsets.init)[:int(ptr[-1])] % size
         if post is None:
             row_ptr = self._init(f"{projection}.row_ptr")
             nb = int(row_ptr[-1])
-            pre_ranks = self._init(f"{projection}.pre_ranks")[:nb]
+            pre_ranks = np.asarray(self.km.arrays[f"{projection}.pre_ranks"].init)[:nb]  # as narrowed
             post_ranks = self._init(f"{projection}.post_ranks")
-            order = np.argsort(pre_ranks, kind="stable")
+            order = out_synapse_order(pre_ranks, pre_size)
             rows = np.repeat(np.arange(len(row_ptr) - 1), np.diff(row_ptr))[order]
             post = post_ranks[rows] if len(rows) else np.zeros(0, np.int64)
         pre = np.repeat(np.arange(pre_size, dtype=np.int64), np.diff(ptr))
