@@ -83,3 +83,45 @@ def test_dumps_of_a_cache_hit_still_hold_the_optimised_ir(cache_dir, tmp_path):
     assert net.compile_report["cache_hit"] is True
     opt = [f for f in os.listdir(tmp_path / "ir") if f.endswith("llvm-opt.ll")]
     assert opt and "define" in open(tmp_path / "ir" / opt[0]).read()
+
+
+def _sizes(directory):
+    return {os.path.join(r, f): os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(directory) for f in fs}
+
+
+def test_the_cache_stays_under_its_size_limit_dropping_the_least_recently_used(cache_dir, monkeypatch):
+    """Each distinct network adds its object code; past ANNC_CACHE_MAX_MB the oldest entries go,
+    and an entry used again (a hit) counts as new."""
+    run(n=20)
+    first = _sizes(cache_dir)
+    entry = sum(first.values())  # one network: its .o and .ll
+    assert entry > 0
+    monkeypatch.setenv("ANNC_CACHE_MAX_MB", str(2.75 * entry / 2 ** 20))  # room for two entries, not three
+    old = os.path.getmtime(next(iter(first)))
+    for path in first:  # the first entry is the least recently used one
+        os.utime(path, (old - 100, old - 100))
+    run(n=21)
+    assert set(first) <= set(_sizes(cache_dir))  # two entries fit
+    net, _ = run(n=20)  # a hit refreshes the first entry
+    assert net.compile_report["cache_hit"] is True
+    assert os.path.getmtime(next(iter(first))) > old - 100
+    run(n=22)  # a third entry: the second (now the least recently used) goes
+    files = _sizes(cache_dir)
+    assert set(first) <= set(files)
+    assert sum(files.values()) <= 2.75 * entry
+    net, _ = run(n=21)
+    assert net.compile_report["cache_hit"] is False
+
+
+def test_prune_keeps_files_being_written_and_honours_no_limit(tmp_path, monkeypatch):
+    from anncompiler.backends.disk_cache import prune
+    for k in range(4):
+        (tmp_path / f"e{k}.o").write_bytes(b"x" * 1000)
+        os.utime(tmp_path / f"e{k}.o", (1000 + k, 1000 + k))
+    (tmp_path / "e9.o.123.tmp").write_bytes(b"x" * 5000)
+    monkeypatch.setenv("ANNC_CACHE_MAX_MB", "0")
+    assert prune(str(tmp_path)) == 0
+    assert prune(str(tmp_path), limit=2500) == 2  # down to 80 % of the limit: e0 and e1 go
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e2.o", "e3.o", "e9.o.123.tmp"]
+    monkeypatch.setenv("ANNC_CACHE_MAX_MB", "not a number")
+    assert prune(str(tmp_path)) == 0  # the default limit, far above 7 kB

@@ -12,6 +12,8 @@ import os
 
 from anncompiler.errors import BackendError
 
+from ..disk_cache import prune, touch
+
 DEFAULT_ARCH = "compute_90"
 #: IEEE division and square root, denormals kept, no contraction into fused multiply-adds
 OPTIONS = ("-std=c++17", "--fmad=false", "-ftz=false", "-prec-div=true", "-prec-sqrt=true")
@@ -51,7 +53,9 @@ def compile_to_ptx(source: str, arch: str = DEFAULT_ARCH, name: str = "anncompil
     if use_cache:
         try:
             with open(path) as f:
-                return f.read(), True
+                ptx = f.read()
+            touch(path)
+            return ptx, True
         except OSError:
             pass
     ptx = _compile(source, options, name)
@@ -62,6 +66,7 @@ def compile_to_ptx(source: str, arch: str = DEFAULT_ARCH, name: str = "anncompil
             with open(tmp, "w") as f:
                 f.write(ptx)
             os.replace(tmp, path)  # atomic: readers never see half a file
+            prune(os.path.join(_cache_dir(), "ptx"))
         except OSError:
             pass  # a read-only home: compile without caching
     return ptx, False

@@ -17,6 +17,8 @@ import llvmlite.binding as llvm
 
 from anncompiler.errors import BackendError
 
+from ..disk_cache import prune, touch
+
 #: ``int64 run(void **table, int64 n_steps)``
 RUN_SIGNATURE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64)
 
@@ -108,7 +110,8 @@ class ObjectCache:
     A hit skips the optimiser and the code generator (the costly part of a compile);
     the optimised IR text is kept beside the object for the dumps.  Each entry carries
     the hash of its bytes, so a truncated or foreign file is ignored, never loaded.
-    ``ANNC_CACHE_DIR`` moves it; ``ANNC_NO_CACHE=1`` turns it off.
+    ``ANNC_CACHE_DIR`` moves it; ``ANNC_NO_CACHE=1`` turns it off; ``ANNC_CACHE_MAX_MB`` bounds
+    its size (least recently used entries go first, ``backends/disk_cache.py``).
     """
 
     def __init__(self, directory: str | None = None):
@@ -144,6 +147,7 @@ class ObjectCache:
         digest, obj = blob[:32], blob[32:]
         if len(blob) <= 32 or hashlib.sha256(obj).digest() != digest:
             return None
+        touch(self._path(key, ".o"), self._path(key, ".ll"))
         return obj, optimised
 
     def store(self, key: str, obj: bytes, optimised: str) -> None:
@@ -156,7 +160,8 @@ class ObjectCache:
                     f.write(data)
                 os.replace(tmp, self._path(key, suffix))  # atomic: readers never see half a file
         except OSError:
-            pass  # a read-only home: compile without caching
+            return  # a read-only home: compile without caching
+        prune(self.directory)
 
 
 def compile_ir(text: str, opt_level: int = 3, entry: str = "run", cache: bool = True) -> Compiled:
