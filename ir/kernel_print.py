@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .kernel import (Accumulate, AnyOf, Append, BinOp, Call, Cast, Cmp, Comment, Const, Expr, If, Kernel,
-                     KernelModule, Let, Load, Logic, Loop, Prefetch, Reduce, Select, Stmt, Store, UnOp, Var,
-                     format_launch)
+                     KernelModule, Let, Load, Logic, Loop, Prefetch, Reduce, Select, Stmt, Store, UnOp, Var)
+from .launch import format_launch
 from .types import BOOL, DType, is_float
 
 

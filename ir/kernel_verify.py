@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from .kernel import (BINARY_OPS, BITWISE_OPS, COMPARE_OPS, LOGIC_OPS, MATH_FUNCTIONS, STEP_COUNTER, UNARY_OPS,
                      Accumulate, AnyOf, Append, BinOp, Call, Cmp, Comment, Const, Expr, If, Kernel, KernelModule,
-                     LaunchConfig, Let, Load, Logic, Loop, Prefetch, Reduce, Select, Store, UnOp, Var,
+                     Let, Load, Logic, Loop, Prefetch, Reduce, Select, Store, UnOp, Var,
                      stmt_exprs, walk_stmts)
+from .launch import LaunchConfig
 from .kernel_print import format_expr
 from .types import BOOL, I64, DType, is_int, is_signed
 

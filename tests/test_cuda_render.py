@@ -19,6 +19,7 @@ from anncompiler.backends.reference import ReferenceSimulator  # noqa: E402
 from anncompiler.runtime.compile import build_network_ir  # noqa: E402
 from anncompiler.errors import BackendError, IRVerificationError, PipelineError  # noqa: E402
 from anncompiler.ir import kernel as K  # noqa: E402
+from anncompiler.ir.launch import LaunchConfig  # noqa: E402
 from anncompiler.ir.module import CompilationModule  # noqa: E402
 from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U16, U32, U64  # noqa: E402
 from anncompiler.passes import DEFAULT_PIPELINE, PassManager, parse_pipeline  # noqa: E402
@@ -327,7 +328,7 @@ def test_mapping_falls_back_to_one_thread():
 
 def test_mapping_is_verified():
     m = cuda_map(neutral_sample())
-    m.launch["sum"] = K.LaunchConfig((0,), (4,))
+    m.launch["sum"] = LaunchConfig((0,), (4,))
     with pytest.raises(IRVerificationError, match="not a loop"):
         K.verify_module(m)
 

@@ -20,6 +20,7 @@ from anncompiler.backends.cuda import device as device_module  # noqa: E402
 from anncompiler.backends.cuda.device import HostDevice  # noqa: E402
 from anncompiler.errors import BackendError, IRVerificationError  # noqa: E402
 from anncompiler.ir import kernel as K  # noqa: E402
+from anncompiler.ir.launch import LaunchConfig  # noqa: E402
 from anncompiler.ir.types import F64, I64  # noqa: E402
 from anncompiler.passes import DEFAULT_PIPELINE  # noqa: E402
 from anncompiler.passes.platform.cuda_rows import row_group  # noqa: E402
@@ -101,7 +102,7 @@ def test_a_row_storing_before_its_fold_stays_on_one_thread():
 
 def test_verifier_and_device_errors():
     m = cuda_map(neutral_sample())
-    m.launch["update"] = K.LaunchConfig((2,), (37,), 256, (), (3,))
+    m.launch["update"] = LaunchConfig((2,), (37,), 256, (), (3,))
     with pytest.raises(IRVerificationError, match="power of two"):
         K.verify_module(m)
     with pytest.raises(BackendError, match="schedule"):

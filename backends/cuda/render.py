@@ -3,8 +3,8 @@
 Every kernel becomes ``extern "C" __global__`` functions taking the arrays they touch as
 ``__restrict__`` pointers (bools as the bytes numpy stores), then the one-byte stop flag, one per
 launch of
-:func:`~anncompiler.ir.kernel.launch_segments`: a grid loop of its
-:class:`~anncompiler.ir.kernel.LaunchConfig` (one thread per iteration, a grid-stride loop guarded
+:func:`~anncompiler.ir.launch.launch_segments`: a grid loop of its
+:class:`~anncompiler.ir.launch.LaunchConfig` (one thread per iteration, a grid-stride loop guarded
 by the loop's bounds), or statements run by a single thread.  ``annc_advance_step`` ends a step: it
 increments ``net.t`` and writes the exit conditions into the stop flag.  Every function returns at
 once while the flag is set: a chunk of steps launched in advance (a CUDA graph) does nothing after
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from anncompiler.errors import BackendError
 from anncompiler.ir import kernel as K
+from anncompiler.ir.launch import LaunchConfig, launch_segments
 from anncompiler.ir.types import BOOL, I32, I64, U32, U64, is_float
 
 from .cexpr import CTYPE, MEMTYPE, PRELUDE, ExprRenderer, identifier, literal
@@ -307,8 +308,8 @@ def render_module(module: K.KernelModule) -> Rendered:
     params = array_parameters(module)
     functions, launches = [], []
     for n, k in enumerate(module.kernels):
-        config = module.launch.get(k.name) or K.LaunchConfig()
-        segments = K.launch_segments(k, config)
+        config = module.launch.get(k.name) or LaunchConfig()
+        segments = launch_segments(k, config)
         for j, (prologue, stmts, pos) in enumerate(segments):
             name = f"k{n}_{identifier(k.name)}" + (f"_{j}" if len(segments) > 1 else "")
             f = _Function(module, params, config.atomics)

@@ -4,7 +4,7 @@ A top-level loop runs with one thread per iteration (its own launch) when its it
 concurrently: a ``parallel`` loop (independent iterations, by the lowering's word), or a loop
 that writes only through :class:`Accumulate` (spike propagation).  The statements between such
 loops run on one thread, in order; each launch first recomputes the top-level locals defined
-before it (:func:`~anncompiler.ir.kernel.launch_segments`).  Inside a grid loop:
+before it (:func:`~anncompiler.ir.launch.launch_segments`).  Inside a grid loop:
 
 * :class:`Append` (ordered emission) becomes a flag and a staged value per iteration; a
   one-thread compaction kernel placed right after the kernel appends the flagged values in
@@ -35,8 +35,8 @@ from typing import Literal
 
 from anncompiler.errors import PipelineError
 from anncompiler.ir.kernel import (Accumulate, Append, AnyOf, Cast, Const, Expr, If, Kernel, KernelModule,
-                                   LaunchConfig, Let, Load, Loop, Reduce, Stmt, Store, BinOp, launch_segments,
-                                   stmt_exprs, walk_expr, walk_stmts)
+                                   Let, Load, Loop, Reduce, Stmt, Store, BinOp, stmt_exprs, walk_expr, walk_stmts)
+from anncompiler.ir.launch import LaunchConfig, launch_segments
 from anncompiler.ir.types import BOOL, F32, F64, I32, I64, U32, U64
 
 from ..manager import Pass, register_pass

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 from anncompiler.ir.kernel import (AnyOf, Comment, Expr, If, Kernel, KernelModule, Let,
-                                   LaunchConfig, Load, Reduce, Var, walk_expr)
+                                   Load, Reduce, Var, walk_expr)
 from anncompiler.ir.kernel_access import written_arrays
+from anncompiler.ir.launch import LaunchConfig
 
 
 def module_writes(km: KernelModule) -> set[str]:
