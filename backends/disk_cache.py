@@ -1,4 +1,5 @@
-"""The on-disk caches of compiled code (llvm objects, CUDA PTX) stay under a size limit.
+"""The on-disk caches of compiled code (llvm objects, CUDA PTX, host-device libraries) stay
+under a size limit.
 
 Each entry is one or two files named by a content hash, so a cache only grows: every model
 variant a user compiles adds its object code (up to a few MB for a large network) for good.  A
@@ -37,14 +38,14 @@ def touch(*paths: str) -> None:
 def prune(directory: str, limit: int | None = None) -> int:
     """Remove the least recently used files of ``directory`` (recursively) while it holds more
     than ``limit`` bytes (default :func:`limit_bytes`), down to :data:`KEEP` of it; files being
-    written (``*.tmp``) stay.  Returns the number of files removed."""
+    written (``.tmp`` in their name) stay.  Returns the number of files removed."""
     limit = limit_bytes() if limit is None else limit
     if limit <= 0:
         return 0
     files, total = [], 0
     for root, _, names in os.walk(directory):
         for name in names:
-            if name.endswith(".tmp"):
+            if ".tmp" in name:  # being written (``key.o.PID.tmp``, ``key.so.PID.tmp.cpp``)
                 continue
             path = os.path.join(root, name)
             try:

@@ -119,9 +119,10 @@ def test_prune_keeps_files_being_written_and_honours_no_limit(tmp_path, monkeypa
         (tmp_path / f"e{k}.o").write_bytes(b"x" * 1000)
         os.utime(tmp_path / f"e{k}.o", (1000 + k, 1000 + k))
     (tmp_path / "e9.o.123.tmp").write_bytes(b"x" * 5000)
+    (tmp_path / "e8.so.123.tmp.cpp").write_bytes(b"x" * 5000)  # a host library being built
     monkeypatch.setenv("ANNC_CACHE_MAX_MB", "0")
     assert prune(str(tmp_path)) == 0
     assert prune(str(tmp_path), limit=2500) == 2  # down to 80 % of the limit: e0 and e1 go
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["e2.o", "e3.o", "e9.o.123.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e2.o", "e3.o", "e8.so.123.tmp.cpp", "e9.o.123.tmp"]
     monkeypatch.setenv("ANNC_CACHE_MAX_MB", "not a number")
     assert prune(str(tmp_path)) == 0  # the default limit, far above 7 kB

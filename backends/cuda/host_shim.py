@@ -25,6 +25,8 @@ import tempfile
 
 from anncompiler.errors import BackendError
 
+from ..disk_cache import prune, touch
+
 SHIM = r"""
 #include <cmath>
 #include <cstring>
@@ -121,6 +123,7 @@ def compile_host_library(source: str, extra_flags: tuple[str, ...] = (), directo
     key = hashlib.sha256("\0".join((text, *flags, _compiler_version(cxx))).encode()).hexdigest()
     path = os.path.join(directory or os.path.join(_cache_dir(), "host", key[:2]), key + ".so")
     if directory is None and os.path.exists(path):
+        touch(path)
         return path
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -139,6 +142,8 @@ def compile_host_library(source: str, extra_flags: tuple[str, ...] = (), directo
                 os.remove(leftover)
             except OSError:
                 pass
+    if directory is None:
+        prune(os.path.join(_cache_dir(), "host"))  # a loaded library stays mapped if removed
     return path
 
 
