@@ -126,7 +126,9 @@ def available_backends() -> list[str]:
 
 def check_arrays(module: KernelModule, arrays: dict[str, np.ndarray]) -> None:
     """Fail early (instead of reading wild memory) if the runtime's arrays do
-    not match the module's declarations."""
+    not match the module's declarations.  An array no kernel writes may be read-only (the
+    compile-time values of ``ArrayDecl.shared_until_written``)."""
+    written = None
     for name, decl in module.arrays.items():
         a = arrays.get(name)
         if a is None:
@@ -134,7 +136,10 @@ def check_arrays(module: KernelModule, arrays: dict[str, np.ndarray]) -> None:
         if not isinstance(a, np.ndarray) or a.dtype != decl.dtype.numpy:
             raise BackendError(f"array {name!r} must be a numpy {decl.dtype.numpy} array, "
                                f"got {getattr(a, 'dtype', type(a).__name__)}")
-        if not a.flags.c_contiguous or not a.flags.writeable:
+        if not a.flags.writeable and written is None:
+            from anncompiler.ir.kernel_access import written_arrays
+            written = set().union(*(written_arrays(k.body) for k in module.kernels))
+        if not a.flags.c_contiguous or (not a.flags.writeable and name in written):
             raise BackendError(f"array {name!r} must be C-contiguous and writeable")
         if a.size != decl.size:
             raise BackendError(f"array {name!r} has {a.size} elements, {decl.size} declared")

@@ -1,5 +1,6 @@
 """Memory of large networks: the runtime uses the compile-time values of an array that nothing
-restores and no kernel writes (connectivity, per-synapse delays) as the live array, and the
+restores and no kernel writes (connectivity, per-synapse delays, static weights until the user
+writes them) as the live array, and the
 handles of a projection's out-synapse storage share one int32 array of positions.  Checked on
 a small network with per-synapse delays (rings of future input), on every backend: the same
 values and spikes, ``reset()`` still restores the weights, delays changed after compile stay."""
@@ -38,7 +39,9 @@ def test_constant_arrays_are_their_compile_time_values():
     assert km.arrays["feed.ring_offset"].kind == "connectivity"
     for name in ("feed.ring_offset", "feed._delays", "feed.inv_ptr"):
         assert arrays[name] is km.arrays[name].init, name
-    assert arrays["feed.w"] is not km.arrays["feed.w"].init  # reset() restores the weights
+    # static weights: their compile-time values, read-only until the front end writes them (then
+    # copied for reset(): tests/test_compiled_values.py)
+    assert arrays["feed.w"] is km.arrays["feed.w"].init and not arrays["feed.w"].flags.writeable
     w_handle, offset_handle = km.handles[("feed", "w")], km.handles[("feed", "ring_offset")]
     assert w_handle.index is offset_handle.index and w_handle.index.dtype == np.int32
 

@@ -382,6 +382,15 @@ class Network(metaclass=_NetworkMeta):
             raise NetworkError(f"{owner} has no state '{role}' in the compiled network")
         return found
 
+    def _writable_state(self, owner: str, role: str):
+        """:meth:`_state`, for writing: what ``reset()`` restores is kept first
+        (``ensure_writable`` in anncompiler/runtime/state.py)."""
+        handle = self.kernel_module.handles.get((owner, role)) if self.compiled else None
+        if handle is not None:
+            from anncompiler.runtime.state import ensure_writable
+            ensure_writable(self.kernel_module, self._arrays, handle.array)
+        return self._state(owner, role)
+
     # simulation --------------------------------------------------------------------
     @property
     def current_step(self) -> int:

@@ -412,7 +412,7 @@ class Projection:
         if np.ndim(value) > 0 and np.size(value) not in (1, c.nb_synapses):
             raise ShapeError(f"{self.name}.{name}: {np.size(value)} values for {c.nb_synapses} synapses")
         if self._net.compiled:
-            arr = self._net._state(self.name, name)
+            arr = self._net._writable_state(self.name, name)
             if arr.size == 1 and np.ndim(value) > 0 and np.size(value) > 1:
                 raise NetworkError(f"{self.name}.{name} is shared by all synapses after compile; use "
                                    "force_multiple_weights=True in the connector to set per-synapse values")
@@ -454,7 +454,7 @@ class Projection:
         dendrite ``where`` (a row) of a semiglobal one, before or after compile."""
         c = self._require_connectivity()
         if self._net.compiled:
-            arr = self._net._state(self.name, name)
+            arr = self._net._writable_state(self.name, name)
             if arr.size == 1 and (c.n_rows if per_row else c.nb_synapses) > 1:
                 raise NetworkError(f"{self.name}.{name} is shared by all synapses after compile; use "
                                    "force_multiple_weights=True in the connector to set per-synapse values")

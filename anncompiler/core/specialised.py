@@ -158,7 +158,7 @@ class Convolution(_Specialised):
             raise ShapeError(f"{self.name}.weights: the filter has shape {self._filter.shape}, not {w.shape}")
         w = np.broadcast_to(w, self._filter.shape)
         if self._net.compiled:
-            self._net._state(self.name, "w")[...] = w.reshape(-1)
+            self._net._writable_state(self.name, "w")[...] = w.reshape(-1)
         else:
             self._filter = w.copy()
             self.connectivity.weights = self._filter.reshape(-1)[self._shared.index]

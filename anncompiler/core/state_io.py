@@ -23,7 +23,7 @@ import numpy as np
 from anncompiler.errors import (ConnectivityError, InvalidTypeError, InvalidValueError, NetworkError, ShapeError,
                                 UnknownNameError)
 from anncompiler.runtime import snapshot
-from anncompiler.runtime.state import GatheredArray, initial_array
+from anncompiler.runtime.state import GatheredArray, ensure_writable, initial_array, unwritten
 
 #: the key of the arrays that are not attributes (not one of ANNarchy's)
 STATE_KEY = "_state"
@@ -197,7 +197,7 @@ def _plan_attributes(obj, desc, label: str, writes: _Writes, model) -> None:
                                    model=model.name, name=name)
         if name not in desc:
             raise InvalidValueError(f"{label}: the file names the attribute '{name}' but holds no value for it")
-        target = _live(obj, name)
+        target = obj._net._writable_state(obj.name, name)
         writes.arrays.append((target, _fit(label, name, target, desc[name])))
 
 
@@ -211,6 +211,7 @@ def _plan_hidden(obj, desc, label: str, writes: _Writes) -> None:
         name = snapshot.array_for_key(km, obj.name, str(key))
         if name is None or name not in mine:
             continue  # an array of another platform (thread partitions...): nothing reads it here
+        ensure_writable(km, arrays, name)
         target = arrays[name]
         flat = _numbers(label, str(key), value)
         if flat.size != target.size:
@@ -324,6 +325,8 @@ def _reset_attribute(obj, name) -> None:
     handle = km.handles.get((obj.name, name))
     if handle is None:
         return
+    if unwritten(km, arrays, handle.array):
+        return  # still its values at compile time
     initial = initial_array(km.arrays[handle.array])
     live = arrays[handle.array]
     if handle.index is None:

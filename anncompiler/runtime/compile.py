@@ -147,9 +147,8 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     the same name, dtype and size instead of fresh ones: the state carries over
     (``runtime/rebuild.py``)."""
     from anncompiler.backends import get_backend
-    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation, format_pipeline
-    from anncompiler.ir.deep import run_deep
-    from anncompiler.runtime.state import allocate_arrays
+    from anncompiler.passes import format_pipeline
+    from anncompiler.runtime.lent_values import LentValues
 
     t0 = time.perf_counter()
     backend_cls = get_backend(backend_name)
@@ -166,6 +165,25 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     module = CompilationModule(build_network_ir(net), options={
         "method": net._config["method"], "num_threads": threads,
         "thread_policy": (backend_options or {}).get("thread_policy")})  # passes/platform/cpu_threads.py
+    # the front end's per-synapse values, held by the compile until it ends (runtime/lent_values.py)
+    lent = LentValues(net, module.network) if load else None
+    try:
+        return _compile_module(net, module, passes, text, backend, backend_name, dump_ir, load, reuse, t0)
+    except BaseException:
+        if lent is not None:
+            lent.settle(failed=True)
+            lent = None
+        raise
+    finally:
+        if lent is not None:
+            lent.settle(failed=False)
+
+
+def _compile_module(net, module, passes, text, backend, backend_name, dump_ir, load, reuse, t0):
+    """The passes, the backend's code and (``load``) the arrays and simulator of :func:`compile_network`."""
+    from anncompiler.passes import DumpInstrumentation, PassManager, TimingInstrumentation
+    from anncompiler.ir.deep import run_deep
+    from anncompiler.runtime.state import allocate_arrays
     directory = dump_directory(dump_ir)
     instruments = [TimingInstrumentation()]
     dumper = DumpInstrumentation(directory) if directory else None
@@ -180,12 +198,7 @@ def compile_network(net, pipeline: str, backend_name: str, dump_ir=None, backend
     if dumper:
         for name, dumped in artefact.dumps.items():
             dumper.write(name, dumped() if callable(dumped) else dumped)
-    arrays = allocate_arrays(module.kernels) if load else None
-    if arrays is not None and reuse:
-        for name, old in reuse.items():
-            new = arrays.get(name)
-            if new is not None and new.dtype == old.dtype and new.size == old.size:
-                arrays[name] = old
+    arrays = allocate_arrays(module.kernels, reuse) if load else None
     simulator = backend.load(artefact, arrays) if load else None
     if simulator is not None and hasattr(simulator, "state_arrays"):
         arrays = simulator.state_arrays()  # state kept elsewhere (a GPU): the views the front end uses

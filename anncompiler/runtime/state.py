@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def allocate_arrays(km) -> dict[str, np.ndarray]:
-    """Allocate and fill every declared array (C-contiguous, the declared dtype).
+def allocate_arrays(km, reuse: dict | None = None) -> dict[str, np.ndarray]:
+    """Allocate and fill every declared array (C-contiguous, the declared dtype); an array of
+    ``reuse`` with the name, dtype and size of a declared one is taken as it is instead (a
+    recompile keeps the state, ``runtime/rebuild.py``).
 
     An array that no kernel writes and that ``reset()`` never restores (connectivity, per-synapse
     delays) is its compile-time values themselves, not a copy: the per-synapse arrays of a large
@@ -13,11 +15,39 @@ def allocate_arrays(km) -> dict[str, np.ndarray]:
     from anncompiler.ir.kernel_access import written_arrays
     written = set().union(*(written_arrays(k.body) for k in km.kernels)) if km.kernels else set()
     arrays = {}
+    reuse = reuse or {}
     for decl in km.arrays.values():
-        constant = decl.kind == "connectivity" or getattr(decl, "never_reset", False)
+        old = reuse.get(decl.name)
+        if old is not None and old.dtype == decl.dtype.numpy and old.size == max(1, decl.size):
+            arrays[decl.name] = old
+            continue
+        constant = decl.kind == "connectivity" or decl.never_reset or decl.shared_until_written
         shared = _shared_init(decl) if constant and decl.name not in written else None
+        if shared is not None and decl.shared_until_written and not decl.never_reset:
+            shared.flags.writeable = False  # until ensure_writable keeps a copy for reset()
         arrays[decl.name] = initial_array(decl) if shared is None else shared
     return arrays
+
+
+def ensure_writable(km, arrays: dict, name: str) -> None:
+    """Before the front end writes array ``name``: an array that is still its compile-time values
+    (``ArrayDecl.shared_until_written``) keeps a copy of them for ``reset()`` and becomes writable.
+    A write without this call fails loudly (the array is read-only) instead of changing what
+    ``reset()`` restores."""
+    arr = arrays.get(name)
+    if not isinstance(arr, np.ndarray) or arr.flags.writeable:
+        return
+    decl = km.arrays.get(name)
+    if decl is not None and decl.init is arr:
+        decl.init = arr.copy()
+    arr.flags.writeable = True
+
+
+def unwritten(km, arrays: dict, name: str) -> bool:
+    """Whether array ``name`` is still its compile-time values (never written since allocation)."""
+    arr = arrays.get(name)
+    decl = km.arrays.get(name)
+    return isinstance(arr, np.ndarray) and not arr.flags.writeable and decl is not None and decl.init is arr
 
 
 def _shared_init(decl) -> np.ndarray | None:

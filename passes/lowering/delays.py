@@ -62,6 +62,15 @@ def uniform_and_longest(net: NetworkIR, e: ProjectionEdge) -> tuple[int | None, 
     return known[1]
 
 
+def remember_delays(net: NetworkIR, e: ProjectionEdge, delays) -> None:
+    """``delays`` (the same values) replaces ``e.connectivity.delays`` in the summary of
+    :func:`uniform_and_longest`, which no longer keeps the previous array alive."""
+    memo = net.__dict__.setdefault("_delay_summaries", {})
+    known = memo.get((e.name, net.dt))
+    if known is not None and known[0] is e.connectivity.delays:
+        memo[(e.name, net.dt)] = (delays, known[1])
+
+
 def longest_delay(net: NetworkIR, population: str) -> int:
     """The ring length R (steps) of ``population``: its longest outgoing delay, at least what it
     reserved (``data['max_delay']``)."""

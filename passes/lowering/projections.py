@@ -14,6 +14,7 @@ import numpy as np
 import sympy
 
 from anncompiler.errors import ModelError, NetworkError
+from anncompiler.ir.compiled_values import CompiledValues, materialised
 from anncompiler.ir.kernel import Accumulate, BinOp, Cast, Const, Expr, Kernel, Let, Loop, Reduce, Var
 from anncompiler.ir.model import Ref, ref_of
 from anncompiler.ir.network import ProjectionEdge
@@ -25,7 +26,7 @@ from .context import LoweringContext, c64, i64, is_temp, neurons
 from .synapse_random import random_statements, refuse_random
 from .delay_rings import declare_ring_projection, uses_delay_ring
 from .delays import (declare_delayed_inverse, declare_state_delays, delay_of, delay_steps, delayed_value,
-                     has_state_delays, longest_delay, spikes_of)
+                     has_state_delays, longest_delay, remember_delays, spikes_of)
 from .globalops import global_op_load
 from .outgoing import declare_outgoing
 from .flags import declare_flags, guard_weight, when_transmitting
@@ -40,6 +41,8 @@ OUT_BASE = Var("out_base", I64)  # post rank of out-synapse q minus q (outgoing.
 
 def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     c = e.connectivity
+    # a recompile: values read back from the previous module (ir/compiled_values.py) as arrays
+    c.weights, c.delays = materialised(c.weights), materialised(c.delays)
     P = e.name
     ctx.declare(f"{P}.row_ptr", I32, c.n_rows + 1, "connectivity", c.row_ptr.astype(np.int32))
     ctx.declare(f"{P}.pre_ranks", I32, max(1, c.nb_synapses), "connectivity", _nonempty(c.pre_ranks))
@@ -62,6 +65,9 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         declare_shared(ctx, e)
         attrs = {k: a for k, a in attrs.items() if k != "w"}
     ctx.declare_attributes(P, attrs, sizes, init)
+    for name, a in attrs.items():  # per-synapse values: the live array may be the compile-time one
+        if a.locality == "local":
+            ctx.km.arrays[f"{P}.{name}"].shared_until_written = True
     if not dense:  # the weights of each fused projection: its elements of the merged array
         for member, positions in e.members.items():
             ctx.km.handle(member, "w", f"{P}.w", positions)
@@ -91,6 +97,31 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     events.declare_events(ctx, e)
     declare_flags(ctx, e)
     declare_axon_transmission(ctx, e)
+    keep_values_in_module(ctx, e)
+
+
+def keep_values_in_module(ctx: LoweringContext, e: ProjectionEdge) -> None:
+    """Once declared, the per-synapse weights and delays of ``e`` are read back from the kernel
+    module (``ir/compiled_values.py``): the network IR's connectivity drops its own arrays, and the
+    front end, which lent them to the compile, takes the views back (16 bytes a synapse less).
+    Weights kept as they were given (the module's array is the connectivity's own) stay."""
+    c, P = e.connectivity, e.name
+    n = c.nb_synapses
+    if e.members or e.shared is not None or n == 0:
+        return
+    sample = np.unique(np.linspace(0, n - 1, min(n, 257)).astype(np.int64))
+    weights = ctx.km.handles.get((P, "w"))
+    if (np.ndim(c.weights) == 1 and weights is not None
+            and not np.may_share_memory(np.asarray(ctx.km.arrays[weights.array].init), c.weights)):
+        view = CompiledValues(ctx.km, P, "w", n)
+        if np.array_equal(view.take(sample), np.asarray(c.weights)[sample], equal_nan=True):
+            c.weights = view
+    if np.ndim(c.delays) == 1 and (P, "synapse_delays") in ctx.km.handles:
+        view = CompiledValues(ctx.km, P, "synapse_delays", n, scale=ctx.net.dt)
+        steps = np.maximum(1, np.rint(np.asarray(c.delays)[sample] / ctx.net.dt))
+        if np.array_equal(np.rint(view.take(sample) / ctx.net.dt), steps):
+            remember_delays(ctx.net, e, view)
+            c.delays = view
 
 
 def out_synapse_order(pre_ranks: np.ndarray, pre_size: int) -> np.ndarray:
