@@ -16,15 +16,16 @@ import numpy as np
 
 
 class CompiledValues:
-    """The values ``role`` (``w``, ``synapse_delays``) of projection ``owner``, one per synapse in
-    connectivity order, read from kernel module ``km`` when asked, times ``scale`` (the time step:
-    delays are stored in steps and read in ms)."""
+    """The values ``role`` (``w``, ``synapse_delays``, ``ring_offset``) of projection ``owner``, one
+    per synapse in connectivity order, read from kernel module ``km`` when asked, times ``scale``
+    (the time step: delays are stored in steps and read in ms).  ``ring``: the values are ring
+    offsets ``(d - 1) * ring + post`` (``passes/lowering/delay_rings.py``), read as the delays ``d``."""
 
     ndim = 1
     dtype = np.dtype(np.float64)
 
-    def __init__(self, km, owner: str, role: str, size: int, scale: float | None = None):
-        self.km, self.owner, self.role, self.size, self.scale = km, owner, role, int(size), scale
+    def __init__(self, km, owner: str, role: str, size: int, scale: float | None = None, ring: int | None = None):
+        self.km, self.owner, self.role, self.size, self.scale, self.ring = km, owner, role, int(size), scale, ring
 
     @property
     def shape(self) -> tuple:
@@ -38,7 +39,10 @@ class CompiledValues:
         handle = self.km.handles[(self.owner, self.role)]
         data = np.asarray(self.km.arrays[handle.array].init).reshape(-1)
         at = np.asarray(positions, dtype=np.int64)
-        values = data[at if handle.index is None else np.asarray(handle.index)[at]].astype(np.float64)
+        values = data[at if handle.index is None else np.asarray(handle.index)[at]]
+        if self.ring is not None:
+            values = values.astype(np.int64) // self.ring + 1
+        values = values.astype(np.float64)
         if self.scale is not None:
             values *= self.scale
         return values

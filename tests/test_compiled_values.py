@@ -218,3 +218,24 @@ def test_learned_weights_are_not_shared():
     assert not np.all(np.concatenate(proj.w) == 0.05)
     net.reset(projections=True)
     assert np.all(np.concatenate(proj.w) == 0.05)
+
+
+def test_ring_delays_are_read_from_the_ring_offsets():
+    """A projection through the rings of future input keeps no per-synapse delays besides its ring
+    offsets: the front end reads them there, and delays set after compile survive a recompile."""
+    net, ring, _ = build()
+    d = originals(ring)["ring"][1]
+    net.compile()
+    assert "ring._delays" not in net.kernel_module.arrays
+    assert ring.connectivity.delays.role == "ring_offset"
+    assert np.array_equal(steps(ring.connectivity.delays), steps(d))
+    row = ring.dendrite(ring.post_ranks[1])
+    assert np.array_equal(steps(row.delay), steps(d[ring.connectivity.row_ptr[1]:ring.connectivity.row_ptr[2]]))
+    new = np.where(np.arange(len(d)) % 2 == 0, 1.0, 0.5)
+    ring.delay = new
+    net.monitor(net.get_population("pop"), "v")  # recompiled at the next simulate
+    net.simulate(3.0)
+    assert net.compile_report.get("rebuilds") == 1
+    assert np.array_equal(steps(np.concatenate(ring.delay)), steps(new))
+    offsets = net._state("ring", "ring_offset")
+    assert np.array_equal(np.asarray(offsets[np.arange(len(offsets))]) // 120 + 1, steps(new))

@@ -138,7 +138,7 @@ def test_new_delays_rebuild_the_split(scheduled, path):
         proj = net.get_projections()[0]
         if backend == "cuda":
             scheduled(net)
-            role = "inv_dsplit" if path == "index" else "synapse_delays"
+            role = "inv_dsplit" if path == "index" else "ring_offset"
             assert np.asarray(net._state(proj.name, role)).size > 1
         else:
             net.compile(backend="llvm")

@@ -3,8 +3,8 @@
 A projection compiled with delays in the state has one of: ``delay_steps`` (uniform at compile:
 one number of steps), ``synapse_delays`` (rate-coded, per synapse) or the inverse index of
 non-uniform spiking delays (``inv_dptr``, ``inv_syn``, ``inv_row`` and, partitioned for threads,
-``inv_dsplit``), rebuilt here from the new steps; per-synapse spiking delays through the rings of
-the post population also have the ring cell of each out-synapse (``ring_offset``).
+``inv_dsplit``), rebuilt here from the new steps, or (per-synapse spiking delays through the rings
+of the post population) the ring cell of each out-synapse (``ring_offset``), which holds the delay.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def compiled_max_delay(net, population: str) -> int:
 
 
 def delay_storage(net, projection: str) -> str | None:
-    """How the compiled projection keeps its delays: 'uniform', 'per-synapse', 'index' or None."""
-    for role, kind in (("delay_steps", "uniform"), ("synapse_delays", "per-synapse"), ("inv_dptr", "index")):
+    """How the compiled projection keeps its delays: 'uniform', 'per-synapse', 'ring', 'index' or None."""
+    for role, kind in (("delay_steps", "uniform"), ("synapse_delays", "per-synapse"), ("ring_offset", "ring"),
+                       ("inv_dptr", "index")):
         if net._state(projection, role, required=False) is not None:
             return kind
     return None
@@ -32,6 +33,8 @@ def write_delays(net, projection: str, connectivity, steps) -> None:
         net._state(projection, "delay_steps")[0] = int(np.max(steps))
     elif kind == "per-synapse":
         net._state(projection, "synapse_delays")[:] = np.broadcast_to(steps, (connectivity.nb_synapses,))
+        _rebuild_ring_offsets(net, projection, connectivity, steps)
+    elif kind == "ring":  # the ring offsets hold the delays
         _rebuild_ring_offsets(net, projection, connectivity, steps)
     elif kind == "index":
         _rebuild_index(net, projection, connectivity, np.broadcast_to(steps, (connectivity.nb_synapses,)))

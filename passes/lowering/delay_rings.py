@@ -22,8 +22,9 @@ per-synapse arrays, the projection keeps them in out-synapse order (``outgoing.p
 padding): the emission streams ``w[q]`` and ``ring_offset[q]`` (which holds the post rank), with
 no index load; otherwise it reads them through the inverse index (``inv_syn``).
 
-The delays are ``P._delays`` (per synapse, handle ``(P, 'synapse_delays')``): new delays after
-compile are written there, up to ``R``; spikes already in a ring keep the delay they left with.
+The delays are in the ring offsets, ``(d - 1) * post_size + post`` (handle ``(P, 'ring_offset')``;
+no other per-synapse copy): new delays after compile are written there, up to ``R``; spikes
+already in a ring keep the delay they left with.
 The rings are state of the post-synaptic population (handle ``(post, 'delay_ring:T')``):
 saved and loaded with it, zeroed by its ``reset()``.  Emission and delivery do not stop while
 the post-synaptic population is disabled: the values due meanwhile are dropped, those due after

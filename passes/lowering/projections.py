@@ -75,7 +75,7 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
     ring = uses_delay_ring(ctx.net, e)  # non-uniform delays into rings of future input (delay_rings.py)
     if e.synapse.type == "spike" and not isinstance(steps, int) and not ring:  # non-uniform delays (delays.py)
         declare_delayed_inverse(ctx, e, steps)
-    elif has_state_delays(ctx.net, e):  # delays.py: delays in the state, changeable after compile
+    elif has_state_delays(ctx.net, e) and not ring:  # delays.py: in the state, changeable after compile
         declare_state_delays(ctx, e, _dense_positions(c) if dense else None, steps)
     if (e.synapse.type == "spike" and isinstance(steps, int)) or e.kind == "decoding" or ring:
         order = out_synapse_order(c.pre_ranks, c.pre_size)
@@ -118,6 +118,12 @@ def keep_values_in_module(ctx: LoweringContext, e: ProjectionEdge) -> None:
             c.weights = view
     if np.ndim(c.delays) == 1 and (P, "synapse_delays") in ctx.km.handles:
         view = CompiledValues(ctx.km, P, "synapse_delays", n, scale=ctx.net.dt)
+    elif np.ndim(c.delays) == 1 and (P, "ring_offset") in ctx.km.handles and has_state_delays(ctx.net, e):
+        view = CompiledValues(ctx.km, P, "ring_offset", n, scale=ctx.net.dt,
+                              ring=ctx.net.population(e.post).size)
+    else:
+        view = None
+    if view is not None:
         steps = np.maximum(1, np.rint(np.asarray(c.delays)[sample] / ctx.net.dt))
         if np.array_equal(np.rint(view.take(sample) / ctx.net.dt), steps):
             remember_delays(ctx.net, e, view)
