@@ -250,3 +250,23 @@ def test_verifier_checks_parallel_structure():
     outer = K.Loop(K.Var("j", I64), K.Const(0, I64), K.Const(2, I64), [loop])
     with pytest.raises(IRVerificationError, match="top-level"):
         K.verify_module(module(K.Kernel("nested", "neurons", [outer], parallel=True)))
+
+
+@pytest.mark.skipif(not openmp.openmp_available(), reason="libgomp not found")
+def test_process_exits_cleanly_with_spinning_openmp_threads():
+    """Under ``OMP_WAIT_POLICY=active`` libgomp's threads spin in its code after every parallel
+    region; the interpreter's exit (llvmlite closing the libraries it loaded) must not unmap it
+    under them (it did: a segmentation fault after the script's last line)."""
+    import subprocess
+    script = ("import anncompiler as ann\n"
+              "net = ann.Network(dt=0.1, seed=1)\n"
+              "net.config(num_threads=2, thread_policy='always')\n"
+              "n = ann.Neuron(equations='dv/dt = (1.5 - v) / 10.0', spike='v > 1.0', reset='v = 0.0')\n"
+              "pop = net.create(400, n)\n"
+              "net.connect(pop, pop, 'exc').fixed_probability(0.05, weights=0.01)\n"
+              "net.compile()\n"
+              "net.simulate(20.0)\n"
+              "print('done')\n")
+    env = dict(os.environ, OMP_WAIT_POLICY="active")
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "done", (run.returncode, run.stderr[-2000:])

@@ -17,8 +17,11 @@ import numpy as np
 
 from anncompiler.errors import InvalidValueError, NetworkError
 
+from anncompiler.runtime import simulate as simulation  # imported here, not by the first simulate()
+
 from .attributes import Constant
 from .models import Neuron, Synapse
+from .recording_memory import warn_if_recordings_exceed_memory
 
 _CONFIG_KEYS = {"dt", "seed", "method", "num_threads", "thread_policy", "visible_cores", "paradigm", "dtype", "precision",
                 "structural_plasticity", "only_int_idx_type", "verbose", "suppress_warnings", "show_time",
@@ -413,8 +416,7 @@ class Network(metaclass=_NetworkMeta):
         self.current_step = int(round(t / self.dt))
 
     def _drain_monitors(self):
-        from anncompiler.runtime.simulate import drain_monitors
-        drain_monitors(self)
+        simulation.drain_monitors(self)
 
     def simulate(self, duration: float, measure_time: bool = False):
         """Simulate ``duration`` ms (``ceil(duration / dt)`` steps).
@@ -424,10 +426,8 @@ class Network(metaclass=_NetworkMeta):
         consistent; two threads simulating the same network take turns (see
         ``anncompiler/runtime/simulate.py``).
         """
-        from anncompiler.runtime.simulate import simulate
-        from .recording_memory import warn_if_recordings_exceed_memory
         warn_if_recordings_exceed_memory(self, duration)
-        simulate(self, duration, measure_time)
+        simulation.simulate(self, duration, measure_time)
 
     def step(self):
         from anncompiler.runtime.simulate import step

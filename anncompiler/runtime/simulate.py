@@ -25,6 +25,7 @@ import time as _time
 
 from anncompiler.errors import AnnCompilerError, InvalidTypeError, InvalidValueError, NetworkError
 
+from .progress import Progress
 from .rebuild import rebuild_if_needed
 
 #: most steps per native call between two returns to Python (monitor draining, Ctrl-C)
@@ -167,7 +168,6 @@ def simulate(net, duration, measure_time: bool = False) -> None:
     """See :meth:`Network.simulate`."""
     net._require_compiled("simulate")
     n = steps_for(net, duration, "simulate")
-    from .progress import Progress
     t0 = _time.perf_counter()
     progress = Progress(net._config.get("progress"), n, net.dt)
     try:

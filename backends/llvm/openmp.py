@@ -6,6 +6,11 @@ The JIT-compiled code calls these as external symbols, which MCJIT resolves from
 the library is loaded once with ``llvm.load_library_permanently``.  A symbol MCJIT cannot find
 only fails at call time (a crash), so every symbol is checked with ``address_of_symbol`` first;
 without them the backend runs on one thread and says so once.
+
+The library is also opened with ``ctypes``, which never closes it: at the process's exit
+llvmlite closes the libraries it loaded, and libgomp's threads outlive every parallel region
+(under ``OMP_WAIT_POLICY=active`` they spin in its code): unmapping it under them crashed the
+interpreter on its way out.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import llvmlite.binding as llvm
 #: the entry points the generated code calls
 SYMBOLS = ("GOMP_parallel", "sched_yield")
 
-_state: dict = {"loaded": None, "warned": False}
+_state: dict = {"loaded": None, "warned": False, "held": []}
 
 
 def _candidates() -> list[str]:
@@ -37,8 +42,17 @@ def load_libgomp() -> bool:
         except RuntimeError:
             continue
         if all(llvm.address_of_symbol(s) for s in SYMBOLS):
+            _hold(name)
             return True
     return False
+
+
+def _hold(name: str) -> None:
+    """One more reference to library ``name`` that nothing releases (see the module's docstring)."""
+    try:
+        _state["held"].append(ctypes.CDLL(name, mode=getattr(ctypes, "RTLD_GLOBAL", 0)))
+    except OSError:
+        pass
 
 
 def openmp_available() -> bool:
