@@ -107,8 +107,8 @@ def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge, order: np.n
         positions = np.empty(len(order), dtype=index_dtype(len(order)))
         positions[order] = np.arange(len(order), dtype=positions.dtype)
     dtype = I32 if _fits_i32(ctx, e) else I64
-    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt) if steps is None else steps, size)
-    stored = offsets[order].astype(dtype.numpy) if len(order) else np.zeros(1, dtype.numpy)
+    offsets = ring_offsets(c, delay_steps(e, ctx.net.dt) if steps is None else steps, size, dtype.numpy)
+    stored = offsets[order] if len(order) else np.zeros(1, dtype.numpy)
     del offsets
     ctx.declare(f"{P}.ring_offset", dtype, len(stored), "connectivity", stored)
     ctx.km.handle(P, "ring_offset", f"{P}.ring_offset", positions)
@@ -119,13 +119,19 @@ def declare_ring_projection(ctx: LoweringContext, e: ProjectionEdge, order: np.n
             ctx.declare(ring, ctx.ft, max(1, R * size), "state", 0.0, handle=(e.post, f"delay_ring:{t}"))
 
 
-def ring_offsets(c, steps, post_size: int) -> np.ndarray:
+def ring_offsets(c, steps, post_size: int, dtype=np.int64) -> np.ndarray:
     """``(d - 1) * post_size + post`` of each synapse (post-major order): its cell in the ring,
-    from the slot of the current step."""
-    rows = np.repeat(np.arange(c.n_rows, dtype=np.int64), np.diff(c.row_ptr))
-    post = np.asarray(c.post_ranks, dtype=np.int64)[rows]
-    steps = np.broadcast_to(np.asarray(steps, dtype=np.int64), post.shape)
-    return (steps - 1) * post_size + post
+    from the slot of the current step; computed in ``dtype`` (int32 where the ring's cells fit it,
+    ``_fits_i32``), in place: two temporaries of one element per synapse."""
+    post = np.repeat(np.asarray(c.post_ranks, dtype=dtype), np.diff(c.row_ptr))
+    if np.ndim(steps) == 0:
+        post += (int(steps) - 1) * post_size
+        return post
+    offsets = np.asarray(steps).astype(dtype)
+    offsets -= 1
+    offsets *= post_size
+    offsets += post
+    return offsets
 
 
 def _fits_i32(ctx: LoweringContext, e: ProjectionEdge) -> bool:

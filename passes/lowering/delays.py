@@ -40,12 +40,16 @@ from .context import LoweringContext, c64, i64
 def delay_steps(e: ProjectionEdge, dt: float):
     """Per-synapse delays in steps (>= 1): an int when uniform, else an int64 array."""
     d = np.asarray(e.connectivity.delays, dtype=float)
-    steps = np.maximum(1, np.rint(d / dt)).astype(np.int64)
-    if steps.ndim == 0:
-        return int(steps)
-    if steps.size and np.all(steps == steps[0]):
-        return int(steps[0])
-    return steps if steps.size else 1
+    if d.ndim == 0:
+        return int(max(1, np.rint(d / dt)))
+    if not d.size:
+        return 1
+    x = d / dt  # in place from here: one temporary, not four (0.3 G synapses in the microcircuit)
+    np.rint(x, out=x)
+    np.maximum(x, 1, out=x)
+    if x.min() == x.max():
+        return int(x[0])
+    return x.astype(np.int64)
 
 
 def uniform_and_longest(net: NetworkIR, e: ProjectionEdge) -> tuple[int | None, int]:

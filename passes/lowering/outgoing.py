@@ -159,10 +159,11 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
     for name in sorted(read):
         decl = ctx.km.arrays[f"{P}.{name}"]
         values = np.broadcast_to(np.asarray(decl.init, dtype=float if name == "w" else None).reshape(-1), (nb,))
-        stored = np.full(max(1, size), -0.0 if pad is None else pad, dtype=values.dtype)
-        if slots is None:
+        if slots is None:  # no padding: every slot is written (size == nb)
+            stored = np.empty(max(1, size), dtype=values.dtype) if nb else np.full(1, -0.0, values.dtype)
             np.take(values, order, out=stored[:nb])
         else:
+            stored = np.full(max(1, size), -0.0 if pad is None else pad, dtype=values.dtype)
             stored[slots] = values[order]
         decl.init, decl.size = stored, max(1, size)
         ctx.km.handle(P, name, f"{P}.{name}", positions)
