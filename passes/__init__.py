@@ -6,7 +6,7 @@ is what ``Network.compile()`` runs unless given ``pipeline=``.
 from .manager import (Instrumentation, Pass, PassManager, TimingInstrumentation, format_pipeline,
                       get_pass, parse_pipeline, register_pass, registered_passes)
 from . import targets, fuse, discretise, schedule, lowering, powers, cse, platform  # noqa: F401  (registration)
-from . import loop_invariants, scalar_replace, reciprocal, fuse_delivery  # noqa: F401  (registration)
+from . import loop_invariants, scalar_replace, reciprocal, fuse_delivery, drop_unused  # noqa: F401  (registration)
 from .dump import DumpInstrumentation
 
 DEFAULT_PIPELINE = ("resolve-targets,check-model,fuse-connectivity,discretise-odes,schedule,lower-to-kernels,fuse-ring-delivery,expand-powers,cse,"

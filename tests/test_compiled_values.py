@@ -239,3 +239,24 @@ def test_ring_delays_are_read_from_the_ring_offsets():
     assert np.array_equal(steps(np.concatenate(ring.delay)), steps(new))
     offsets = net._state("ring", "ring_offset")
     assert np.array_equal(np.asarray(offsets[np.arange(len(offsets))]) // 120 + 1, steps(new))
+
+
+def test_arrays_no_kernel_uses_are_not_allocated():
+    """``drop-unused-arrays`` (the llvm backend's last platform pass): a ring projection's 16-bit pre
+    ranks, read by no kernel, are not allocated; the front end still has its connectivity, and the
+    network runs as the reference backend (which keeps every array) runs it."""
+    spikes = {}
+    for backend in ("reference", "llvm"):
+        net, ring, _ = build(seed=6)
+        m = net.monitor(net.get_population("pop"), "spike")
+        net.compile(backend=backend)
+        km = net.kernel_module
+        if backend == "llvm":
+            assert "ring.pre_ranks" not in km.arrays and "ring.pre_ranks" not in net._arrays
+            assert any(n.startswith("drop-unused-arrays") for n in km.notes)
+        else:
+            assert "ring.pre_ranks" in km.arrays
+        assert ring.pre_ranks[0] == ring.connectivity.pre_ranks[:ring.connectivity.row_ptr[1]].tolist()
+        net.simulate(30.0)
+        spikes[backend] = m.get("spike")
+    assert spikes["reference"] == spikes["llvm"] and sum(map(len, spikes["llvm"].values())) > 0

@@ -1,6 +1,8 @@
 """Synaptic delays of spiking projections: a spike emitted at step s reaches its synapse at step
 s + max(1, round(d / dt)); uniform and non-uniform, every backend and thread count."""
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 import anncompiler as ann
@@ -113,3 +115,18 @@ def test_spiking_delays_changed_after_compile(backend, threads):
             g_inh[s + 5, i] += 1.0
     assert np.array_equal(m.get("g_exc"), g_exc) and np.array_equal(m.get("g_inh"), g_inh)
     assert varied.delay == [list(r) for r in new] and uniform.delay == 5.0 and src.max_delay == 6
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(0.0, 20.0, allow_nan=False), min_size=1, max_size=40),
+       st.sampled_from([0.05, 0.1, 0.25, 0.3, 1.0]))
+def test_delay_summary_from_the_extremes(delays, dt):
+    """``uniform_and_longest`` reads only the shortest and longest delay: it must say what the
+    steps of every synapse say (``max(1, rint(d / dt))`` never decreases with ``d``)."""
+    from types import SimpleNamespace
+    from anncompiler.passes.lowering.delays import delay_steps, uniform_and_longest
+    d = np.asarray(delays + [delays[0] + dt / 2, delays[-1]])  # near-ties of rounding too
+    e = SimpleNamespace(name="p", connectivity=SimpleNamespace(delays=d))
+    steps = delay_steps(e, dt)
+    expected = (steps, steps) if isinstance(steps, int) else (None, int(np.max(steps)))
+    assert uniform_and_longest(SimpleNamespace(dt=dt), e) == expected

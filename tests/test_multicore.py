@@ -27,11 +27,13 @@ THREADS = (1, 2, 3)
 
 
 def final_state(net) -> dict:
-    """Every state array of the kernel module (the valid part of the spike lists), not the
-    connectivity nor the partition scratch arrays."""
-    out = {}
+    """Every state array of the kernel module that something uses (the valid part of the spike
+    lists), not the connectivity nor the partition scratch arrays."""
+    from anncompiler.passes.drop_unused import used_arrays
+    used, out = used_arrays(net.kernel_module), {}
     for name, decl in net.kernel_module.arrays.items():
-        if decl.kind == "connectivity" or name.endswith((".partition_counts", ".partition_segments")):
+        if decl.kind == "connectivity" or name.endswith((".partition_counts", ".partition_segments")) \
+                or name not in used:
             continue
         a = net._arrays[name]
         if name.endswith("._spiked"):

@@ -71,8 +71,8 @@ def layout(net, owner):
 
 def layouts(net) -> dict:
     """Every spiking projection (fused ones under their merged name): its layout."""
-    owners = [a[:-len(".inv_ptr")] for a in net.kernel_module.arrays if a.endswith(".inv_ptr")]
-    return {o: layout(net, o) for o in owners}
+    owners = {h.array[:-len(".w")] for (_, role), h in net.kernel_module.handles.items() if role == "w"}
+    return {o: layout(net, o) for o in sorted(owners)}
 
 
 def fixed_probability(net, src, post):

@@ -35,12 +35,13 @@ class LLVMBackend(Backend):
 
     def pipeline_suffix(self) -> str:
         """The CPU platform passes: 16-bit ranks, thread partitions, paired random draws, flag
-        scans, blocks of dense rows (as many as the host's vector registers hold), row lanes."""
+        scans, blocks of dense rows (as many as the host's vector registers hold), row lanes;
+        then the arrays no kernel uses are left out."""
         from .tuning import dense_row_block
         threads = int(self.options.get("num_threads") or 1)
         partition = f"cpu-partition{{threads={threads}}}" if threads > 1 else "cpu-partition"
         return (f"cpu-lazy-selects,cpu-narrow-ranks,{partition},cpu-pair-draws,cpu-flag-scan,"
-                f"cpu-block-rows{{rows={dense_row_block()}}},cpu-expand-reductions")
+                f"cpu-block-rows{{rows={dense_row_block()}}},cpu-expand-reductions,drop-unused-arrays")
 
     def threads(self, module: KernelModule) -> int:
         """Threads of the parallel region: option ``num_threads`` (default: the partitions the

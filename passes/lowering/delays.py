@@ -55,13 +55,19 @@ def delay_steps(e: ProjectionEdge, dt: float):
 def uniform_and_longest(net: NetworkIR, e: ProjectionEdge) -> tuple[int | None, int]:
     """(the number of steps of every synapse of ``e`` or None when they differ, the longest),
     computed once per delays object: the lowering asks many times, and each :func:`delay_steps`
-    walks every synapse (0.3 G of them in the full-scale cortical microcircuit)."""
+    walks every synapse (0.3 G of them in the full-scale cortical microcircuit).  From the shortest
+    and longest delays in ms alone: ``max(1, rint(d / dt))`` never decreases with ``d``."""
     memo = net.__dict__.setdefault("_delay_summaries", {})
     delays = e.connectivity.delays
     known = memo.get((e.name, net.dt))
     if known is None or known[0] is not delays:
-        steps = delay_steps(e, net.dt)
-        summary = (steps, steps) if isinstance(steps, int) else (None, int(np.max(steps)))
+        d = np.asarray(delays, dtype=float)
+        if d.ndim == 0 or not d.size:
+            steps = delay_steps(e, net.dt)
+            summary = (steps, steps)
+        else:
+            low, high = (int(max(1, np.rint(v / net.dt))) for v in (d.min(), d.max()))
+            summary = (low if low == high else None, high)
         known = memo[(e.name, net.dt)] = (delays, summary)
     return known[1]
 
