@@ -353,10 +353,11 @@ class ArrayDecl:
     #: nothing restores it from ``init`` (``reset()`` leaves it): the runtime may use ``init``
     #: itself as the live array when no kernel writes it (connectivity arrays are so too)
     never_reset: bool = False
-    #: the front end writes it only after ``ensure_writable`` (``anncompiler/runtime/state.py``):
-    #: while no kernel writes it, the runtime may then use ``init`` itself as the live array,
-    #: read-only, and copy ``init`` for ``reset()`` only when the front end first writes it (the
-    #: weights of a static projection are then held once, not twice)
+    #: ``init`` is an array of the lowering's own (never a user's, which the live state must not
+    #: alias) and the front end writes it only after ``ensure_writable``
+    #: (``anncompiler/runtime/state.py``): while no kernel writes it, the runtime may use ``init``
+    #: itself as the live array, read-only, and copy ``init`` for ``reset()`` only when the front
+    #: end first writes it (the weights of a static projection are then held once, not twice)
     shared_until_written: bool = False
 
     def __post_init__(self):

@@ -260,3 +260,43 @@ def test_arrays_no_kernel_uses_are_not_allocated():
         net.simulate(30.0)
         spikes[backend] = m.get("spike")
     assert spikes["reference"] == spikes["llvm"] and sum(map(len, spikes["llvm"].values())) > 0
+
+
+@pytest.mark.parametrize("storage", ["dense", "csr"])
+def test_rate_coded_weights_read_back(storage):
+    """A rate-coded projection (a zero-filled dense matrix, or its CSR rows): the same values
+    through the view, after a recompile and after reset()."""
+    rate = ann.Neuron(equations="tau = 5.0 : population\ntau * dr/dt = sum(exc) - r + 0.5", name="Rate_values")
+    net = ann.Network(dt=1.0, seed=8)
+    pop = net.create(40, rate, name="rates")
+    proj = net.connect(pop, pop, "exc", name="rec").fixed_probability(
+        0.3, weights=ann.Uniform(-0.05, 0.05), storage_format=storage)
+    w = np.array(proj.connectivity.weights)
+    net.compile()
+    assert np.array_equal(np.asarray(proj.connectivity.weights), w)
+    assert np.array_equal(np.concatenate(proj.w), w)
+    proj.w = 0.01
+    net.monitor(pop, "r")  # recompiled at the next simulate, from the compile-time values
+    net.simulate(5.0)
+    assert np.all(np.concatenate(proj.w) == 0.01)
+    assert np.array_equal(np.asarray(proj.connectivity.weights), w)
+    net.reset(projections=True)
+    assert np.array_equal(np.concatenate(proj.w), w)
+
+
+@pytest.mark.parametrize("kind", ["spiking", "rate"])
+def test_the_users_own_array_is_never_the_state(kind):
+    """Weights given as the user's own numpy array: compiling neither makes it read-only nor
+    lets later changes to it reach the simulation."""
+    net = ann.Network(dt=1.0, seed=9)
+    if kind == "spiking":
+        pop = net.create(30, LIF, name="pop")
+    else:
+        pop = net.create(30, ann.Neuron(equations="dr/dt = sum(exc) - r", name="Rate_own"), name="pop")
+    proj = net.connect(pop, pop, "exc", name="own").fixed_probability(0.3, weights=0.0, force_multiple_weights=True)
+    mine = np.linspace(0.0, 0.1, proj.nb_synapses)
+    proj.w = mine
+    net.compile()
+    assert mine.flags.writeable
+    mine[:] = 7.0
+    assert np.array_equal(np.concatenate(proj.w), np.linspace(0.0, 0.1, proj.nb_synapses))

@@ -166,6 +166,7 @@ def declare_outgoing(ctx: LoweringContext, e: ProjectionEdge, order: np.ndarray,
             stored = np.full(max(1, size), -0.0 if pad is None else pad, dtype=values.dtype)
             stored[slots] = values[order]
         decl.init, decl.size = stored, max(1, size)
+        decl.shared_until_written = True  # the lowering's own array: the live one until written
         ctx.km.handle(P, name, f"{P}.{name}", positions)
     if "w" in read:
         for member, at in e.members.items():  # fused: each member's synapses, now at their slots

@@ -65,9 +65,6 @@ def declare_projection(ctx: LoweringContext, e: ProjectionEdge) -> None:
         declare_shared(ctx, e)
         attrs = {k: a for k, a in attrs.items() if k != "w"}
     ctx.declare_attributes(P, attrs, sizes, init)
-    for name, a in attrs.items():  # per-synapse values: the live array may be the compile-time one
-        if a.locality == "local":
-            ctx.km.arrays[f"{P}.{name}"].shared_until_written = True
     if not dense:  # the weights of each fused projection: its elements of the merged array
         for member, positions in e.members.items():
             ctx.km.handle(member, "w", f"{P}.w", positions)
@@ -148,7 +145,8 @@ def declare_dense_weights(ctx: LoweringContext, e: ProjectionEdge) -> None:
     flat = rows * c.pre_size + np.asarray(c.pre_ranks, dtype=np.int64)
     matrix = np.zeros(c.n_rows * c.pre_size)
     matrix[flat] = c.weights
-    ctx.declare(f"{e.name}.w", ctx.ft, max(1, matrix.size), "parameter", matrix)
+    decl = ctx.declare(f"{e.name}.w", ctx.ft, max(1, matrix.size), "parameter", matrix)
+    decl.shared_until_written = True  # the lowering's own array: the live one until written
     ctx.km.handle(e.name, "w", f"{e.name}.w", flat)
     for member, positions in e.members.items():
         ctx.km.handle(member, "w", f"{e.name}.w", flat[positions])
