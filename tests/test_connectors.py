@@ -256,3 +256,18 @@ def test_scalar_delay_stays_scalar():
 def test_bad_ranks():
     with pytest.raises(ConnectivityError):
         C.all_to_all(R(5), R(4), 4, 4)
+
+
+@pytest.mark.parametrize("no_self", [True, False])
+def test_whole_populations_skip_the_rank_lookup_with_the_same_pairs(no_self):
+    """``fixed_probability``'s candidates of whole populations (no lookup, the diagonal dropped
+    before the division) are the pairs of the general path, in the same order."""
+    from anncompiler.core.connectors import _candidate_pairs
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 7, 50):
+        ranks = np.arange(n)
+        flat = np.sort(rng.choice(n * n, size=min(n * n, 3 * n), replace=False))
+        P, Q = _candidate_pairs(flat, ranks, ranks, n, n, no_self)
+        rows, cols = flat // n, flat % n
+        keep = rows != cols if no_self else np.ones(flat.size, bool)
+        assert np.array_equal(P, rows[keep]) and np.array_equal(Q, cols[keep])
