@@ -52,7 +52,8 @@ def _population_init(pop, model: ModelIR) -> dict:
 def build_network_ir(net) -> NetworkIR:
     """The network IR of ``net``.  Passes transform it in place, so it holds copies of what the
     user's objects hold (one copy of each model IR, shared by its populations as the original is;
-    the connectivity of each projection): a compile never changes a user's object."""
+    the connectivity of each projection): a compile never changes a user's object's values (the
+    per-synapse weights and delays come back as views of the compiled arrays: ``lent_values.py``)."""
     copies: dict[int, ModelIR] = {}
 
     def own(model: ModelIR) -> ModelIR:
